@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// One root config: every package's `*.test.ts` runs against its sources through the
+// `source` export condition, so no build is needed for the unit tests.
+export default defineConfig({
+  resolve: {
+    conditions: ['source'],
+  },
+  ssr: {
+    resolve: {
+      conditions: ['source'],
+      externalConditions: ['source'],
+    },
+  },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+  },
+});
