@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName, Platform } from '../backend-names';
+import { registerWasmTrainingKernels } from '../wasm-training-kernels';
+import { importOptional, isMissingPackage } from './optional-import';
+
+/** What a loader found about the device behind a backend it brought up. */
+export interface LoadedBackend {
+  /** The name tfjs registered the backend under (`tf.getBackend()`). */
+  tfjsName: string;
+  device: string;
+  /** Kernels convkit registered on the backend (the WASM training kernels). */
+  patchedKernels: string[];
+}
+
+export interface LoaderOptions {
+  platform: Platform;
+  /** Where the browser fetches tfjs-backend-wasm's `.wasm` files (a URL prefix ending in `/`). */
+  wasmPaths?: string;
+}
+
+/** The package that provides a backend, and how a user installs it. */
+export const BACKEND_PACKAGES: Record<BackendName, { node: string; browser?: string }> = {
+  cuda: { node: '@tensorflow/tfjs-node-gpu' },
+  tensorflow: { node: '@tensorflow/tfjs-node' },
+  webgpu: { node: 'webgpu', browser: '@tensorflow/tfjs-backend-webgpu' },
+  wasm: { node: '@tensorflow/tfjs-backend-wasm', browser: '@tensorflow/tfjs-backend-wasm' },
+  cpu: { node: '@tensorflow/tfjs-backend-cpu', browser: '@tensorflow/tfjs-backend-cpu' },
+};
+
+/** Thrown when a backend cannot be brought up; `packageName` is set when one is missing. */
+export class BackendUnavailableError extends Error {
+  constructor(
+    readonly backend: BackendName,
+    message: string,
+    readonly packageName?: string,
+  ) {
+    super(message);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+export function missingPackageError(backend: BackendName, packageName: string, why: string) {
+  return new BackendUnavailableError(
+    backend,
+    `@convkit/backend: backend '${backend}' needs the optional package ${packageName}, which is ` +
+      `not installed. Install it with: npm install ${packageName}@^4.22.0${why ? ` (${why})` : ''}`,
+    packageName,
+  );
+}
+
+/** Import `packageName`, turning "module not found" into a clear BackendUnavailableError. */
+async function load<T>(
+  backend: BackendName,
+  packageName: string,
+  importer: () => Promise<T>,
+  why = '',
+): Promise<T> {
+  try {
+    return await importer();
+  } catch (error) {
+    if (isMissingPackage(error, packageName)) throw missingPackageError(backend, packageName, why);
+    throw new BackendUnavailableError(
+      backend,
+      `@convkit/backend: loading ${packageName} for backend '${backend}' failed: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Activate a registered tfjs backend, failing with `backend` named if tfjs refuses it. */
+async function activate(backend: BackendName, tfjsName: string): Promise<void> {
+  let ok = false;
+  let reason = '';
+  try {
+    ok = await tf.setBackend(tfjsName);
+  } catch (error) {
+    reason = (error as Error).message;
+  }
+  if (!ok) {
+    throw new BackendUnavailableError(
+      backend,
+      `@convkit/backend: tfjs could not initialize backend '${tfjsName}'${reason ? `: ${reason}` : ''}`,
+    );
+  }
+  await tf.ready();
+}
+
+async function loadCpu(): Promise<LoadedBackend> {
+  await load('cpu', '@tensorflow/tfjs-backend-cpu', () => import('@tensorflow/tfjs-backend-cpu'));
+  await activate('cpu', 'cpu');
+  return { tfjsName: 'cpu', device: 'JavaScript on the main thread', patchedKernels: [] };
+}
+
+async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
+  const wasm = await load('wasm', '@tensorflow/tfjs-backend-wasm', () =>
+    import('@tensorflow/tfjs-backend-wasm'),
+  );
+  const paths = options.wasmPaths ?? (options.platform === 'node' ? await nodeWasmDir() : undefined);
+  if (paths) wasm.setWasmPaths(paths);
+  await activate('wasm', 'wasm');
+  const patchedKernels = registerWasmTrainingKernels();
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = wasm.getThreadsCount();
+  return {
+    tfjsName: 'wasm',
+    device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    patchedKernels,
+  };
+}
+
+/** In Node, tfjs-backend-wasm must be told the absolute directory of its `.wasm` files. */
+async function nodeWasmDir(): Promise<string> {
+  const { createRequire } = await importOptional<typeof import('node:module')>('node:module');
+  const { dirname, join } = await importOptional<typeof import('node:path')>('node:path');
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+  return `${join(dirname(main), '/')}`;
+}
+
+async function loadWebGpu(options: LoaderOptions): Promise<LoadedBackend> {
+  const nav = (globalThis as { navigator?: { gpu?: any } }).navigator;
+  if (options.platform === 'node' && !nav?.gpu) {
+    // Dawn from the npm `webgpu` package provides navigator.gpu in Node; it must exist
+    // before tfjs-backend-webgpu is imported.
+    const dawn = await load('webgpu', 'webgpu', () => importOptional('webgpu'), 'Dawn for Node');
+    Object.assign(globalThis, dawn.globals);
+    (globalThis as any).navigator = { ...(nav ?? {}), gpu: dawn.create([]) };
+  }
+  const gpu = (globalThis as { navigator?: { gpu?: any } }).navigator?.gpu;
+  if (!gpu) {
+    throw new BackendUnavailableError('webgpu', '@convkit/backend: navigator.gpu is not available');
+  }
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) {
+    throw new BackendUnavailableError('webgpu', '@convkit/backend: navigator.gpu.requestAdapter() returned no adapter');
+  }
+  await load('webgpu', '@tensorflow/tfjs-backend-webgpu', () =>
+    import('@tensorflow/tfjs-backend-webgpu'),
+  );
+  await activate('webgpu', 'webgpu');
+  return { tfjsName: 'webgpu', device: await describeAdapter(adapter), patchedKernels: [] };
+}
+
+async function describeAdapter(adapter: any): Promise<string> {
+  const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter(
+    (p: unknown) => typeof p === 'string' && p.length > 0,
+  );
+  return `WebGPU adapter: ${parts.join(' / ') || 'unnamed'}`;
+}
+
+async function loadTensorflow(backend: 'cuda' | 'tensorflow'): Promise<LoadedBackend> {
+  const packageName = BACKEND_PACKAGES[backend].node;
+  await load(backend, packageName, () => importOptional(packageName), 'it downloads libtensorflow at install time');
+  await activate(backend, 'tensorflow');
+  return {
+    tfjsName: 'tensorflow',
+    device:
+      backend === 'cuda'
+        ? 'libtensorflow with CUDA (tfjs-node-gpu; the GPU is chosen by libtensorflow)'
+        : 'libtensorflow on the CPU (tfjs-node)',
+    patchedKernels: [],
+  };
+}
+
+/** Bring up `backend` on this platform and make it tfjs's active backend. */
+export async function loadBackend(backend: BackendName, options: LoaderOptions): Promise<LoadedBackend> {
+  if (options.platform === 'browser' && (backend === 'cuda' || backend === 'tensorflow')) {
+    throw new BackendUnavailableError(backend, `@convkit/backend: backend '${backend}' runs only in Node`);
+  }
+  switch (backend) {
+    case 'cpu':
+      return loadCpu();
+    case 'wasm':
+      return loadWasm(options);
+    case 'webgpu':
+      return loadWebGpu(options);
+    case 'cuda':
+    case 'tensorflow':
+      return loadTensorflow(backend);
+  }
+}

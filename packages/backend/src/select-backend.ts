@@ -1,0 +1,105 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  AUTO_ORDER,
+  type BackendName,
+  BACKEND_NAMES,
+  CONV_TRAINING_KERNELS,
+  currentPlatform,
+  type Platform,
+} from './backend-names';
+import { registerGradients } from './internal/gradients';
+import { BackendUnavailableError, loadBackend } from './internal/loaders';
+
+export interface SelectBackendOptions {
+  /**
+   * `'auto'` (default) tries the platform's order (Node: cuda, tensorflow, wasm, cpu; browser:
+   * webgpu, wasm, cpu); a name selects that backend or throws; a list is tried in order.
+   */
+  backend?: 'auto' | BackendName | BackendName[];
+  /** Browser only: URL prefix (ending in `/`) of tfjs-backend-wasm's `.wasm` files. */
+  wasmPaths?: string;
+}
+
+/** What `selectBackend` chose, what the backend can do, and why others were skipped. */
+export interface BackendReport {
+  /** The convkit name of the chosen backend. */
+  backend: BackendName;
+  /** The name tfjs knows it by (`tf.getBackend()`); cuda and tensorflow are both 'tensorflow'. */
+  tfjsName: string;
+  platform: Platform;
+  /** The device or adapter behind it, in words. */
+  device: string;
+  capabilities: {
+    /** Every kernel of CONV_TRAINING_KERNELS is registered: conv nets train here. */
+    canTrainConvNets: boolean;
+    /** Training kernels the backend lacks (empty when it can train). */
+    missingTrainingKernels: string[];
+    /** Kernels convkit provided or replaced on this backend. */
+    patchedKernels: string[];
+  };
+  /** Every candidate tried before the chosen one, and why it was skipped. */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+/**
+ * Choose, load and activate a tfjs backend, register tfjs's gradients and chained ops, and
+ * report what was chosen. Call once at startup, before building models.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendReport> {
+  const platform = currentPlatform();
+  const requested = options.backend ?? 'auto';
+  const candidates = requested === 'auto' ? AUTO_ORDER[platform] : [requested].flat();
+  for (const name of candidates) {
+    if (!BACKEND_NAMES.includes(name)) {
+      throw new Error(
+        `selectBackend: unknown backend '${name}'; expected 'auto' or one of ${BACKEND_NAMES.join(', ')}`,
+      );
+    }
+  }
+  await registerGradients();
+
+  const skipped: BackendReport['skipped'] = [];
+  for (const backend of candidates) {
+    try {
+      const loaded = await loadBackend(backend, { platform, wasmPaths: options.wasmPaths });
+      const missing = CONV_TRAINING_KERNELS.filter((k) => !tf.getKernel(k, loaded.tfjsName));
+      return {
+        backend,
+        tfjsName: loaded.tfjsName,
+        platform,
+        device: loaded.device,
+        capabilities: {
+          canTrainConvNets: missing.length === 0,
+          missingTrainingKernels: missing,
+          patchedKernels: loaded.patchedKernels,
+        },
+        skipped,
+      };
+    } catch (error) {
+      // An explicit single choice fails loudly; auto mode and lists record and move on.
+      if (candidates.length === 1) throw error;
+      const reason = error instanceof BackendUnavailableError ? error.message : String(error);
+      skipped.push({ backend, reason });
+    }
+  }
+  throw new Error(
+    `selectBackend: no backend could be loaded on ${platform}:\n${skipped
+      .map((s) => `  ${s.backend}: ${s.reason}`)
+      .join('\n')}`,
+  );
+}
+
+/** The report as a few readable lines, for logs and CLIs. */
+export function formatBackendReport(report: BackendReport): string {
+  const caps = report.capabilities;
+  const lines = [
+    `backend: ${report.backend} (tfjs '${report.tfjsName}', ${report.platform})`,
+    `device: ${report.device}`,
+    `trains conv nets: ${caps.canTrainConvNets ? 'yes' : `no (missing ${caps.missingTrainingKernels.join(', ')})`}`,
+  ];
+  if (caps.patchedKernels.length > 0) {
+    lines.push(`kernels provided by convkit: ${caps.patchedKernels.join(', ')}`);
+  }
+  for (const s of report.skipped) lines.push(`skipped ${s.backend}: ${s.reason}`);
+  return lines.join('\n');
+}
