@@ -17,5 +17,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    reporters: ['default', './packages/tooling/src/summary-reporter.ts'],
   },
 });

@@ -1,10 +1,12 @@
-import { defineConfig, type Options } from 'tsup';
+// Plain JS (not TS) because tsup loads configs through Node, which cannot import a linked .ts.
+import { defineConfig } from 'tsup';
 
 /**
  * The one build config every published package shares: ESM + CJS + declarations from
  * `src/index.ts`, tfjs and every `@convkit/*` package left external (one engine per app).
+ * @param {import('tsup').Options} overrides
  */
-export function defineConvkitConfig(overrides: Options = {}) {
+export function defineConvkitConfig(overrides = {}) {
   return defineConfig({
     entry: ['src/index.ts'],
     format: ['esm', 'cjs'],
