@@ -29,7 +29,9 @@ async function setUp() {
     await tf.ready();
     return { name: 'tfjs wasm', device: 'WebAssembly (tfjs kernels only)' };
   }
-  throw new Error(`lenet-tfjs.mjs: unknown backend '${which}' (expected convkit, tfjs-cpu or tfjs-wasm)`);
+  throw new Error(
+    `lenet-tfjs.mjs: unknown backend '${which}' (expected convkit, tfjs-cpu or tfjs-wasm)`,
+  );
 }
 
 function seeded(shape, scale, seed) {
@@ -97,7 +99,13 @@ const result = { backend: setup.name, device: setup.device };
 const batch = 64;
 const w = lenetWeights();
 const x = seeded([batch, 28, 28, 1], 1, 6);
-const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
+const labels = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 10),
+    'int32',
+  ),
+  10,
+);
 const optimizer = tf.train.sgd(0.01);
 
 result.lenetTrain = await attempt('LeNet-5 training', async () => {
@@ -133,9 +141,21 @@ const dy = seeded([8, 56, 56, 64], 1, 9);
 const convAttrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
 const kernels = {
   convBackwardInput: () =>
-    tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: convW }, { ...convAttrs, inputShape: convX.shape }),
+    tf
+      .engine()
+      .runKernel(
+        'Conv2DBackpropInput',
+        { dy, filter: convW },
+        { ...convAttrs, inputShape: convX.shape },
+      ),
   convBackwardFilter: () =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x: convX, dy }, { ...convAttrs, filterShape: convW.shape }),
+    tf
+      .engine()
+      .runKernel(
+        'Conv2DBackpropFilter',
+        { x: convX, dy },
+        { ...convAttrs, filterShape: convW.shape },
+      ),
 };
 for (const [key, run] of Object.entries(kernels)) {
   // Each gradient costs the FLOPs of one forward convolution.

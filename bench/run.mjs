@@ -33,7 +33,11 @@ const convkit = runWorker(process.execPath, ['lenet-tfjs.mjs', 'convkit']);
 const tfjsWasm = runWorker(process.execPath, ['lenet-tfjs.mjs', 'tfjs-wasm']);
 const tfjsCpu = runWorker(process.execPath, ['lenet-tfjs.mjs', 'tfjs-cpu'], { BENCH_SECONDS: '1' });
 const torch = existsSync('/usr/bin/python3')
-  ? runWorker('/usr/bin/python3', ['pytorch_bench.py'], existsSync(OPENBLAS) ? { LD_LIBRARY_PATH: OPENBLAS } : {})
+  ? runWorker(
+      '/usr/bin/python3',
+      ['pytorch_bench.py'],
+      existsSync(OPENBLAS) ? { LD_LIBRARY_PATH: OPENBLAS } : {},
+    )
   : { backend: 'pytorch cpu', error: 'no /usr/bin/python3 (apt-get install python3-torch)' };
 
 const WORKLOADS = [
@@ -58,7 +62,9 @@ const rows = WORKLOADS.map(([key, field, label]) => {
   return `| ${label} | ${peers.map((p) => show(p, key, field)).join(' | ')} | ${ratio(ours, value(torch, key, field))} | ${ratio(ours, value(tfjsCpu, key, field))} | ${ratio(ours, value(tfjsWasm, key, field))} |`;
 });
 const errors = peers.flatMap((p) =>
-  [p.error, ...WORKLOADS.map(([key]) => p?.[key]?.error)].filter(Boolean).map((e) => `- ${p.backend}: ${e}`),
+  [p.error, ...WORKLOADS.map(([key]) => p?.[key]?.error)]
+    .filter(Boolean)
+    .map((e) => `- ${p.backend}: ${e}`),
 );
 
 const markdown = `# Benchmark results

@@ -24,7 +24,9 @@ async function main(argv: string[]): Promise<void> {
   }
   const backend = values.backend as string;
   if (backend !== 'auto' && !BACKEND_NAMES.includes(backend as BackendName)) {
-    throw new Error(`--backend: expected auto or one of ${BACKEND_NAMES.join(', ')}, received '${backend}'`);
+    throw new Error(
+      `--backend: expected auto or one of ${BACKEND_NAMES.join(', ')}, received '${backend}'`,
+    );
   }
   await runMainJob({
     backend: backend as 'auto' | BackendName,
@@ -38,7 +40,9 @@ async function main(argv: string[]): Promise<void> {
 function positiveInt(flag: string, raw: string, allowZero = false): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new Error(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, received '${raw}'`);
+    throw new Error(
+      `${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, received '${raw}'`,
+    );
   }
   return n;
 }

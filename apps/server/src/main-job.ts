@@ -2,8 +2,8 @@ import {
   type BackendName,
   type BackendReport,
   formatBackendReport,
-  manualSeed,
   globalRandom,
+  manualSeed,
   selectBackend,
 } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
@@ -63,7 +63,9 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobResult
     }
   }
   const stepsPerSecond = options.steps / ((performance.now() - start) / 1000);
-  options.log(`${options.steps} steps at batch ${options.batchSize}: ${stepsPerSecond.toFixed(1)} steps/s`);
+  options.log(
+    `${options.steps} steps at batch ${options.batchSize}: ${stepsPerSecond.toFixed(1)} steps/s`,
+  );
   optimizer.dispose();
   tf.dispose(Object.values(weights));
   return { report, losses, stepsPerSecond };

@@ -1,7 +1,13 @@
 /** The backends convkit can select, by the name a user asks for. */
 export type BackendName = 'cuda' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-export const BACKEND_NAMES: readonly BackendName[] = ['cuda', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const BACKEND_NAMES: readonly BackendName[] = [
+  'cuda',
+  'tensorflow',
+  'webgpu',
+  'wasm',
+  'cpu',
+];
 
 /** Auto-selection order, fastest first. Node's `webgpu` (Dawn) is only used on request. */
 export const AUTO_ORDER = {

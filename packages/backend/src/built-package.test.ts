@@ -18,14 +18,19 @@ function runChild(script: string) {
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-describe.each(['check-esm.mjs', 'check-cjs.cjs'])('built @convkit/backend from plain node (%s)', (script) => {
-  it('selects wasm and trains a small conv net with the cpu backend gradients', () => {
-    expect(existsSync(join(dist, 'index.js')), 'dist is missing: run `pnpm build` first').toBe(true);
-    const result = runChild(script);
-    expect(result.backend).toBe('wasm');
-    expect(result.canTrainConvNets).toBe(true);
-    expect(result.leaked).toBe(0);
-    expect(Math.abs(result.loss - result.referenceLoss)).toBeLessThan(1e-5);
-    expect(result.maxRelDiff).toBeLessThan(1e-5);
-  });
-});
+describe.each(['check-esm.mjs', 'check-cjs.cjs'])(
+  'built @convkit/backend from plain node (%s)',
+  (script) => {
+    it('selects wasm and trains a small conv net with the cpu backend gradients', () => {
+      expect(existsSync(join(dist, 'index.js')), 'dist is missing: run `pnpm build` first').toBe(
+        true,
+      );
+      const result = runChild(script);
+      expect(result.backend).toBe('wasm');
+      expect(result.canTrainConvNets).toBe(true);
+      expect(result.leaked).toBe(0);
+      expect(Math.abs(result.loss - result.referenceLoss)).toBeLessThan(1e-5);
+      expect(result.maxRelDiff).toBeLessThan(1e-5);
+    });
+  },
+);

@@ -168,7 +168,9 @@ function sizeOf(shape: number[]): number {
   let size = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new Error(`RandomSource: expected a shape of non-negative integers, received [${shape}]`);
+      throw new Error(
+        `RandomSource: expected a shape of non-negative integers, received [${shape}]`,
+      );
     }
     size *= d;
   }

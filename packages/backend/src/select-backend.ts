@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AUTO_ORDER,
-  type BackendName,
   BACKEND_NAMES,
+  type BackendName,
   CONV_TRAINING_KERNELS,
   currentPlatform,
   type Platform,

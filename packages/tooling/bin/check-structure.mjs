@@ -38,20 +38,24 @@ function walk(dir) {
 function checkPublishedPackage(dir, pkg) {
   const short = pkg.name.replace('@convkit/', '');
   const where = relative(root, dir);
-  if (pkg.name !== `@convkit/${dir.split('/').at(-1)}`) problem(where, `name ${pkg.name} does not match the folder`);
+  if (pkg.name !== `@convkit/${dir.split('/').at(-1)}`)
+    problem(where, `name ${pkg.name} does not match the folder`);
   if (pkg.type !== 'module') problem(where, 'package.json needs "type": "module"');
   if (pkg.sideEffects !== false) problem(where, 'package.json needs "sideEffects": false');
   const dot = pkg.exports?.['.'];
   for (const key of ['source', 'types', 'import', 'require']) {
     if (!dot?.[key]) problem(where, `exports["."] has no "${key}" condition`);
   }
-  if (dot && Object.keys(dot)[0] !== 'source') problem(where, 'exports["."]: "source" must come first');
+  if (dot && Object.keys(dot)[0] !== 'source')
+    problem(where, 'exports["."]: "source" must come first');
   if (dot && Object.keys(dot).indexOf('types') > Object.keys(dot).indexOf('import')) {
     problem(where, 'exports["."]: "types" must come before "import"');
   }
   if (!pkg.files?.includes('dist')) problem(where, 'package.json "files" must include "dist"');
-  if (!pkg.peerDependencies?.['@tensorflow/tfjs-core']) problem(where, '@tensorflow/tfjs-core must be a peer dependency');
-  if (pkg.dependencies?.['@tensorflow/tfjs-core']) problem(where, '@tensorflow/tfjs-core must not be a direct dependency');
+  if (!pkg.peerDependencies?.['@tensorflow/tfjs-core'])
+    problem(where, '@tensorflow/tfjs-core must be a peer dependency');
+  if (pkg.dependencies?.['@tensorflow/tfjs-core'])
+    problem(where, '@tensorflow/tfjs-core must not be a direct dependency');
   for (const script of ['build', 'test', 'typecheck']) {
     if (!pkg.scripts?.[script]) problem(where, `package.json has no "${script}" script`);
   }
@@ -67,11 +71,16 @@ function checkPublishedPackage(dir, pkg) {
     if (!new RegExp(`(npm|pnpm) (install|add) [^\\n]*${pkg.name}`).test(readme)) {
       problem(where, `README.md has no install line for ${pkg.name}`);
     }
-    if (!/```(ts|js|typescript|javascript)\n[\s\S]*?```/.test(readme)) problem(where, 'README.md has no code example');
+    if (!/```(ts|js|typescript|javascript)\n[\s\S]*?```/.test(readme))
+      problem(where, 'README.md has no code example');
   }
 
   const allowed = ALLOWED_DEPENDENCIES[short];
-  if (!allowed) problem(where, `not in the dependency map of check-structure.mjs (add it with its allowed dependencies)`);
+  if (!allowed)
+    problem(
+      where,
+      `not in the dependency map of check-structure.mjs (add it with its allowed dependencies)`,
+    );
   for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies })) {
     if (dep.startsWith('@convkit/') && !allowed?.includes(dep.replace('@convkit/', ''))) {
       problem(where, `may not depend on ${dep} (allowed: ${allowed?.join(', ') || 'none'})`);
@@ -85,7 +94,8 @@ function checkTestsBesideSources(dir, where) {
   const tests = files.filter((f) => f.endsWith('.test.ts'));
   if (tests.length === 0) problem(where, 'has no *.test.ts');
   for (const test of tests) {
-    if (!test.startsWith('src/')) problem(where, `${test}: tests live beside their sources under src/`);
+    if (!test.startsWith('src/'))
+      problem(where, `${test}: tests live beside their sources under src/`);
   }
 }
 
@@ -102,11 +112,14 @@ for (const dir of packageDirs) {
   const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
   checked++;
   if (!pkg.private) checkPublishedPackage(dir, pkg);
-  else if (!existsSync(join(dir, 'README.md')) && dir.includes('/apps/')) problem(relative(root, dir), 'missing README.md');
+  else if (!existsSync(join(dir, 'README.md')) && dir.includes('/apps/'))
+    problem(relative(root, dir), 'missing README.md');
 }
 
 if (problems.length > 0) {
-  console.error(`check-structure: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  console.error(
+    `check-structure: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  );
   process.exit(1);
 }
 console.log(`check-structure: ${checked} packages follow the skeleton`);

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, selectBackend } from '@convkit/backend';
+import * as tf from '@tensorflow/tfjs-core';
 
 /** Backends every numeric test runs on in Node (webgpu runs in the browser suite). */
 export const NODE_TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
@@ -35,7 +35,11 @@ export function findMismatch(
     const a = actual[i];
     const b = expected[i];
     const excess = Math.abs(a - b) - (atol + rtol * Math.abs(b));
-    if (Number.isNaN(a) !== Number.isNaN(b) || excess > worstExcess || (Number.isNaN(excess) && a !== b)) {
+    if (
+      Number.isNaN(a) !== Number.isNaN(b) ||
+      excess > worstExcess ||
+      (Number.isNaN(excess) && a !== b)
+    ) {
       if (!(Number.isNaN(a) && Number.isNaN(b))) {
         worst = i;
         worstExcess = Number.isNaN(excess) ? Number.POSITIVE_INFINITY : excess;

@@ -94,10 +94,13 @@ async function loadCpu(): Promise<LoadedBackend> {
 }
 
 async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
-  const wasm = await load('wasm', '@tensorflow/tfjs-backend-wasm', () =>
-    import('@tensorflow/tfjs-backend-wasm'),
+  const wasm = await load(
+    'wasm',
+    '@tensorflow/tfjs-backend-wasm',
+    () => import('@tensorflow/tfjs-backend-wasm'),
   );
-  const paths = options.wasmPaths ?? (options.platform === 'node' ? await nodeWasmDir() : undefined);
+  const paths =
+    options.wasmPaths ?? (options.platform === 'node' ? await nodeWasmDir() : undefined);
   if (paths) wasm.setWasmPaths(paths);
   await activate('wasm', 'wasm');
   const patchedKernels = registerWasmTrainingKernels();
@@ -134,10 +137,15 @@ async function loadWebGpu(options: LoaderOptions): Promise<LoadedBackend> {
   }
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
-    throw new BackendUnavailableError('webgpu', '@convkit/backend: navigator.gpu.requestAdapter() returned no adapter');
+    throw new BackendUnavailableError(
+      'webgpu',
+      '@convkit/backend: navigator.gpu.requestAdapter() returned no adapter',
+    );
   }
-  await load('webgpu', '@tensorflow/tfjs-backend-webgpu', () =>
-    import('@tensorflow/tfjs-backend-webgpu'),
+  await load(
+    'webgpu',
+    '@tensorflow/tfjs-backend-webgpu',
+    () => import('@tensorflow/tfjs-backend-webgpu'),
   );
   await activate('webgpu', 'webgpu');
   return { tfjsName: 'webgpu', device: await describeAdapter(adapter), patchedKernels: [] };
@@ -153,7 +161,12 @@ async function describeAdapter(adapter: any): Promise<string> {
 
 async function loadTensorflow(backend: 'cuda' | 'tensorflow'): Promise<LoadedBackend> {
   const packageName = BACKEND_PACKAGES[backend].node;
-  await load(backend, packageName, () => importOptional(packageName), 'it downloads libtensorflow at install time');
+  await load(
+    backend,
+    packageName,
+    () => importOptional(packageName),
+    'it downloads libtensorflow at install time',
+  );
   await activate(backend, 'tensorflow');
   return {
     tfjsName: 'tensorflow',
@@ -166,9 +179,15 @@ async function loadTensorflow(backend: 'cuda' | 'tensorflow'): Promise<LoadedBac
 }
 
 /** Bring up `backend` on this platform and make it tfjs's active backend. */
-export async function loadBackend(backend: BackendName, options: LoaderOptions): Promise<LoadedBackend> {
+export async function loadBackend(
+  backend: BackendName,
+  options: LoaderOptions,
+): Promise<LoadedBackend> {
   if (options.platform === 'browser' && (backend === 'cuda' || backend === 'tensorflow')) {
-    throw new BackendUnavailableError(backend, `@convkit/backend: backend '${backend}' runs only in Node`);
+    throw new BackendUnavailableError(
+      backend,
+      `@convkit/backend: backend '${backend}' runs only in Node`,
+    );
   }
   switch (backend) {
     case 'cpu':
