@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { globalRandom, manualSeed, RandomSource } from './random';
+import { selectBackend } from './select-backend';
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'cpu' });
+});
+
+describe('RandomSource', () => {
+  it('reproduces a stream from a seed and differs across seeds', () => {
+    const a = new RandomSource(42).uniformArray(100);
+    const b = new RandomSource(42).uniformArray(100);
+    const c = new RandomSource(43).uniformArray(100);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+  });
+
+  it('draws uniform and normal samples with the right moments', () => {
+    const random = new RandomSource(1);
+    const n = 200_000;
+    const u = random.uniformArray(n, -2, 4);
+    const z = random.normalArray(n, 3, 0.5);
+    const mean = (xs: Float32Array) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const std = (xs: Float32Array) => {
+      const m = mean(xs);
+      return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+    };
+    // Tolerances are 5 standard errors of each estimate.
+    expect(Math.abs(mean(u) - 1)).toBeLessThan((5 * 6) / Math.sqrt(12 * n));
+    expect(Math.abs(std(u) - 6 / Math.sqrt(12))).toBeLessThan(0.01);
+    expect(u.every((x) => x >= -2 && x < 4)).toBe(true);
+    expect(Math.abs(mean(z) - 3)).toBeLessThan((5 * 0.5) / Math.sqrt(n));
+    expect(Math.abs(std(z) - 0.5)).toBeLessThan((5 * 0.5) / Math.sqrt(2 * n));
+  });
+
+  it('saves and restores its state exactly, mid Box-Muller pair included', () => {
+    const random = new RandomSource(9);
+    random.normal();
+    const state = random.getState();
+    const expected = [random.normal(), random.next(), random.int(0, 10)];
+    random.setState(JSON.parse(JSON.stringify(state)));
+    expect([random.normal(), random.next(), random.int(0, 10)]).toEqual(expected);
+  });
+
+  it('forks independent streams deterministically', () => {
+    const a = new RandomSource(5);
+    const b = new RandomSource(5);
+    const childA = a.fork().uniformArray(10);
+    const childB = b.fork().uniformArray(10);
+    expect(Array.from(childA)).toEqual(Array.from(childB));
+    expect(Array.from(childA)).not.toEqual(Array.from(a.uniformArray(10)));
+  });
+
+  it('makes permutations and bernoulli masks', async () => {
+    const perm = new RandomSource(3).permutation(1000);
+    expect(Array.from(perm).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
+    const mask = new RandomSource(3).bernoulliTensor([100, 100], 0.3);
+    const fraction = (await mask.mean().data())[0];
+    expect(Math.abs(fraction - 0.3)).toBeLessThan(5 * Math.sqrt((0.3 * 0.7) / 10_000));
+    mask.dispose();
+  });
+
+  it('gives the same tensors after manualSeed on the shared source', async () => {
+    manualSeed(11);
+    const first = globalRandom().normalTensor([4, 4]);
+    manualSeed(11);
+    const second = globalRandom().normalTensor([4, 4]);
+    expect(Array.from(await first.data())).toEqual(Array.from(await second.data()));
+    tf.dispose([first, second]);
+  });
+
+  it('rejects bad arguments with the function and the value', () => {
+    const random = new RandomSource();
+    expect(() => random.seed(Number.NaN)).toThrow(
+      'RandomSource.seed: expected a finite number, received NaN',
+    );
+    expect(() => random.int(3, 3)).toThrow(
+      'RandomSource.int: expected high > low, received low=3, high=3',
+    );
+    expect(() => random.bernoulliTensor([2], 1.5)).toThrow('expected 0 <= p <= 1, received 1.5');
+    expect(() => random.uniformTensor([2, -1])).toThrow('received [2,-1]');
+    expect(() => random.setState({ algorithm: 'mt19937' } as never)).toThrow(
+      'RandomSource.setState',
+    );
+  });
+});
