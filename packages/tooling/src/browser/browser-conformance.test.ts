@@ -19,6 +19,10 @@ describe('cross-backend conformance in headless Chromium: wasm and webgpu agains
     console.log(
       `WebGPU: ${report.backends.webgpu?.report?.device ?? report.backends.webgpu?.selectError}`,
     );
+    const wasm = report.backends.wasm?.report;
+    console.log(
+      `wasm: ${wasm?.device ?? report.backends.wasm?.selectError}; kernels provided by convkit: ${wasm?.capabilities.patchedKernels.join(', ') || 'none'}`,
+    );
     for (const comparison of Object.values(report.comparisons)) {
       if (comparison) console.log(formatComparison(comparison));
     }

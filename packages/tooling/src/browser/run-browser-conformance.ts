@@ -102,8 +102,9 @@ export async function runBrowserConformance(
     const { chromium } = await import('playwright-core');
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
-      // Playwright's own headless switch is off: --headless=new in CHROMIUM_ARGS chooses the mode.
-      headless: false,
+      // Measured with Debian's Chromium 156: headless true (Playwright's --headless) with or
+      // without --headless=new gives the SwiftShader adapter; --enable-unsafe-webgpu is what matters.
+      headless: true,
       args: CHROMIUM_ARGS,
       timeout: 60_000,
     });
