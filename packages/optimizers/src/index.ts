@@ -18,3 +18,29 @@ export { RAdam, type RAdamOptions } from './radam';
 export { RMSprop, type RMSpropOptions } from './rmsprop';
 export { SGD, type SGDOptions } from './sgd';
 export type { SerializedTensor } from './internal/serialize';
+export {
+  CosineAnnealingLR,
+  type CosineAnnealingLROptions,
+} from './schedules/cosine-annealing-lr';
+export {
+  CosineAnnealingWarmRestarts,
+  type CosineAnnealingWarmRestartsOptions,
+} from './schedules/cosine-annealing-warm-restarts';
+export { ExponentialLR, type ExponentialLROptions } from './schedules/exponential-lr';
+export { LambdaLR, type LrLambda } from './schedules/lambda-lr';
+export { LinearLR, type LinearLROptions } from './schedules/linear-lr';
+export {
+  LRScheduler,
+  type SchedulableGroup,
+  type SchedulableOptimizer,
+  type SchedulerStateDict,
+} from './schedules/lr-scheduler';
+export { MultiStepLR, type MultiStepLROptions } from './schedules/multi-step-lr';
+export { OneCycleLR, type OneCycleLROptions } from './schedules/one-cycle-lr';
+export {
+  ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions,
+  type ReduceLROnPlateauStateDict,
+} from './schedules/reduce-lr-on-plateau';
+export { SequentialLR, type SequentialLROptions } from './schedules/sequential-lr';
+export { StepLR, type StepLROptions } from './schedules/step-lr';
