@@ -30,7 +30,7 @@ describe('webgpu in Node, on request', () => {
           Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)),
           [3, 3, 3, 4],
         );
-        const g = tf.grad((f: tf.Tensor4D) => tf.conv2d(x, f, 1, 'same').square().sum())(w);
+        const g = tf.grad((f) => tf.conv2d(x, f as tf.Tensor4D, 1, 'same').square().sum())(w);
         return [tf.conv2d(x, w, 2, 'same'), g];
       });
       const values = [Array.from(await out.data()), Array.from(await grad.data())];

@@ -1,2 +1,4 @@
 import type { Options } from 'tsup';
-export declare function defineConvkitConfig(overrides?: Options): ReturnType<typeof import('tsup').defineConfig>;
+export declare function defineConvkitConfig(
+  overrides?: Options,
+): ReturnType<typeof import('tsup').defineConfig>;

@@ -1,3 +1,4 @@
+import { RandomSource } from '@convkit/backend';
 import type * as tfCore from '@tensorflow/tfjs-core';
 
 /** The `@tensorflow/tfjs-core` namespace a case runs against (passed in, never imported). */
@@ -24,40 +25,23 @@ export interface CaseTolerances {
 
 /** Deterministic inputs for one case: the same seed gives the same tensors on every backend. */
 export class CaseInputs {
-  private state: number;
+  private readonly random: RandomSource;
 
   constructor(
     private readonly tf: Tf,
     seed: number,
   ) {
-    this.state = seed >>> 0;
-  }
-
-  /** mulberry32: tiny, fast, and plenty for test inputs. */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.random = new RandomSource(seed);
   }
 
   /** Uniform in [low, high). */
   uniform(shape: number[], low = -1, high = 1): Tensor {
-    const values = new Float32Array(sizeOf(shape));
-    for (let i = 0; i < values.length; i++) values[i] = low + (high - low) * this.next();
-    return this.tf.tensor(values, shape, 'float32');
+    return this.tf.tensor(this.random.uniformArray(sizeOf(shape), low, high), shape, 'float32');
   }
 
-  /** Normal (Box-Muller) with the given mean and standard deviation. */
+  /** Normal with the given mean and standard deviation. */
   normal(shape: number[], mean = 0, std = 1): Tensor {
-    const values = new Float32Array(sizeOf(shape));
-    for (let i = 0; i < values.length; i++) {
-      const u = 1 - this.next();
-      const v = this.next();
-      values[i] = mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
-    return this.tf.tensor(values, shape, 'float32');
+    return this.tf.tensor(this.random.normalArray(sizeOf(shape), mean, std), shape, 'float32');
   }
 
   /** A tensor from explicit values. */

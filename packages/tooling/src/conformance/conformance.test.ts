@@ -1,7 +1,6 @@
+import { selectBackend } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-// The suite lives in the private tooling package (shared with the browser suite), which does
-// not export it by name; backend is the package whose kernels it checks.
 import {
   CONFORMANCE_CASES,
   type ConformanceComparison,
@@ -10,8 +9,7 @@ import {
   formatComparison,
   knownIssueOn,
   runConformance,
-} from '../../tooling/src/conformance/index';
-import { selectBackend } from './select-backend';
+} from './index';
 
 describe('cross-backend conformance in Node: wasm against cpu', () => {
   let reference: ConformanceRun;
