@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type Info, withScope } from './kernel-scope';
+
+/**
+ * `DepthwiseConv2dNativeBackpropFilter` on wasm (tfjs-backend-wasm has none).
+ *
+ *   dW[kh, kw, c, m] = sum_{n, p, q} xpad[n, p*s + kh*d, q*s + kw*d, c] * dy[n, p, q, c*M + m]
+ *
+ * computed by a JS loop over the wasm heap (no copies of x or dy), with the innermost loop
+ * running over the contiguous C*M channels and a float64 accumulator per filter entry, so the
+ * result is as exact as the cpu backend's (which also accumulates in doubles). The forward
+ * FLOPs at scalar speed: fine for the depthwise layers of MobileNet-sized models in tests, not
+ * a vectorized kernel (expressing it through XNNPACK would need the whole Ci x Co cross
+ * product of a regular convolution, C times the work).
+ */
+export function depthwiseConv2dNativeBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): Info {
+  const { inputs, backend, attrs } = args;
+  const { strides, pad, dimRoundingMode, dilations, filterShape } = attrs as unknown as {
+    strides: number | [number, number];
+    pad: 'valid' | 'same' | number | number[][];
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    dilations?: number | [number, number];
+    filterShape: [number, number, number, number];
+  };
+  return withScope(backend, (scope) => {
+    const x = inputs.x as Info;
+    const dy = inputs.dy as Info;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      dilations ?? 1,
+      pad as any,
+      dimRoundingMode,
+      true,
+      'channelsLast',
+    );
+    const [kh, kw, c, m] = filterShape;
+    const [n, h, w] = x.shape;
+    const { strideHeight: sh, strideWidth: sw } = info;
+    const [, oh, ow] = dy.shape; // dy's own extent, as in conv2d-backprop-filter.ts
+    const { dilationHeight: dh, dilationWidth: dw } = info;
+    const top = info.padInfo.top;
+    const left = info.padInfo.left;
+    const cm = c * m;
+    if (dy.shape[3] !== cm) {
+      throw new Error(`DepthwiseConv2dNativeBackpropFilter: dy has shape [${dy.shape}], expected [${n}, ${oh}, ${ow}, ${cm}]`);
+    }
+    const acc = new Float64Array(kh * kw * cm);
+    const out = scope.alloc([kh, kw, c, m]);
+    const xs = scope.f32(x);
+    const dys = scope.f32(dy);
+    for (let b = 0; b < n; b++) {
+      for (let p = 0; p < oh; p++) {
+        for (let q = 0; q < ow; q++) {
+          const dyo = ((b * oh + p) * ow + q) * cm;
+          for (let a = 0; a < kh; a++) {
+            const row = p * sh + a * dh - top;
+            if (row < 0 || row >= h) continue;
+            for (let e = 0; e < kw; e++) {
+              const col = q * sw + e * dw - left;
+              if (col < 0 || col >= w) continue;
+              const xo = ((b * h + row) * w + col) * c;
+              const wo = (a * kw + e) * cm;
+              if (m === 1) {
+                for (let k = 0; k < c; k++) acc[wo + k] += xs[xo + k] * dys[dyo + k];
+              } else {
+                for (let k = 0; k < c; k++) {
+                  const xv = xs[xo + k];
+                  const base = k * m;
+                  for (let j = 0; j < m; j++) acc[wo + base + j] += xv * dys[dyo + base + j];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    scope.f32(out).set(acc);
+    return out;
+  });
+}
+
+export const depthwiseConv2dNativeBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: depthwiseConv2dNativeBackpropFilter as unknown as tf.KernelFunc,
+};
