@@ -1,1 +1,23 @@
-export {};
+export {
+  type BinaryCrossEntropyOptions,
+  binaryCrossEntropy,
+} from './binary-cross-entropy';
+export {
+  type BinaryCrossEntropyWithLogitsOptions,
+  binaryCrossEntropyWithLogits,
+} from './binary-cross-entropy-with-logits';
+export { type CrossEntropyOptions, crossEntropy } from './cross-entropy';
+export { type HingeEmbeddingOptions, hingeEmbeddingLoss } from './hinge-embedding-loss';
+export { type HuberOptions, huberLoss } from './huber-loss';
+export type { Reduction } from './internal/checks';
+export { type KlDivOptions, klDiv } from './kl-div';
+export { l1Loss } from './l1-loss';
+export { logSoftmax } from './log-softmax';
+export { mseLoss, type ReductionOptions } from './mse-loss';
+export {
+  type MultiLabelSoftMarginOptions,
+  multiLabelSoftMarginLoss,
+} from './multi-label-soft-margin-loss';
+export { type MultiMarginOptions, multiMarginLoss } from './multi-margin-loss';
+export { type NllLossOptions, nllLoss } from './nll-loss';
+export { type SmoothL1Options, smoothL1Loss } from './smooth-l1-loss';
