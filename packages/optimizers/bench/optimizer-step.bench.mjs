@@ -34,17 +34,31 @@ await build({
   external: ['@tensorflow/*', '@convkit/*'],
   logLevel: 'warning',
 });
-const { convkit, tf, selectBackend } = await import(pathToFileURL(join(out, 'bench-entry.mjs')).href);
+const { convkit, tf, selectBackend } = await import(
+  pathToFileURL(join(out, 'bench-entry.mjs')).href
+);
 
 const STEPS = Number(process.argv[2] ?? 20);
 const PARAMS = 1_000_000;
-const SHAPES = [[500, 1000], [250, 1000], [250, 1000]]; // 1M parameters in 3 variables
+const SHAPES = [
+  [500, 1000],
+  [250, 1000],
+  [250, 1000],
+]; // 1M parameters in 3 variables
 
 const PAIRS = [
   ['SGD', (v) => new convkit.SGD(v, { lr: 0.01 }), () => tf.train.sgd(0.01)],
-  ['SGD momentum 0.9', (v) => new convkit.SGD(v, { lr: 0.01, momentum: 0.9 }), () => tf.train.momentum(0.01, 0.9)],
+  [
+    'SGD momentum 0.9',
+    (v) => new convkit.SGD(v, { lr: 0.01, momentum: 0.9 }),
+    () => tf.train.momentum(0.01, 0.9),
+  ],
   ['Adam', (v) => new convkit.Adam(v, { lr: 0.001 }), () => tf.train.adam(0.001, 0.9, 0.999, 1e-8)],
-  ['RMSprop', (v) => new convkit.RMSprop(v, { lr: 0.01 }), () => tf.train.rmsprop(0.01, 0.99, 0, 1e-8)],
+  [
+    'RMSprop',
+    (v) => new convkit.RMSprop(v, { lr: 0.01 }),
+    () => tf.train.rmsprop(0.01, 0.99, 0, 1e-8),
+  ],
 ];
 
 function timeSteps(stepFn, vars) {
@@ -58,7 +72,9 @@ function timeSteps(stepFn, vars) {
 
 function measure(makeStep) {
   const vars = SHAPES.map((s) => tf.variable(tf.randomNormal(s, 0, 1, 'float32', 1)));
-  const grads = Object.fromEntries(vars.map((v, i) => [v.name, tf.randomNormal(SHAPES[i], 0, 1, 'float32', 2 + i)]));
+  const grads = Object.fromEntries(
+    vars.map((v, i) => [v.name, tf.randomNormal(SHAPES[i], 0, 1, 'float32', 2 + i)]),
+  );
   const { step, dispose } = makeStep(vars, grads);
   const ms = timeSteps(step, vars);
   dispose();
@@ -74,7 +90,7 @@ for (const backend of ['cpu', 'wasm']) {
       const opt = ours(vars);
       return { step: () => opt.step(grads), dispose: () => opt.dispose() };
     });
-    const tfjsMs = measure((vars, grads) => {
+    const tfjsMs = measure((_vars, grads) => {
       const opt = theirs();
       return { step: () => opt.applyGradients(grads), dispose: () => opt.dispose() };
     });
@@ -87,5 +103,7 @@ console.log(`optimizer step, ms per 1M parameters (${STEPS} timed steps after 3 
 console.log('| backend | optimizer | convkit ms | tfjs-core ms | convkit / tfjs |');
 console.log('|---|---|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.backend} | ${r.optimizer} | ${r.convkitMs.toFixed(2)} | ${r.tfjsMs.toFixed(2)} | ${(r.convkitMs / r.tfjsMs).toFixed(2)} |`);
+  console.log(
+    `| ${r.backend} | ${r.optimizer} | ${r.convkitMs.toFixed(2)} | ${r.tfjsMs.toFixed(2)} | ${(r.convkitMs / r.tfjsMs).toFixed(2)} |`,
+  );
 }

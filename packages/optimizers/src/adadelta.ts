@@ -31,21 +31,35 @@ export interface AdadeltaOptions extends BaseOptimizerOptions {
  * Defaults: lr 1.0, rho 0.9, eps 1e-6, weightDecay 0. (tfjs's `tf.train.adadelta`: rho 0.95.)
  */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<AdadeltaOptions>[], options?: Partial<AdadeltaOptions>) {
-    super('Adadelta', params, options, { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false }, {
-      lr: nonNegative,
-      rho: unitClosed,
-      eps: nonNegative,
-      weightDecay: nonNegative,
-      maximize: boolean,
-    });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<AdadeltaOptions>[],
+    options?: Partial<AdadeltaOptions>,
+  ) {
+    super(
+      'Adadelta',
+      params,
+      options,
+      { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
+      {
+        lr: nonNegative,
+        rho: unitClosed,
+        eps: nonNegative,
+        weightDecay: nonNegative,
+        maximize: boolean,
+      },
+    );
   }
 
   protected override initialState(param: tf.Variable): Record<string, tf.Tensor> {
     return { squareAvg: tf.zerosLike(param), accDelta: tf.zerosLike(param) };
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<AdadeltaOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<AdadeltaOptions>,
+    state: ParamState,
+  ): void {
     const g = effectiveGrad(grad, param, group.weightDecay, group.maximize);
     const { squareAvg, accDelta } = state.tensors;
     squareAvg.assign(squareAverage(squareAvg, g, group.rho));

@@ -34,30 +34,42 @@ export interface AdagradOptions extends BaseOptimizerOptions {
  * (tfjs's `tf.train.adagrad` uses initialAccumulatorValue 0.1 and no eps.)
  */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<AdagradOptions>[], options?: Partial<AdagradOptions>) {
-    super('Adagrad', params, options, {
-      lr: 1e-2,
-      lrDecay: 0,
-      weightDecay: 0,
-      initialAccumulatorValue: 0,
-      eps: 1e-10,
-      maximize: false,
-    }, {
-      lr: nonNegative,
-      lrDecay: nonNegative,
-      weightDecay: nonNegative,
-      initialAccumulatorValue: nonNegative,
-      eps: nonNegative,
-      maximize: boolean,
-    });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<AdagradOptions>[],
+    options?: Partial<AdagradOptions>,
+  ) {
+    super(
+      'Adagrad',
+      params,
+      options,
+      {
+        lr: 1e-2,
+        lrDecay: 0,
+        weightDecay: 0,
+        initialAccumulatorValue: 0,
+        eps: 1e-10,
+        maximize: false,
+      },
+      {
+        lr: nonNegative,
+        lrDecay: nonNegative,
+        weightDecay: nonNegative,
+        initialAccumulatorValue: nonNegative,
+        eps: nonNegative,
+        maximize: boolean,
+      },
+    );
   }
 
   protected override checkGroup(group: ParamGroup<AdagradOptions>, where: string): void {
     if (where !== '' && group.initialAccumulatorValue !== this.defaults.initialAccumulatorValue) {
-      fail('Adagrad', `${where}initialAccumulatorValue`,
+      fail(
+        'Adagrad',
+        `${where}initialAccumulatorValue`,
         `the constructor's value ${this.defaults.initialAccumulatorValue} (PyTorch 1.13 fills every sum ` +
           'from the constructor option and ignores a per-group value; pass it in the options)',
-        group.initialAccumulatorValue);
+        group.initialAccumulatorValue,
+      );
     }
   }
 
@@ -65,7 +77,12 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     return { sum: tf.fill(param.shape, this.defaults.initialAccumulatorValue) };
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<AdagradOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<AdagradOptions>,
+    state: ParamState,
+  ): void {
     const g = effectiveGrad(grad, param, group.weightDecay, group.maximize);
     const clr = group.lr / (1 + (state.step - 1) * group.lrDecay);
     const { sum } = state.tensors;

@@ -39,22 +39,39 @@ export const ADAM_RULES = {
  * Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0, amsgrad false.
  */
 export class Adam extends Optimizer<AdamOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<AdamOptions>[], options?: Partial<AdamOptions>) {
-    super('Adam', params, options, {
-      lr: 1e-3,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      weightDecay: 0,
-      amsgrad: false,
-      maximize: false,
-    }, ADAM_RULES);
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<AdamOptions>[],
+    options?: Partial<AdamOptions>,
+  ) {
+    super(
+      'Adam',
+      params,
+      options,
+      {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 0,
+        amsgrad: false,
+        maximize: false,
+      },
+      ADAM_RULES,
+    );
   }
 
-  protected override initialState(param: tf.Variable, group: ParamGroup<AdamOptions>): Record<string, tf.Tensor> {
+  protected override initialState(
+    param: tf.Variable,
+    group: ParamGroup<AdamOptions>,
+  ): Record<string, tf.Tensor> {
     return adamState(param, group.amsgrad);
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<AdamOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<AdamOptions>,
+    state: ParamState,
+  ): void {
     const g = effectiveGrad(grad, param, group.weightDecay, group.maximize);
     adamStep(param, g, group, state.tensors, state.step);
   }

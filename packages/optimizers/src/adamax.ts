@@ -29,21 +29,35 @@ export interface AdamaxOptions extends BaseOptimizerOptions {
  * Defaults: lr 2e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.
  */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<AdamaxOptions>[], options?: Partial<AdamaxOptions>) {
-    super('Adamax', params, options, {
-      lr: 2e-3,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      weightDecay: 0,
-      maximize: false,
-    }, { lr: nonNegative, betas, eps: nonNegative, weightDecay: nonNegative, maximize: boolean });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<AdamaxOptions>[],
+    options?: Partial<AdamaxOptions>,
+  ) {
+    super(
+      'Adamax',
+      params,
+      options,
+      {
+        lr: 2e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 0,
+        maximize: false,
+      },
+      { lr: nonNegative, betas, eps: nonNegative, weightDecay: nonNegative, maximize: boolean },
+    );
   }
 
   protected override initialState(param: tf.Variable): Record<string, tf.Tensor> {
     return { expAvg: tf.zerosLike(param), expInf: tf.zerosLike(param) };
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<AdamaxOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<AdamaxOptions>,
+    state: ParamState,
+  ): void {
     const g = effectiveGrad(grad, param, group.weightDecay, group.maximize);
     const [beta1, beta2] = group.betas;
     const { expAvg, expInf } = state.tensors;

@@ -18,22 +18,39 @@ export type AdamWOptions = AdamOptions;
  * Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.01, amsgrad false.
  */
 export class AdamW extends Optimizer<AdamWOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<AdamWOptions>[], options?: Partial<AdamWOptions>) {
-    super('AdamW', params, options, {
-      lr: 1e-3,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      weightDecay: 1e-2,
-      amsgrad: false,
-      maximize: false,
-    }, ADAM_RULES);
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<AdamWOptions>[],
+    options?: Partial<AdamWOptions>,
+  ) {
+    super(
+      'AdamW',
+      params,
+      options,
+      {
+        lr: 1e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 1e-2,
+        amsgrad: false,
+        maximize: false,
+      },
+      ADAM_RULES,
+    );
   }
 
-  protected override initialState(param: tf.Variable, group: ParamGroup<AdamWOptions>): Record<string, tf.Tensor> {
+  protected override initialState(
+    param: tf.Variable,
+    group: ParamGroup<AdamWOptions>,
+  ): Record<string, tf.Tensor> {
     return adamState(param, group.amsgrad);
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<AdamWOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<AdamWOptions>,
+    state: ParamState,
+  ): void {
     if (group.weightDecay !== 0) param.assign(tf.mul(param, 1 - group.lr * group.weightDecay));
     adamStep(param, group.maximize ? tf.neg(grad) : grad, group, state.tensors, state.step);
   }

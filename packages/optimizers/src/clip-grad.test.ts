@@ -17,7 +17,9 @@ describe('clipGradNorm / clipGradValue vs torch.nn.utils', () => {
       const list = grads();
       const map: tf.NamedTensorMap = Object.fromEntries(grads().map((g, i) => [`g${i}`, g]));
       const normType = c.normType === 'inf' ? 'inf' : (c.normType as number);
-      const total = await assertNoLeaks('clipGradNorm', () => clipGradNorm(list, c.maxNorm, normType));
+      const total = await assertNoLeaks('clipGradNorm', () =>
+        clipGradNorm(list, c.maxNorm, normType),
+      );
       const totalMap = clipGradNorm(map, c.maxNorm, normType);
       expect(findMismatch(total.dataSync(), [c.totalNorm], { rtol: 1e-6 })).toBeNull();
       expect(totalMap.dataSync()[0]).toBe(total.dataSync()[0]);
@@ -33,13 +35,17 @@ describe('clipGradNorm / clipGradValue vs torch.nn.utils', () => {
     it(`clipValue ${c.clipValue}`, () => {
       const list = grads();
       clipGradValue(list, c.clipValue);
-      c.clipped.forEach((expected, i) => expect(Array.from(list[i].dataSync())).toEqual(expected.map(Math.fround)));
+      c.clipped.forEach((expected, i) => {
+        expect(Array.from(list[i].dataSync())).toEqual(expected.map(Math.fround));
+      });
       tf.dispose(list);
     });
   }
 
   it('errors', () => {
     expect(() => clipGradNorm([], -1)).toThrow('clipGradNorm: maxNorm must be >= 0, received -1');
-    expect(() => clipGradNorm([], 1, 0)).toThrow("clipGradNorm: normType must be > 0 or 'inf', received 0");
+    expect(() => clipGradNorm([], 1, 0)).toThrow(
+      "clipGradNorm: normType must be > 0 or 'inf', received 0",
+    );
   });
 });

@@ -16,8 +16,13 @@ export type Gradients = tf.NamedTensorMap | tf.Tensor[];
  * replaced by its clipped gradient and the original gradient tensor is disposed. Returns the
  * total norm (before clipping) as a scalar the caller disposes.
  */
-export function clipGradNorm(grads: Gradients, maxNorm: number, normType: number | 'inf' = 2): tf.Scalar {
-  if (!(typeof maxNorm === 'number' && maxNorm >= 0)) fail('clipGradNorm', 'maxNorm', '>= 0', maxNorm);
+export function clipGradNorm(
+  grads: Gradients,
+  maxNorm: number,
+  normType: number | 'inf' = 2,
+): tf.Scalar {
+  if (!(typeof maxNorm === 'number' && maxNorm >= 0))
+    fail('clipGradNorm', 'maxNorm', '>= 0', maxNorm);
   const p = normType === 'inf' ? Number.POSITIVE_INFINITY : normType;
   if (!(typeof p === 'number' && p > 0)) fail('clipGradNorm', 'normType', "> 0 or 'inf'", normType);
   const keys = Object.keys(grads) as Array<keyof typeof grads>;
@@ -40,7 +45,8 @@ export function clipGradNorm(grads: Gradients, maxNorm: number, normType: number
  * Entries of `grads` are replaced by the clipped tensors and the originals are disposed.
  */
 export function clipGradValue(grads: Gradients, clipValue: number): void {
-  if (!(typeof clipValue === 'number' && clipValue >= 0)) fail('clipGradValue', 'clipValue', '>= 0', clipValue);
+  if (!(typeof clipValue === 'number' && clipValue >= 0))
+    fail('clipGradValue', 'clipValue', '>= 0', clipValue);
   const map = grads as Record<string, tf.Tensor>;
   for (const key of Object.keys(grads)) {
     const original = map[key];

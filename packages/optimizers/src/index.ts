@@ -4,6 +4,7 @@ export { Adam, type AdamOptions } from './adam';
 export { Adamax, type AdamaxOptions } from './adamax';
 export { AdamW, type AdamWOptions } from './adamw';
 export { clipGradNorm, clipGradValue, type Gradients } from './clip-grad';
+export type { SerializedTensor } from './internal/serialize';
 export { Lion, type LionOptions } from './lion';
 export { NAdam, type NAdamOptions } from './nadam';
 export {
@@ -16,8 +17,6 @@ export {
 } from './optimizer';
 export { RAdam, type RAdamOptions } from './radam';
 export { RMSprop, type RMSpropOptions } from './rmsprop';
-export { SGD, type SGDOptions } from './sgd';
-export type { SerializedTensor } from './internal/serialize';
 export {
   CosineAnnealingLR,
   type CosineAnnealingLROptions,
@@ -44,3 +43,4 @@ export {
 } from './schedules/reduce-lr-on-plateau';
 export { SequentialLR, type SequentialLROptions } from './schedules/sequential-lr';
 export { StepLR, type StepLROptions } from './schedules/step-lr';
+export { SGD, type SGDOptions } from './sgd';

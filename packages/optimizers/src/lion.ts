@@ -29,23 +29,38 @@ export interface LionOptions extends BaseOptimizerOptions {
  * and a weight decay 3-10x larger than AdamW's).
  */
 export class Lion extends Optimizer<LionOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<LionOptions>[], options?: Partial<LionOptions>) {
-    super('Lion', params, options, { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0 }, {
-      lr: nonNegative,
-      betas,
-      weightDecay: nonNegative,
-    });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<LionOptions>[],
+    options?: Partial<LionOptions>,
+  ) {
+    super(
+      'Lion',
+      params,
+      options,
+      { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0 },
+      {
+        lr: nonNegative,
+        betas,
+        weightDecay: nonNegative,
+      },
+    );
   }
 
   protected override initialState(param: tf.Variable): Record<string, tf.Tensor> {
     return { expAvg: tf.zerosLike(param) };
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<LionOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<LionOptions>,
+    state: ParamState,
+  ): void {
     const [beta1, beta2] = group.betas;
     const { expAvg } = state.tensors;
     const direction = tf.sign(lerpAverage(expAvg, grad, beta1));
-    const decayed = group.weightDecay !== 0 ? tf.mul(param, 1 - group.lr * group.weightDecay) : param;
+    const decayed =
+      group.weightDecay !== 0 ? tf.mul(param, 1 - group.lr * group.weightDecay) : param;
     param.assign(tf.sub(decayed, tf.mul(direction, group.lr)));
     expAvg.assign(lerpAverage(expAvg, grad, beta2));
   }

@@ -31,14 +31,29 @@ export interface NAdamOptions extends BaseOptimizerOptions {
  * Defaults: lr 2e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0, momentumDecay 4e-3.
  */
 export class NAdam extends Optimizer<NAdamOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<NAdamOptions>[], options?: Partial<NAdamOptions>) {
-    super('NAdam', params, options, {
-      lr: 2e-3,
-      betas: [0.9, 0.999],
-      eps: 1e-8,
-      weightDecay: 0,
-      momentumDecay: 4e-3,
-    }, { lr: nonNegative, betas, eps: nonNegative, weightDecay: nonNegative, momentumDecay: nonNegative });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<NAdamOptions>[],
+    options?: Partial<NAdamOptions>,
+  ) {
+    super(
+      'NAdam',
+      params,
+      options,
+      {
+        lr: 2e-3,
+        betas: [0.9, 0.999],
+        eps: 1e-8,
+        weightDecay: 0,
+        momentumDecay: 4e-3,
+      },
+      {
+        lr: nonNegative,
+        betas,
+        eps: nonNegative,
+        weightDecay: nonNegative,
+        momentumDecay: nonNegative,
+      },
+    );
   }
 
   protected override initialState(param: tf.Variable): Record<string, tf.Tensor> {
@@ -49,7 +64,12 @@ export class NAdam extends Optimizer<NAdamOptions> {
     return { muProduct: 1 };
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<NAdamOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<NAdamOptions>,
+    state: ParamState,
+  ): void {
     const [beta1, beta2] = group.betas;
     const t = state.step;
     const g = effectiveGrad(grad, param, group.weightDecay);

@@ -43,7 +43,10 @@ describe('stateDict / loadStateDict', () => {
 
   it('restores per-group hyperparameters and rejects a mismatched optimizer', () => {
     const { w, b, loss, dispose } = leastSquares();
-    const adam = new Adam([{ params: [w], lr: 0.1 }, { params: [b], betas: [0.5, 0.9] }]);
+    const adam = new Adam([
+      { params: [w], lr: 0.1 },
+      { params: [b], betas: [0.5, 0.9] },
+    ]);
     trainStep(adam, loss, [w, b]);
     const dict = adam.stateDict();
     expect(dict.paramGroups.map((g) => g.params)).toEqual([[0], [1]]);
@@ -54,17 +57,26 @@ describe('stateDict / loadStateDict', () => {
     expect(other.paramGroups[0].lr).toBe(0.1);
     expect(other.paramGroups[1].betas).toEqual([0.5, 0.9]);
     const sgd = new SGD([{ params: [w] }, { params: [b] }], { lr: 0.1 });
-    expect(() => sgd.loadStateDict(dict)).toThrow('SGD: loadStateDict(dict).type must be "SGD", received "Adam"');
+    expect(() => sgd.loadStateDict(dict)).toThrow(
+      'SGD: loadStateDict(dict).type must be "SGD", received "Adam"',
+    );
     const single = new Adam([w, b]);
     expect(() => single.loadStateDict(dict)).toThrow(
-      'Adam: loadStateDict(dict).paramGroups.length must be 1, received 2');
+      'Adam: loadStateDict(dict).paramGroups.length must be 1, received 2',
+    );
     for (const o of [adam, other, sgd, single]) o.dispose();
     dispose();
   });
 });
 
 describe('memory', () => {
-  for (const name of ['sgd_nesterov', 'adam_amsgrad', 'rmsprop_centered_momentum', 'nadam', 'lion_groups']) {
+  for (const name of [
+    'sgd_nesterov',
+    'adam_amsgrad',
+    'rmsprop_centered_momentum',
+    'nadam',
+    'lion_groups',
+  ]) {
     it(`${name}: 200 steps leak no tensor, dispose() frees the state`, async () => {
       const { w, b, loss, dispose } = leastSquares();
       const before = tf.memory().numTensors;
@@ -139,22 +151,61 @@ describe('API', () => {
 describe('bad input names the class, the argument, expected and received', () => {
   const cases: Array<[string, (v: tf.Variable[]) => Optimizer<any>, string]> = [
     ['negative lr', (v) => new Adam(v, { lr: -1 }), 'Adam: lr must be >= 0, received -1'],
-    ['beta1 >= 1', (v) => new Adam(v, { betas: [1.2, 0.999] }), 'Adam: betas[0] must be in [0, 1), received 1.2'],
-    ['beta2 < 0', (v) => new Adam(v, { betas: [0.9, -0.1] }), 'Adam: betas[1] must be in [0, 1), received -0.1'],
-    ['unknown option', (v) => new Adam(v, { weight_decay: 0.1 } as any),
-      'Adam: unknown option "weight_decay" (known options: lr, betas, eps, weightDecay, amsgrad, maximize)'],
-    ['unknown group option', (v) => new Adam([{ params: v, momentum: 0.9 } as any]),
-      'Adam: unknown option paramGroups[0]."momentum"'],
-    ['group beta', (v) => new Adam([{ params: [v[0]] }, { params: [v[1]], betas: [0.9, 1] }]),
-      'Adam: paramGroups[1].betas[1] must be in [0, 1), received 1'],
-    ['SGD without lr', (v) => new SGD(v), 'SGD: lr must be given (SGD has no default lr, as in PyTorch), received undefined'],
-    ['nesterov without momentum', (v) => new SGD(v, { lr: 0.1, nesterov: true }),
-      'SGD: nesterov must be used with momentum > 0 and dampening 0, received "momentum 0, dampening 0"'],
-    ['boolean', (v) => new Adam(v, { amsgrad: 'yes' as any }), 'Adam: amsgrad must be a boolean, received "yes"'],
-    ['duplicate variable', (v) => new Adam([{ params: [v[0]] }, { params: [v[0]] }]), 'appears in more than one parameter group'],
-    ['empty params', () => new Adam([]), 'Adam: params must be a non-empty array of tf.Variable or of parameter groups, received []'],
-    ['Adagrad per-group accumulator', (v) => new Adagrad([{ params: [v[0]], initialAccumulatorValue: 1 }]),
-      "Adagrad: paramGroups[0].initialAccumulatorValue must be the constructor's value 0"],
+    [
+      'beta1 >= 1',
+      (v) => new Adam(v, { betas: [1.2, 0.999] }),
+      'Adam: betas[0] must be in [0, 1), received 1.2',
+    ],
+    [
+      'beta2 < 0',
+      (v) => new Adam(v, { betas: [0.9, -0.1] }),
+      'Adam: betas[1] must be in [0, 1), received -0.1',
+    ],
+    [
+      'unknown option',
+      (v) => new Adam(v, { weight_decay: 0.1 } as any),
+      'Adam: unknown option "weight_decay" (known options: lr, betas, eps, weightDecay, amsgrad, maximize)',
+    ],
+    [
+      'unknown group option',
+      (v) => new Adam([{ params: v, momentum: 0.9 } as any]),
+      'Adam: unknown option paramGroups[0]."momentum"',
+    ],
+    [
+      'group beta',
+      (v) => new Adam([{ params: [v[0]] }, { params: [v[1]], betas: [0.9, 1] }]),
+      'Adam: paramGroups[1].betas[1] must be in [0, 1), received 1',
+    ],
+    [
+      'SGD without lr',
+      (v) => new SGD(v),
+      'SGD: lr must be given (SGD has no default lr, as in PyTorch), received undefined',
+    ],
+    [
+      'nesterov without momentum',
+      (v) => new SGD(v, { lr: 0.1, nesterov: true }),
+      'SGD: nesterov must be used with momentum > 0 and dampening 0, received "momentum 0, dampening 0"',
+    ],
+    [
+      'boolean',
+      (v) => new Adam(v, { amsgrad: 'yes' as any }),
+      'Adam: amsgrad must be a boolean, received "yes"',
+    ],
+    [
+      'duplicate variable',
+      (v) => new Adam([{ params: [v[0]] }, { params: [v[0]] }]),
+      'appears in more than one parameter group',
+    ],
+    [
+      'empty params',
+      () => new Adam([]),
+      'Adam: params must be a non-empty array of tf.Variable or of parameter groups, received []',
+    ],
+    [
+      'Adagrad per-group accumulator',
+      (v) => new Adagrad([{ params: [v[0]], initialAccumulatorValue: 1 }]),
+      "Adagrad: paramGroups[0].initialAccumulatorValue must be the constructor's value 0",
+    ],
   ];
   for (const [label, make, message] of cases) {
     it(label, () => {
@@ -169,13 +220,17 @@ describe('bad input names the class, the argument, expected and received', () =>
     const adam = new Adam([w, b]);
     const wrong = tf.zeros([2, 3]);
     expect(() => adam.step({ [w.name]: wrong })).toThrow(
-      `Adam: grads["${w.name}"].shape must be [3, 2] (the variable's shape), received [2, 3]`);
+      `Adam: grads["${w.name}"].shape must be [3, 2] (the variable's shape), received [2, 3]`,
+    );
     const stranger = tf.variable(tf.zeros([2]), true, 'stranger');
     const g = tf.zeros([2]);
     expect(() => adam.step({ stranger: g })).toThrow(
-      `Adam: step(grads) received a gradient for "stranger", which is not a variable of this optimizer (expected one of: ${w.name}, ${b.name})`);
+      `Adam: step(grads) received a gradient for "stranger", which is not a variable of this optimizer (expected one of: ${w.name}, ${b.name})`,
+    );
     const ints = tf.zeros([2], 'int32');
-    expect(() => adam.step({ [b.name]: ints })).toThrow(`Adam: grads["${b.name}"].dtype must be "float32", received "int32"`);
+    expect(() => adam.step({ [b.name]: ints })).toThrow(
+      `Adam: grads["${b.name}"].dtype must be "float32", received "int32"`,
+    );
     expect(() => adam.setLr(-0.1)).toThrow('Adam: lr must be >= 0, received -0.1');
     tf.dispose([wrong, stranger, g, ints]);
     adam.dispose();

@@ -185,16 +185,25 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
    * same shapes in the same order. Group options are restored too (as in PyTorch).
    */
   loadStateDict(dict: OptimizerStateDict): void {
-    if (dict.type !== this.name) fail(this.name, 'loadStateDict(dict).type', `"${this.name}"`, dict.type);
+    if (dict.type !== this.name)
+      fail(this.name, 'loadStateDict(dict).type', `"${this.name}"`, dict.type);
     if (dict.paramGroups.length !== this.paramGroups.length) {
-      fail(this.name, 'loadStateDict(dict).paramGroups.length', String(this.paramGroups.length),
-        dict.paramGroups.length);
+      fail(
+        this.name,
+        'loadStateDict(dict).paramGroups.length',
+        String(this.paramGroups.length),
+        dict.paramGroups.length,
+      );
     }
     const vars = this.variables();
     dict.paramGroups.forEach((saved, i) => {
       if (saved.params.length !== this.paramGroups[i].params.length) {
-        fail(this.name, `loadStateDict(dict).paramGroups[${i}].params.length`,
-          String(this.paramGroups[i].params.length), saved.params.length);
+        fail(
+          this.name,
+          `loadStateDict(dict).paramGroups[${i}].params.length`,
+          String(this.paramGroups[i].params.length),
+          saved.params.length,
+        );
       }
     });
     this.checkSavedShapes(dict, vars);
@@ -208,7 +217,11 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
       for (const [name, s] of Object.entries(saved.tensors)) {
         tensors[name] = tf.tidy(() => tf.variable(deserializeTensor(s), false));
       }
-      this.state.set(vars[Number(key)], { step: saved.step, tensors, scalars: { ...saved.scalars } });
+      this.state.set(vars[Number(key)], {
+        step: saved.step,
+        tensors,
+        scalars: { ...saved.scalars },
+      });
     }
   }
 
@@ -225,11 +238,16 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
   private checkSavedShapes(dict: OptimizerStateDict, vars: tf.Variable[]): void {
     for (const [key, saved] of Object.entries(dict.state)) {
       const param = vars[Number(key)];
-      if (param === undefined) fail(this.name, `loadStateDict(dict).state key`, `< ${vars.length}`, key);
+      if (param === undefined)
+        fail(this.name, `loadStateDict(dict).state key`, `< ${vars.length}`, key);
       for (const [name, s] of Object.entries(saved.tensors)) {
         if (!sameShape(s.shape, param.shape)) {
-          fail(this.name, `loadStateDict(dict).state[${key}].tensors.${name}.shape`,
-            formatValue(param.shape), s.shape);
+          fail(
+            this.name,
+            `loadStateDict(dict).state[${key}].tensors.${name}.shape`,
+            formatValue(param.shape),
+            s.shape,
+          );
         }
       }
     }
@@ -266,12 +284,18 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
             `variable of this optimizer (expected one of: ${[...this.byName.keys()].join(', ')})`,
         );
       }
-      if (!(grad instanceof tf.Tensor)) fail(this.name, `grads[${JSON.stringify(name)}]`, 'a tf.Tensor', grad);
+      if (!(grad instanceof tf.Tensor))
+        fail(this.name, `grads[${JSON.stringify(name)}]`, 'a tf.Tensor', grad);
       if (!sameShape(grad.shape, param.shape)) {
-        fail(this.name, `grads[${JSON.stringify(name)}].shape`,
-          `${formatValue(param.shape)} (the variable's shape)`, grad.shape);
+        fail(
+          this.name,
+          `grads[${JSON.stringify(name)}].shape`,
+          `${formatValue(param.shape)} (the variable's shape)`,
+          grad.shape,
+        );
       }
-      if (grad.dtype !== 'float32') fail(this.name, `grads[${JSON.stringify(name)}].dtype`, '"float32"', grad.dtype);
+      if (grad.dtype !== 'float32')
+        fail(this.name, `grads[${JSON.stringify(name)}].dtype`, '"float32"', grad.dtype);
     }
   }
 
@@ -286,10 +310,19 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
     return specs.map((spec, i) => {
       const where = specs === params ? `paramGroups[${i}].` : '';
       if (spec == null || typeof spec !== 'object' || isVariable(spec)) {
-        fail(this.name, `params[${i}]`, 'a parameter group { params, ...options } (do not mix with variables)', spec);
+        fail(
+          this.name,
+          `params[${i}]`,
+          'a parameter group { params, ...options } (do not mix with variables)',
+          spec,
+        );
       }
       checkKnownKeys(this.name, spec, known, where);
-      const group = { ...this.defaults, ...withoutUndefined(spec), params: [...spec.params] } as ParamGroup<O>;
+      const group = {
+        ...this.defaults,
+        ...withoutUndefined(spec),
+        params: [...spec.params],
+      } as ParamGroup<O>;
       checkRules(this.name, group as unknown as Record<string, unknown>, this.rules, where);
       this.checkGroup(group, where);
       this.registerParams(group.params, where);
@@ -303,9 +336,12 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
     }
     vars.forEach((v, j) => {
       if (!isVariable(v)) fail(this.name, `${where}params[${j}]`, 'a tf.Variable', v);
-      if (v.dtype !== 'float32') fail(this.name, `${where}params[${j}].dtype`, '"float32"', v.dtype);
+      if (v.dtype !== 'float32')
+        fail(this.name, `${where}params[${j}].dtype`, '"float32"', v.dtype);
       if (this.byName.has(v.name)) {
-        throw new Error(`${this.name}: variable ${JSON.stringify(v.name)} appears in more than one parameter group`);
+        throw new Error(
+          `${this.name}: variable ${JSON.stringify(v.name)} appears in more than one parameter group`,
+        );
       }
       this.byName.set(v.name, v);
     });
@@ -313,9 +349,13 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
 }
 
 function isVariable(v: unknown): v is tf.Variable {
-  return v instanceof tf.Variable ||
-    (v != null && typeof v === 'object' && typeof (v as tf.Variable).assign === 'function' &&
-      'trainable' in (v as object));
+  return (
+    v instanceof tf.Variable ||
+    (v != null &&
+      typeof v === 'object' &&
+      typeof (v as tf.Variable).assign === 'function' &&
+      'trainable' in (v as object))
+  );
 }
 
 function withoutUndefined<T extends object>(o: T): Partial<T> {

@@ -19,7 +19,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const problems: string[] = [];
         c.steps.forEach((expected, i) => {
           trainStep(opt, loss, [w, b]);
-          for (const [label, v, e] of [['w', w, expected.w], ['b', b, expected.b]] as const) {
+          for (const [label, v, e] of [
+            ['w', w, expected.w],
+            ['b', b, expected.b],
+          ] as const) {
             const m = findMismatch(v.dataSync(), e, { rtol: RTOL[backend], atol: ATOL[backend] });
             if (m) problems.push(`step ${i + 1} ${label} ${m}`);
           }

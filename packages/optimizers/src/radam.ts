@@ -30,20 +30,34 @@ export interface RAdamOptions extends BaseOptimizerOptions {
  * Defaults: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 0.
  */
 export class RAdam extends Optimizer<RAdamOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<RAdamOptions>[], options?: Partial<RAdamOptions>) {
-    super('RAdam', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, {
-      lr: nonNegative,
-      betas,
-      eps: nonNegative,
-      weightDecay: nonNegative,
-    });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<RAdamOptions>[],
+    options?: Partial<RAdamOptions>,
+  ) {
+    super(
+      'RAdam',
+      params,
+      options,
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
+      {
+        lr: nonNegative,
+        betas,
+        eps: nonNegative,
+        weightDecay: nonNegative,
+      },
+    );
   }
 
   protected override initialState(param: tf.Variable): Record<string, tf.Tensor> {
     return { expAvg: tf.zerosLike(param), expAvgSq: tf.zerosLike(param) };
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<RAdamOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<RAdamOptions>,
+    state: ParamState,
+  ): void {
     const [beta1, beta2] = group.betas;
     const t = state.step;
     const bias1 = 1 - beta1 ** t;
@@ -56,7 +70,9 @@ export class RAdam extends Optimizer<RAdamOptions> {
     const rhoInf = 2 / (1 - beta2) - 1;
     const rhoT = rhoInf - (2 * t * beta2 ** t) / bias2;
     if (rhoT > 5) {
-      const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+      const rect = Math.sqrt(
+        ((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT),
+      );
       const adaptive = tf.div(Math.sqrt(bias2), tf.add(tf.sqrt(expAvgSq), group.eps));
       param.assign(tf.sub(param, tf.mul(tf.mul(tf.mul(corrected, group.lr), adaptive), rect)));
     } else {

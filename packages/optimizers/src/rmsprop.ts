@@ -35,34 +35,51 @@ export interface RMSpropOptions extends BaseOptimizerOptions {
  * (tfjs's `tf.train.rmsprop` differs: rho 0.9, eps 1e-10 inside the root.)
  */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: tf.Variable[] | ParamGroupSpec<RMSpropOptions>[], options?: Partial<RMSpropOptions>) {
-    super('RMSprop', params, options, {
-      lr: 1e-2,
-      alpha: 0.99,
-      eps: 1e-8,
-      weightDecay: 0,
-      momentum: 0,
-      centered: false,
-      maximize: false,
-    }, {
-      lr: nonNegative,
-      alpha: nonNegative,
-      eps: nonNegative,
-      weightDecay: nonNegative,
-      momentum: nonNegative,
-      centered: boolean,
-      maximize: boolean,
-    });
+  constructor(
+    params: tf.Variable[] | ParamGroupSpec<RMSpropOptions>[],
+    options?: Partial<RMSpropOptions>,
+  ) {
+    super(
+      'RMSprop',
+      params,
+      options,
+      {
+        lr: 1e-2,
+        alpha: 0.99,
+        eps: 1e-8,
+        weightDecay: 0,
+        momentum: 0,
+        centered: false,
+        maximize: false,
+      },
+      {
+        lr: nonNegative,
+        alpha: nonNegative,
+        eps: nonNegative,
+        weightDecay: nonNegative,
+        momentum: nonNegative,
+        centered: boolean,
+        maximize: boolean,
+      },
+    );
   }
 
-  protected override initialState(param: tf.Variable, group: ParamGroup<RMSpropOptions>): Record<string, tf.Tensor> {
+  protected override initialState(
+    param: tf.Variable,
+    group: ParamGroup<RMSpropOptions>,
+  ): Record<string, tf.Tensor> {
     const state: Record<string, tf.Tensor> = { squareAvg: tf.zerosLike(param) };
     if (group.momentum > 0) state.momentumBuffer = tf.zerosLike(param);
     if (group.centered) state.gradAvg = tf.zerosLike(param);
     return state;
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<RMSpropOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<RMSpropOptions>,
+    state: ParamState,
+  ): void {
     const g = effectiveGrad(grad, param, group.weightDecay, group.maximize);
     const t = state.tensors;
     t.squareAvg.assign(squareAverage(t.squareAvg, g, group.alpha));

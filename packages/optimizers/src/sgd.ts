@@ -25,13 +25,19 @@ export interface SGDOptions extends BaseOptimizerOptions {
 const requiredLr: Rule = (v) =>
   typeof v === 'number' && v >= 0
     ? null
-    : { path: '', expected: v === undefined ? 'given (SGD has no default lr, as in PyTorch)' : '>= 0', received: v };
+    : {
+        path: '',
+        expected: v === undefined ? 'given (SGD has no default lr, as in PyTorch)' : '>= 0',
+        received: v,
+      };
 
 const RULES = {
   lr: requiredLr,
   momentum: nonNegative,
   dampening: (v: unknown) =>
-    typeof v === 'number' && !Number.isNaN(v) ? null : { path: '', expected: 'a number', received: v },
+    typeof v === 'number' && !Number.isNaN(v)
+      ? null
+      : { path: '', expected: 'a number', received: v },
   weightDecay: nonNegative,
   nesterov: boolean,
   maximize: boolean,
@@ -52,24 +58,39 @@ const RULES = {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: tf.Variable[] | ParamGroupSpec<SGDOptions>[], options?: Partial<SGDOptions>) {
-    super('SGD', params, options, {
-      lr: undefined as unknown as number,
-      momentum: 0,
-      dampening: 0,
-      weightDecay: 0,
-      nesterov: false,
-      maximize: false,
-    }, RULES);
+    super(
+      'SGD',
+      params,
+      options,
+      {
+        lr: undefined as unknown as number,
+        momentum: 0,
+        dampening: 0,
+        weightDecay: 0,
+        nesterov: false,
+        maximize: false,
+      },
+      RULES,
+    );
   }
 
   protected override checkGroup(group: ParamGroup<SGDOptions>, where: string): void {
     if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
-      fail('SGD', `${where}nesterov`, 'used with momentum > 0 and dampening 0',
-        `momentum ${group.momentum}, dampening ${group.dampening}`);
+      fail(
+        'SGD',
+        `${where}nesterov`,
+        'used with momentum > 0 and dampening 0',
+        `momentum ${group.momentum}, dampening ${group.dampening}`,
+      );
     }
   }
 
-  protected updateParam(param: tf.Variable, grad: tf.Tensor, group: ParamGroup<SGDOptions>, state: ParamState): void {
+  protected updateParam(
+    param: tf.Variable,
+    grad: tf.Tensor,
+    group: ParamGroup<SGDOptions>,
+    state: ParamState,
+  ): void {
     let d = effectiveGrad(grad, param, group.weightDecay, group.maximize);
     if (group.momentum !== 0) {
       const buffer = state.tensors.momentumBuffer;

@@ -19,7 +19,13 @@ describe('training a tfjs-layers model with convkit Adam', () => {
         tfl.layers.dense({ units: 1 }),
       ],
     });
-    const x = tf.tensor2d([[0.1, -0.2, 0.3], [0.5, 0.4, -0.6], [-0.7, 0.8, 0.2], [0.3, 0.3, 0.3], [-0.5, -0.1, 0.9]]);
+    const x = tf.tensor2d([
+      [0.1, -0.2, 0.3],
+      [0.5, 0.4, -0.6],
+      [-0.7, 0.8, 0.2],
+      [0.3, 0.3, 0.3],
+      [-0.5, -0.1, 0.9],
+    ]);
     const y = tf.tensor2d([[0.5], [-0.3], [0.8], [0.1], [-0.6]]);
     const layerVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const plain = model.getWeights().map((w) => tf.variable(w.clone()));
@@ -40,7 +46,9 @@ describe('training a tfjs-layers model with convkit Adam', () => {
     }
     expect(losses[29]).toBeLessThan(losses[0] * 0.5);
     model.getWeights().forEach((w, i) => {
-      expect(findMismatch(w.dataSync(), plain[i].dataSync(), { rtol: 1e-5, atol: 1e-6 })).toBeNull();
+      expect(
+        findMismatch(w.dataSync(), plain[i].dataSync(), { rtol: 1e-5, atol: 1e-6 }),
+      ).toBeNull();
     });
     onModel.dispose();
     onPlain.dispose();

@@ -11,7 +11,10 @@ export interface AdamCoreOptions {
 
 /** First / second moment (and running max) state of Adam-family optimizers. */
 export function adamState(param: tf.Variable, amsgrad: boolean): Record<string, tf.Tensor> {
-  const state: Record<string, tf.Tensor> = { expAvg: tf.zerosLike(param), expAvgSq: tf.zerosLike(param) };
+  const state: Record<string, tf.Tensor> = {
+    expAvg: tf.zerosLike(param),
+    expAvgSq: tf.zerosLike(param),
+  };
   if (amsgrad) state.maxExpAvgSq = tf.zerosLike(param);
   return state;
 }

@@ -13,9 +13,19 @@ import { RAdam } from '../radam';
 import { RMSprop } from '../rmsprop';
 import { SGD } from '../sgd';
 
-export const OPTIMIZER_CLASSES: Record<string, new (params: any, options?: any) => Optimizer<any>> = {
-  SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, Lion,
-};
+export const OPTIMIZER_CLASSES: Record<string, new (params: any, options?: any) => Optimizer<any>> =
+  {
+    SGD,
+    Adam,
+    AdamW,
+    RMSprop,
+    Adagrad,
+    Adadelta,
+    Adamax,
+    NAdam,
+    RAdam,
+    Lion,
+  };
 
 export type OptimizerCase = (typeof fixtures.cases)[keyof typeof fixtures.cases];
 export const OPTIMIZER_CASES = fixtures.cases as Record<string, OptimizerCase>;
@@ -27,7 +37,8 @@ export function leastSquares() {
   const y = tf.tensor(p.y, p.yShape as [number, number]);
   const w = tf.variable(tf.tensor(p.w0, p.wShape as [number, number]));
   const b = tf.variable(tf.tensor(p.b0, p.bShape as [number]));
-  const loss = () => tf.tidy(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), y))) as tf.Scalar);
+  const loss = () =>
+    tf.tidy(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(x, w), b), y))) as tf.Scalar);
   const dispose = () => tf.dispose([x, y, w, b]);
   return { w, b, loss, dispose };
 }
@@ -35,7 +46,13 @@ export function leastSquares() {
 /** The optimizer of a fixture case over w and b (one group, or W / b groups). */
 export function makeOptimizer(c: OptimizerCase, w: tf.Variable, b: tf.Variable): Optimizer<any> {
   const Class = OPTIMIZER_CLASSES[c.optimizer];
-  const params = c.groups == null ? [w, b] : [{ params: [w], ...c.groups[0] }, { params: [b], ...c.groups[1] }];
+  const params =
+    c.groups == null
+      ? [w, b]
+      : [
+          { params: [w], ...c.groups[0] },
+          { params: [b], ...c.groups[1] },
+        ];
   return new Class(params, c.options);
 }
 

@@ -12,7 +12,8 @@ export function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
   if (value === undefined) return 'undefined';
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null)
+    return String(value);
   try {
     return JSON.stringify(value);
   } catch {
@@ -43,7 +44,9 @@ export const unitHalfOpen: Rule = (v) =>
   isNumber(v) && v >= 0 && v < 1 ? null : { path: '', expected: 'in [0, 1)', received: v };
 
 export const positiveInteger: Rule = (v) =>
-  Number.isInteger(v) && (v as number) > 0 ? null : { path: '', expected: 'a positive integer', received: v };
+  Number.isInteger(v) && (v as number) > 0
+    ? null
+    : { path: '', expected: 'a positive integer', received: v };
 
 /** `[beta1, beta2]`, each in [0, 1). */
 export const betas: Rule = (v) => {
@@ -66,7 +69,12 @@ export function oneOf(...choices: string[]): Rule {
 }
 
 /** Throw when `options` has a key that is not in `known`. */
-export function checkKnownKeys(owner: string, options: object, known: readonly string[], where = ''): void {
+export function checkKnownKeys(
+  owner: string,
+  options: object,
+  known: readonly string[],
+  where = '',
+): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
       throw new Error(

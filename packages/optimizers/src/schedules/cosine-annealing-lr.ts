@@ -28,7 +28,12 @@ export class CosineAnnealingLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingLROptions) {
     super('CosineAnnealingLR', optimizer);
-    checkScheduleOptions('CosineAnnealingLR', options, { tMax: positiveInteger, etaMin: nonNegative }, ['tMax']);
+    checkScheduleOptions(
+      'CosineAnnealingLR',
+      options,
+      { tMax: positiveInteger, etaMin: nonNegative },
+      ['tMax'],
+    );
     this.tMax = options.tMax;
     this.etaMin = options.etaMin ?? 0;
     this.initialStep();
@@ -39,10 +44,15 @@ export class CosineAnnealingLR extends LRScheduler {
     if (e === 0) return this.groups.map((g) => g.lr);
     if (this.stepCount === 1 && e > 0) return this.closedFormLr();
     if ((e - 1 - T) % (2 * T) === 0) {
-      return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / T))) / 2);
+      return this.groups.map(
+        (g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / T))) / 2,
+      );
     }
     return this.groups.map(
-      (g) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (g.lr - etaMin) + etaMin,
+      (g) =>
+        ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) *
+          (g.lr - etaMin) +
+        etaMin,
     );
   }
 

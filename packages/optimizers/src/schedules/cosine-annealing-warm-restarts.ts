@@ -1,5 +1,10 @@
 import { fail, nonNegative, positiveInteger } from '../internal/validate';
-import { checkScheduleOptions, LRScheduler, type SchedulableOptimizer, type SchedulerStateDict } from './lr-scheduler';
+import {
+  checkScheduleOptions,
+  LRScheduler,
+  type SchedulableOptimizer,
+  type SchedulerStateDict,
+} from './lr-scheduler';
 
 export interface CosineAnnealingWarmRestartsOptions {
   /** Epochs until the first restart. */
@@ -24,8 +29,12 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingWarmRestartsOptions) {
     super('CosineAnnealingWarmRestarts', optimizer);
-    checkScheduleOptions('CosineAnnealingWarmRestarts', options,
-      { t0: positiveInteger, tMult: positiveInteger, etaMin: nonNegative }, ['t0']);
+    checkScheduleOptions(
+      'CosineAnnealingWarmRestarts',
+      options,
+      { t0: positiveInteger, tMult: positiveInteger, etaMin: nonNegative },
+      ['t0'],
+    );
     this.t0 = options.t0;
     this.tI = options.t0;
     this.tMult = options.tMult ?? 1;
@@ -36,7 +45,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
   protected computeLr(): number[] {
     const { etaMin, tCur, tI } = this;
-    return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2);
+    return this.baseLrs.map(
+      (b) => etaMin + ((b - etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2,
+    );
   }
 
   override step(): void {
@@ -60,7 +71,9 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
       if (this.tMult === 1) {
         this.tCur = epoch % this.t0;
       } else {
-        const n = Math.floor(Math.log((epoch / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+        const n = Math.floor(
+          Math.log((epoch / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult),
+        );
         this.tCur = epoch - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1);
         this.tI = this.t0 * this.tMult ** n;
       }

@@ -15,7 +15,8 @@ export class LambdaLR extends LRScheduler {
     super('LambdaLR', optimizer);
     const n = optimizer.paramGroups.length;
     const lambdas = Array.isArray(lrLambda) ? [...lrLambda] : new Array<LrLambda>(n).fill(lrLambda);
-    if (lambdas.length !== n) fail('LambdaLR', 'lrLambda.length', `${n} (one per parameter group)`, lambdas.length);
+    if (lambdas.length !== n)
+      fail('LambdaLR', 'lrLambda.length', `${n} (one per parameter group)`, lambdas.length);
     lambdas.forEach((f, i) => {
       if (typeof f !== 'function') fail('LambdaLR', `lrLambda[${i}]`, 'a function of the epoch', f);
     });

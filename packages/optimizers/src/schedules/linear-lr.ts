@@ -40,7 +40,9 @@ export class LinearLR extends LRScheduler {
     if (e === 0) return this.groups.map((g) => g.lr * this.startFactor);
     if (e > this.totalIters) return this.groups.map((g) => g.lr);
     const d = this.endFactor - this.startFactor;
-    return this.groups.map((g) => g.lr * (1 + d / (this.totalIters * this.startFactor + (e - 1) * d)));
+    return this.groups.map(
+      (g) => g.lr * (1 + d / (this.totalIters * this.startFactor + (e - 1) * d)),
+    );
   }
 
   protected override closedFormLr(): number[] {

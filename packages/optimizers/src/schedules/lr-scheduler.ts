@@ -104,7 +104,8 @@ export abstract class LRScheduler {
 
   /** Restore `stateDict()` output (the optimizer's own state is restored separately). */
   loadStateDict(dict: SchedulerStateDict): void {
-    if (dict.type !== this.name) fail(this.name, 'loadStateDict(dict).type', `"${this.name}"`, dict.type);
+    if (dict.type !== this.name)
+      fail(this.name, 'loadStateDict(dict).type', `"${this.name}"`, dict.type);
     this.lastEpoch = dict.lastEpoch;
     this.stepCount = dict.stepCount;
     this.baseLrs = [...dict.baseLrs];
@@ -134,9 +135,12 @@ export function checkScheduleOptions(
   required: string[] = [],
 ): void {
   for (const key of required) {
-    if ((options as Record<string, unknown> | undefined)?.[key] === undefined) fail(owner, key, 'given', undefined);
+    if ((options as Record<string, unknown> | undefined)?.[key] === undefined)
+      fail(owner, key, 'given', undefined);
   }
-  const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
+  const given = Object.fromEntries(
+    Object.entries(options ?? {}).filter(([, v]) => v !== undefined),
+  );
   checkKnownKeys(owner, given, Object.keys(rules));
   checkRules(owner, given, Object.fromEntries(Object.keys(given).map((k) => [k, rules[k]])));
 }

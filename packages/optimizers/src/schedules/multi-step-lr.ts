@@ -18,7 +18,9 @@ export class MultiStepLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
     super('MultiStepLR', optimizer);
-    checkScheduleOptions('MultiStepLR', options, { milestones: () => null, gamma: nonNegative }, ['milestones']);
+    checkScheduleOptions('MultiStepLR', options, { milestones: () => null, gamma: nonNegative }, [
+      'milestones',
+    ]);
     const ms = options.milestones;
     if (!Array.isArray(ms) || ms.some((m) => !Number.isInteger(m) || m < 0)) {
       fail('MultiStepLR', 'milestones', 'an array of non-negative integers', ms);

@@ -1,5 +1,10 @@
 import { boolean, fail, oneOf, positive, positiveInteger, unitClosed } from '../internal/validate';
-import { checkScheduleOptions, LRScheduler, type SchedulableOptimizer, type SchedulerStateDict } from './lr-scheduler';
+import {
+  checkScheduleOptions,
+  LRScheduler,
+  type SchedulableOptimizer,
+  type SchedulerStateDict,
+} from './lr-scheduler';
 
 export interface OneCycleLROptions {
   /** Peak learning rate, one for all groups or one per group. */
@@ -53,13 +58,27 @@ export class OneCycleLR extends LRScheduler {
     super('OneCycleLR', optimizer);
     const perGroupNumber = (v: unknown) =>
       (Array.isArray(v) ? v : [v]).every((x) => typeof x === 'number' && x >= 0)
-        ? null : { path: '', expected: 'a number >= 0 or one per group', received: v };
-    checkScheduleOptions('OneCycleLR', options, {
-      maxLr: perGroupNumber, totalSteps: positiveInteger, epochs: positiveInteger, stepsPerEpoch: positiveInteger,
-      pctStart: unitClosed, annealStrategy: oneOf('cos', 'linear'), cycleMomentum: boolean,
-      baseMomentum: perGroupNumber, maxMomentum: perGroupNumber, divFactor: positive, finalDivFactor: positive,
-      threePhase: boolean,
-    }, ['maxLr']);
+        ? null
+        : { path: '', expected: 'a number >= 0 or one per group', received: v };
+    checkScheduleOptions(
+      'OneCycleLR',
+      options,
+      {
+        maxLr: perGroupNumber,
+        totalSteps: positiveInteger,
+        epochs: positiveInteger,
+        stepsPerEpoch: positiveInteger,
+        pctStart: unitClosed,
+        annealStrategy: oneOf('cos', 'linear'),
+        cycleMomentum: boolean,
+        baseMomentum: perGroupNumber,
+        maxMomentum: perGroupNumber,
+        divFactor: positive,
+        finalDivFactor: positive,
+        threePhase: boolean,
+      },
+      ['maxLr'],
+    );
     this.totalSteps = totalStepsOf(options);
     const pct = options.pctStart ?? 0.3;
     this.phases = phases(options.threePhase ?? false, pct, this.totalSteps);
@@ -67,7 +86,12 @@ export class OneCycleLR extends LRScheduler {
     this.cycleMomentum = options.cycleMomentum ?? true;
     this.useBeta1 = 'betas' in optimizer.defaults;
     if (this.cycleMomentum && !this.useBeta1 && !('momentum' in optimizer.defaults)) {
-      fail('OneCycleLR', 'cycleMomentum', `false for ${optimizer.name} (it has neither momentum nor betas)`, true);
+      fail(
+        'OneCycleLR',
+        'cycleMomentum',
+        `false for ${optimizer.name} (it has neither momentum nor betas)`,
+        true,
+      );
     }
     const divFactor = options.divFactor ?? 25;
     const finalDivFactor = options.finalDivFactor ?? 1e4;
@@ -78,8 +102,11 @@ export class OneCycleLR extends LRScheduler {
       group.initialLr = maxLrs[i] / divFactor;
       if (this.cycleMomentum) this.setMomentum(i, maxMomenta[i]);
       return {
-        initialLr: group.initialLr, maxLr: maxLrs[i], minLr: group.initialLr / finalDivFactor,
-        maxMomentum: maxMomenta[i], baseMomentum: baseMomenta[i],
+        initialLr: group.initialLr,
+        maxLr: maxLrs[i],
+        minLr: group.initialLr / finalDivFactor,
+        maxMomentum: maxMomenta[i],
+        baseMomentum: baseMomenta[i],
       };
     });
     this.baseLrs = this.groups.map((g) => g.initialLr!);
@@ -89,7 +116,12 @@ export class OneCycleLR extends LRScheduler {
   protected computeLr(): number[] {
     const stepNum = this.lastEpoch;
     if (stepNum > this.totalSteps) {
-      fail('OneCycleLR', 'the number of steps', `<= totalSteps + 1 = ${this.totalSteps + 1}`, stepNum + 1);
+      fail(
+        'OneCycleLR',
+        'the number of steps',
+        `<= totalSteps + 1 = ${this.totalSteps + 1}`,
+        stepNum + 1,
+      );
     }
     return this.perGroup.map((values, i) => {
       let start = 0;
@@ -97,7 +129,10 @@ export class OneCycleLR extends LRScheduler {
         if (stepNum <= phase.endStep || k === this.phases.length - 1) {
           const pct = (stepNum - start) / (phase.endStep - start);
           if (this.cycleMomentum) {
-            this.setMomentum(i, this.anneal(values[phase.startMomentum], values[phase.endMomentum], pct));
+            this.setMomentum(
+              i,
+              this.anneal(values[phase.startMomentum], values[phase.endMomentum], pct),
+            );
           }
           return this.anneal(values[phase.startLr], values[phase.endLr], pct);
         }
@@ -124,7 +159,8 @@ export class OneCycleLR extends LRScheduler {
   private perGroupValues(name: string, value: number | number[]): number[] {
     const n = this.groups.length;
     if (!Array.isArray(value)) return new Array<number>(n).fill(value);
-    if (value.length !== n) fail('OneCycleLR', `${name}.length`, `${n} (one per parameter group)`, value.length);
+    if (value.length !== n)
+      fail('OneCycleLR', `${name}.length`, `${n} (one per parameter group)`, value.length);
     return value;
   }
 }
@@ -132,8 +168,10 @@ export class OneCycleLR extends LRScheduler {
 function totalStepsOf(o: OneCycleLROptions): number {
   if (o.totalSteps !== undefined) return o.totalSteps;
   if (o.epochs === undefined || o.stepsPerEpoch === undefined) {
-    fail('OneCycleLR', 'totalSteps', 'given, or epochs and stepsPerEpoch',
-      { epochs: o.epochs, stepsPerEpoch: o.stepsPerEpoch });
+    fail('OneCycleLR', 'totalSteps', 'given, or epochs and stepsPerEpoch', {
+      epochs: o.epochs,
+      stepsPerEpoch: o.stepsPerEpoch,
+    });
   }
   return o.epochs * o.stepsPerEpoch;
 }
@@ -141,14 +179,44 @@ function totalStepsOf(o: OneCycleLROptions): number {
 function phases(threePhase: boolean, pct: number, total: number): Phase[] {
   if (threePhase) {
     return [
-      { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-      { endStep: 2 * pct * total - 2, startLr: 'maxLr', endLr: 'initialLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
-      { endStep: total - 1, startLr: 'initialLr', endLr: 'minLr', startMomentum: 'maxMomentum', endMomentum: 'maxMomentum' },
+      {
+        endStep: pct * total - 1,
+        startLr: 'initialLr',
+        endLr: 'maxLr',
+        startMomentum: 'maxMomentum',
+        endMomentum: 'baseMomentum',
+      },
+      {
+        endStep: 2 * pct * total - 2,
+        startLr: 'maxLr',
+        endLr: 'initialLr',
+        startMomentum: 'baseMomentum',
+        endMomentum: 'maxMomentum',
+      },
+      {
+        endStep: total - 1,
+        startLr: 'initialLr',
+        endLr: 'minLr',
+        startMomentum: 'maxMomentum',
+        endMomentum: 'maxMomentum',
+      },
     ];
   }
   return [
-    { endStep: pct * total - 1, startLr: 'initialLr', endLr: 'maxLr', startMomentum: 'maxMomentum', endMomentum: 'baseMomentum' },
-    { endStep: total - 1, startLr: 'maxLr', endLr: 'minLr', startMomentum: 'baseMomentum', endMomentum: 'maxMomentum' },
+    {
+      endStep: pct * total - 1,
+      startLr: 'initialLr',
+      endLr: 'maxLr',
+      startMomentum: 'maxMomentum',
+      endMomentum: 'baseMomentum',
+    },
+    {
+      endStep: total - 1,
+      startLr: 'maxLr',
+      endLr: 'minLr',
+      startMomentum: 'baseMomentum',
+      endMomentum: 'maxMomentum',
+    },
   ];
 }
 

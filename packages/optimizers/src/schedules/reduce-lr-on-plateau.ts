@@ -31,7 +31,9 @@ export interface ReduceLROnPlateauStateDict {
 }
 
 const nonNegativeInteger = (v: unknown) =>
-  Number.isInteger(v) && (v as number) >= 0 ? null : { path: '', expected: 'a non-negative integer', received: v };
+  Number.isInteger(v) && (v as number) >= 0
+    ? null
+    : { path: '', expected: 'a non-negative integer', received: v };
 
 /**
  * Reduce the lr when a metric stops improving (PyTorch 1.13 `ReduceLROnPlateau`). Call
@@ -60,10 +62,17 @@ export class ReduceLROnPlateau {
 
   constructor(optimizer: SchedulableOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const owner = 'ReduceLROnPlateau';
-    if (optimizer == null || !Array.isArray(optimizer.paramGroups)) fail(owner, 'optimizer', 'a convkit optimizer', optimizer);
+    if (optimizer == null || !Array.isArray(optimizer.paramGroups))
+      fail(owner, 'optimizer', 'a convkit optimizer', optimizer);
     checkScheduleOptions(owner, options, {
-      mode: oneOf('min', 'max'), factor: nonNegative, patience: nonNegativeInteger, threshold: nonNegative,
-      thresholdMode: oneOf('rel', 'abs'), cooldown: nonNegativeInteger, minLr: () => null, eps: nonNegative,
+      mode: oneOf('min', 'max'),
+      factor: nonNegative,
+      patience: nonNegativeInteger,
+      threshold: nonNegative,
+      thresholdMode: oneOf('rel', 'abs'),
+      cooldown: nonNegativeInteger,
+      minLr: () => null,
+      eps: nonNegative,
     });
     this.optimizer = optimizer;
     this.mode = options.mode ?? 'min';
@@ -108,12 +117,19 @@ export class ReduceLROnPlateau {
 
   stateDict(): ReduceLROnPlateauStateDict {
     const best = Number.isFinite(this.best) ? this.best : null;
-    return { type: 'ReduceLROnPlateau', best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter,
-      lastEpoch: this.lastEpoch, lastLr: [...this.lastLr] };
+    return {
+      type: 'ReduceLROnPlateau',
+      best,
+      numBadEpochs: this.numBadEpochs,
+      cooldownCounter: this.cooldownCounter,
+      lastEpoch: this.lastEpoch,
+      lastLr: [...this.lastLr],
+    };
   }
 
   loadStateDict(dict: ReduceLROnPlateauStateDict): void {
-    if (dict.type !== 'ReduceLROnPlateau') fail('ReduceLROnPlateau', 'loadStateDict(dict).type', '"ReduceLROnPlateau"', dict.type);
+    if (dict.type !== 'ReduceLROnPlateau')
+      fail('ReduceLROnPlateau', 'loadStateDict(dict).type', '"ReduceLROnPlateau"', dict.type);
     this.best = dict.best ?? this.worst();
     this.numBadEpochs = dict.numBadEpochs;
     this.cooldownCounter = dict.cooldownCounter;
@@ -142,9 +158,11 @@ export class ReduceLROnPlateau {
 
 function minLrsOf(minLr: number | number[], n: number): number[] {
   if (!Array.isArray(minLr)) {
-    if (!(typeof minLr === 'number' && minLr >= 0)) fail('ReduceLROnPlateau', 'minLr', '>= 0', minLr);
+    if (!(typeof minLr === 'number' && minLr >= 0))
+      fail('ReduceLROnPlateau', 'minLr', '>= 0', minLr);
     return new Array<number>(n).fill(minLr);
   }
-  if (minLr.length !== n) fail('ReduceLROnPlateau', 'minLr.length', `${n} (one per parameter group)`, minLr.length);
+  if (minLr.length !== n)
+    fail('ReduceLROnPlateau', 'minLr.length', `${n} (one per parameter group)`, minLr.length);
   return [...minLr];
 }

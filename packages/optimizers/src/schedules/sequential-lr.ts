@@ -26,10 +26,21 @@ export class SequentialLR extends LRScheduler {
       fail('SequentialLR', 'schedulers', 'a non-empty array of schedules', schedulers);
     }
     schedulers.forEach((s, i) => {
-      if (s.optimizer !== optimizer) fail('SequentialLR', `schedulers[${i}].optimizer`, 'the optimizer passed in', s.optimizer?.name);
+      if (s.optimizer !== optimizer)
+        fail(
+          'SequentialLR',
+          `schedulers[${i}].optimizer`,
+          'the optimizer passed in',
+          s.optimizer?.name,
+        );
     });
     if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
-      fail('SequentialLR', 'milestones.length', `${schedulers.length - 1} (one fewer than schedulers)`, milestones?.length);
+      fail(
+        'SequentialLR',
+        'milestones.length',
+        `${schedulers.length - 1} (one fewer than schedulers)`,
+        milestones?.length,
+      );
     }
     this.schedulers = schedulers;
     this.milestones = [...milestones];
@@ -58,6 +69,8 @@ export class SequentialLR extends LRScheduler {
   }
 
   protected override loadExtraState(dict: SchedulerStateDict): void {
-    (dict.schedulers as SchedulerStateDict[]).forEach((s, i) => this.schedulers[i].loadStateDict(s));
+    (dict.schedulers as SchedulerStateDict[]).forEach((s, i) => {
+      this.schedulers[i].loadStateDict(s);
+    });
   }
 }

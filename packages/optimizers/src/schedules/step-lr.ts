@@ -1,4 +1,4 @@
-import { positiveInteger, nonNegative } from '../internal/validate';
+import { nonNegative, positiveInteger } from '../internal/validate';
 import { checkScheduleOptions, LRScheduler, type SchedulableOptimizer } from './lr-scheduler';
 
 export interface StepLROptions {
@@ -19,14 +19,17 @@ export class StepLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: StepLROptions) {
     super('StepLR', optimizer);
-    checkScheduleOptions('StepLR', options, { stepSize: positiveInteger, gamma: nonNegative }, ['stepSize']);
+    checkScheduleOptions('StepLR', options, { stepSize: positiveInteger, gamma: nonNegative }, [
+      'stepSize',
+    ]);
     this.stepSize = options.stepSize;
     this.gamma = options.gamma ?? 0.1;
     this.initialStep();
   }
 
   protected computeLr(): number[] {
-    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0) return this.groups.map((g) => g.lr);
+    if (this.lastEpoch === 0 || this.lastEpoch % this.stepSize !== 0)
+      return this.groups.map((g) => g.lr);
     return this.groups.map((g) => g.lr * this.gamma);
   }
 
