@@ -1,0 +1,11 @@
+export { Conv2d, type Conv2dOptions } from './conv2d';
+export { Flatten } from './flatten';
+export { LAYER_TYPES, moduleFromJSON } from './from-json';
+export type { IntOrPair } from './internal/pairs';
+export { Linear, type LinearOptions } from './linear';
+export { MaxPool2d, type MaxPool2dOptions } from './max-pool-2d';
+export { type LoadStateDictResult, Module, type ModuleJSON, type Shape } from './module';
+export { Buffer, Param, type ParamLayout } from './param';
+export { ReLU } from './relu';
+export { Sequential } from './sequential';
+export { type ModelSummary, type SummaryRow, summary } from './summary';

@@ -1,0 +1,66 @@
+import { initPresets } from '@convkit/initializers';
+import * as tf from '@tensorflow/tfjs-core';
+import { initParam } from './internal/init-param';
+import { Module, type Shape } from './module';
+import type { Param } from './param';
+
+export interface LinearOptions {
+  inFeatures: number;
+  outFeatures: number;
+  /** Default true. */
+  bias?: boolean;
+}
+
+/**
+ * y = x W + b, as torch.nn.Linear with the weight stored transposed (tfjs layout).
+ *
+ * Shape: `[..., inFeatures]` -> `[..., outFeatures]`.
+ * Parameters: `weight` `[inFeatures, outFeatures]` (layout `IO`; PyTorch stores `[out, in]`),
+ * `bias` `[outFeatures]`. Both U(±1/sqrt(inFeatures)), PyTorch's default.
+ */
+export class Linear extends Module<Required<LinearOptions>> {
+  weight: Param;
+  bias?: Param;
+
+  constructor(options: LinearOptions) {
+    const config = { bias: true, ...options };
+    for (const key of ['inFeatures', 'outFeatures'] as const) {
+      if (!Number.isInteger(config[key]) || config[key] < 1) {
+        throw new Error(
+          `Linear: expected ${key} to be a positive integer, received ${config[key]}`,
+        );
+      }
+    }
+    super(config);
+    const shape = [config.inFeatures, config.outFeatures];
+    const fans = { fanIn: config.inFeatures, fanOut: config.outFeatures };
+    this.weight = initParam('IO', () => initPresets.pytorch.linearWeight.tensor(shape, { fans }));
+    if (config.bias) {
+      this.bias = initParam('vector', () =>
+        initPresets.pytorch.linearBias.tensor([config.outFeatures], { fans }),
+      );
+    }
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    const { inFeatures, outFeatures } = this.config;
+    if (x.shape.at(-1) !== inFeatures) this.outputShape(x.shape);
+    const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]);
+    let y = tf.matMul(flat as tf.Tensor2D, this.weight.variable as tf.Tensor2D);
+    if (this.bias) y = tf.add(y, this.bias.variable);
+    return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]);
+  }
+
+  outputShape(input: Shape): Shape {
+    if (input.length < 1 || input.at(-1) !== this.config.inFeatures) {
+      throw new Error(
+        `${this.label}: expected input shape [..., ${this.config.inFeatures}], received [${input}]`,
+      );
+    }
+    return [...input.slice(0, -1), this.config.outFeatures];
+  }
+
+  override multiplyAdds(_inputs: Shape[], output: Shape): number {
+    return output.reduce((a, b) => a * b, 1) * this.config.inFeatures;
+  }
+}

@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Buffer, Param } from './param';
+
+/** A shape with the batch axis first; activations are NHWC. */
+export type Shape = number[];
+
+/** `toJSON()` of a module: its registered type, its config, and its children for containers. */
+export interface ModuleJSON {
+  type: string;
+  config: Record<string, unknown>;
+  children?: ModuleJSON[];
+}
+
+/** What `loadStateDict` found; with `strict: false` missing and unexpected keys are allowed. */
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+type Member = Param | Buffer | Module;
+
+/**
+ * The base of every layer and model, after torch.nn.Module: parameters (`Param`), buffers
+ * (`Buffer`), submodules and arrays of submodules are plain fields, found by walking the object
+ * in insertion order, so the field name is the state-dict key (`layer1.0.conv1.weight`).
+ *
+ * `forward` is synchronous, reads nothing back to the CPU and never disposes its inputs; the
+ * caller owns memory (`tf.tidy`).
+ */
+export abstract class Module<Config extends object = object> {
+  readonly config: Readonly<Config>;
+  /** Train mode (dropout active, BatchNorm uses and updates batch statistics). */
+  training = true;
+  /** Frozen: parameters not trainable, and BatchNorm runs in inference mode (the Keras rule). */
+  frozen = false;
+  /** Dotted path from the root, set by the root's walks (`namedModules`); used in errors. */
+  path = '';
+
+  constructor(config: Config) {
+    this.config = Object.freeze({ ...config });
+  }
+
+  abstract forward(...inputs: tf.Tensor[]): tf.Tensor;
+
+  /** The output shape for these input shapes, computed without tensors. */
+  abstract outputShape(...inputShapes: Shape[]): Shape;
+
+  /** Multiply-adds of one forward pass for `inputShape` (0 for layers without products). */
+  multiplyAdds(_inputShapes: Shape[], _outputShape: Shape): number {
+    return 0;
+  }
+
+  /** The name used in error messages: the path, or the class when the module is a root. */
+  protected get label(): string {
+    return this.path ? `${this.path} (${this.constructor.name})` : this.constructor.name;
+  }
+
+  /** Direct members in field order; an array of modules `layers` gives `layers.0`, `layers.1`. */
+  protected *members(): Generator<[string, Member]> {
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Param || value instanceof Buffer || value instanceof Module) {
+        yield [key, value];
+      } else if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (value[i] instanceof Module) yield [`${key}.${i}`, value[i]];
+        }
+      }
+    }
+  }
+
+  namedChildren(): [string, Module][] {
+    return [...this.members()].filter((m): m is [string, Module] => m[1] instanceof Module);
+  }
+
+  /** This module ('') and every descendant, depth first; also records each one's `path`. */
+  namedModules(prefix = ''): [string, Module][] {
+    if (prefix === '' && this.path === '') this.path = '';
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) {
+      const path = prefix ? `${prefix}.${name}` : name;
+      child.path = this.path ? `${this.path}.${path.slice(prefix ? prefix.length + 1 : 0)}` : path;
+      out.push(...child.namedModules(path));
+    }
+    return out;
+  }
+
+  /** Params and buffers with their state-dict keys, in PyTorch's order (per module: own
+   * members in field order, then children). */
+  private namedState(): [string, Param | Buffer][] {
+    const out: [string, Param | Buffer][] = [];
+    for (const [prefix, module] of this.namedModules()) {
+      for (const [name, member] of module.members()) {
+        if (!(member instanceof Module)) out.push([prefix ? `${prefix}.${name}` : name, member]);
+      }
+    }
+    return out;
+  }
+
+  namedParameters(): [string, Param][] {
+    return this.namedState().filter((e): e is [string, Param] => e[1] instanceof Param);
+  }
+
+  namedBuffers(): [string, Buffer][] {
+    return this.namedState().filter((e): e is [string, Buffer] => e[1] instanceof Buffer);
+  }
+
+  /** The trainable variables, for an optimizer or `tf.variableGrads`. */
+  trainableVariables(): tf.Variable[] {
+    return this.namedParameters()
+      .map(([, p]) => p.variable)
+      .filter((v) => v.trainable);
+  }
+
+  /** Parameters and persistent buffers by PyTorch key. The tensors are the live variables. */
+  stateDict(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [key, member] of this.namedState()) {
+      if (member instanceof Param || member.persistent) out[key] = member.variable;
+    }
+    return out;
+  }
+
+  /**
+   * Copy `state` into the parameters and buffers. Every problem is reported at once: missing and
+   * unexpected keys (errors when `strict`), and shape or dtype mismatches (always errors). Nothing
+   * is written unless everything fits.
+   */
+  loadStateDict(
+    state: Record<string, tf.Tensor>,
+    { strict = true }: { strict?: boolean } = {},
+  ): LoadStateDictResult {
+    const own = new Map(this.namedState().filter(([, m]) => m instanceof Param || m.persistent));
+    const missingKeys = [...own.keys()].filter((k) => !(k in state));
+    const unexpectedKeys = Object.keys(state).filter((k) => !own.has(k));
+    const mismatches: string[] = [];
+    for (const [key, member] of own) {
+      const value = state[key];
+      if (!value) continue;
+      const expected = member.variable;
+      if (!tf.util.arraysEqual(value.shape, expected.shape)) {
+        mismatches.push(`${key}: expected shape [${expected.shape}], received [${value.shape}]`);
+      } else if (value.dtype !== expected.dtype) {
+        mismatches.push(`${key}: expected dtype ${expected.dtype}, received ${value.dtype}`);
+      }
+    }
+    const problems = [
+      ...mismatches,
+      ...(strict ? missingKeys.map((k) => `missing key ${k}`) : []),
+      ...(strict ? unexpectedKeys.map((k) => `unexpected key ${k}`) : []),
+    ];
+    if (problems.length > 0) {
+      throw new Error(
+        `${this.label}.loadStateDict: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`,
+      );
+    }
+    for (const [key, member] of own) {
+      if (state[key]) member.variable.assign(state[key]);
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Set train mode on this module and every descendant. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Make every parameter below untrainable; frozen BatchNorm layers use running statistics. */
+  freeze(): this {
+    return this.setFrozen(true);
+  }
+
+  unfreeze(): this {
+    return this.setFrozen(false);
+  }
+
+  private setFrozen(frozen: boolean): this {
+    for (const [, m] of this.namedModules()) {
+      m.frozen = frozen;
+      for (const [, member] of m.members()) {
+        if (member instanceof Param) member.trainable = !frozen;
+      }
+    }
+    return this;
+  }
+
+  /** Free every parameter and buffer of this module and its descendants. */
+  dispose(): void {
+    for (const [, member] of this.namedState()) member.variable.dispose();
+  }
+
+  /** The architecture as JSON (weights travel separately, in the state dict). */
+  toJSON(): ModuleJSON {
+    return { type: this.constructor.name, config: { ...this.config } as Record<string, unknown> };
+  }
+
+  /** Throw, naming this module, unless `shape` has `rank` axes. */
+  protected expectRank(shape: Shape, rank: number, what = 'input'): void {
+    if (shape.length !== rank) {
+      throw new Error(`${this.label}: expected a rank-${rank} ${what}, received shape [${shape}]`);
+    }
+  }
+
+  /** Throw, naming this module, unless axis `axis` of `shape` equals `size`. */
+  protected expectAxis(shape: Shape, axis: number, size: number, meaning: string): void {
+    const actual = shape.at(axis);
+    if (actual !== size) {
+      throw new Error(
+        `${this.label}: expected ${meaning} ${size} (input shape [${shape.slice(0, axis < 0 ? shape.length + axis : axis).map(() => '*')}${shape.length ? ', ' : ''}${size}...]), received shape [${shape}]`,
+      );
+    }
+  }
+}
