@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './select-backend';
+import { tuning } from './internal/wasm/simd-kernels';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 // Every case runs the same computation on the cpu backend (the oracle: tfjs's reference
@@ -50,6 +51,17 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, lab
     if (!(Math.abs(a - b) <= atol + rtol * Math.abs(b))) {
       throw new Error(`${label}: at ${i} got ${a}, expected ${b} (rtol ${rtol}, atol ${atol.toExponential(2)})`);
     }
+  }
+}
+
+/** Run `body` with some of the internal switches changed, restoring them after. */
+async function withTuning<T>(changes: Partial<typeof tuning>, body: () => Promise<T>): Promise<T> {
+  const saved = { ...tuning };
+  Object.assign(tuning, changes);
+  try {
+    return await body();
+  } finally {
+    Object.assign(tuning, saved);
   }
 }
 
@@ -158,10 +170,11 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     { name: 'single input channel, many outputs', x: [3, 6, 6, 1], w: [3, 3, 1, 8], strides: 1, pad: 'same' },
   ];
   for (const c of cases) {
-    it(c.name, async () => {
+    // Both methods of Conv2DBackpropInput (convolution of the rotated filter; GEMM + col2im).
+    it.each(['conv', 'gemm'] as const)(`${c.name} (input gradient by %s)`, async (method) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
-      await compareBackends(c.name, () => {
+      await withTuning({ backpropInput: method }, () => compareBackends(c.name, () => {
         const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
         const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
         const f = (a: tf.Tensor, b: tf.Tensor) => {
@@ -169,9 +182,25 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
           return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 3), y.shape)));
         };
         return tf.grads(f)([x, w]);
-      });
+      }));
     });
   }
+
+  it('GEMM input gradient in batch chunks (a small column budget)', async () => {
+    const xShape: [number, number, number, number] = [5, 9, 8, 3];
+    const wShape: [number, number, number, number] = [3, 3, 3, 4];
+    const xv = randomValues(size(xShape), 13);
+    const wv = randomValues(size(wShape), 14);
+    await withTuning({ backpropInput: 'gemm', maxColumnFloats: 2 * 4 * 4 * 27 }, () =>
+      compareBackends('chunked', () => {
+        const f = (a: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, tf.tensor4d(wv, wShape), 2, 'same');
+          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 15), y.shape)));
+        };
+        return tf.grads(f)([tf.tensor4d(xv, xShape)]);
+      }),
+    );
+  });
 
   it('NCHW data format (kernels run directly)', async () => {
     const xShape = [2, 3, 7, 6];
@@ -280,7 +309,7 @@ describe('depthwise conv2d gradients', () => {
     for (const [s, d, pads] of [
       [[1, 1], [2, 2], { top: 1, bottom: 3, left: 2, right: 0 }],
       [[2, 2], [1, 1], { top: 0, bottom: 2, left: 1, right: 1 }],
-    ] as const) {
+    ] as [number[], number[], { top: number; bottom: number; left: number; right: number }][]) {
       const xShape = [2, 9, 8, 3];
       const wShape = [3, 3, 3, 2];
       const pad = [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]];
@@ -315,19 +344,33 @@ describe('maxPool gradient (MaxPoolGrad)', () => {
     { name: 'numeric pad 1, 3x3 stride 2', x: [2, 7, 7, 2], f: 3, s: 2, pad: 1 },
     { name: 'stride 3, odd size, H not aligned', x: [2, 11, 10, 3], f: [2, 3], s: 3, pad: 'valid' },
     { name: 'rectangular window, stride [1, 2], same', x: [1, 7, 9, 4], f: [3, 2], s: [1, 2], pad: 'same' },
+    // 2x2 / stride 2 with at least 4 channels: the SIMD kernel (6 channels: overlapping groups)
+    { name: 'SIMD: 6 channels, ties and negatives', x: [3, 8, 10, 6], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => Math.round(a * 2) / 2 - 0.5) },
+    { name: 'SIMD: 4 channels, all negative', x: [2, 6, 6, 4], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => -1 - Math.abs(a)) },
+    { name: 'SIMD: 9 channels, odd size with same (partial windows)', x: [2, 7, 9, 9], f: 2, s: 2, pad: 'same' },
+    { name: 'SIMD: odd size valid (a row and a column left over)', x: [2, 9, 7, 5], f: 2, s: 2, pad: 'valid' },
+    { name: 'SIMD: ties after relu (zeros)', x: [2, 8, 8, 8], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => Math.max(0, a)) },
+    {
+      name: 'SIMD: -Infinity windows and a NaN (falls back to the scan)',
+      x: [1, 4, 4, 4],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a, i) => (i < 8 || (i >= 16 && i < 24) ? Number.NEGATIVE_INFINITY : i === 42 ? Number.NaN : a)),
+    },
   ];
   for (const c of cases) {
-    it(c.name, async () => {
+    it.each([true, false])(`${c.name} (simd %s)`, async (simd) => {
       let xv = randomValues(size(c.x), 31);
       if (c.values) xv = c.values(xv);
-      const [dx] = await compareBackends(c.name, () => {
+      const [dx] = await withTuning({ simd }, () => compareBackends(c.name, () => {
         const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
         const f = (a: tf.Tensor) => {
           const y = tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad);
           return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 32).map((v) => v + 2), y.shape)));
         };
         return tf.grads(f)([x]);
-      });
+      }));
       // Every window passes its gradient somewhere: no window is lost (tfjs-wasm's bug).
       expect(dx.some((v) => v !== 0)).toBe(true);
     });
@@ -359,7 +402,7 @@ describe('UnsortedSegmentSum and the gather gradient', () => {
       for (let k = 0; k < 4; k++) expected[id * 4 + k] += xv[j * 4 + k];
     });
     const [out] = await runOn('wasm', () =>
-      tf.unsortedSegmentSum(tf.tensor3d(xv, [2, 3, 4]), tf.tensor2d(ids, [2, 3], 'int32'), 5),
+      tf.unsortedSegmentSum(tf.tensor3d(xv, [2, 3, 4]), tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D, 5),
     );
     expectClose(out, expected, 'segment sum rank 2');
   });

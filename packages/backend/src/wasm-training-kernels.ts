@@ -4,6 +4,7 @@ import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filt
 import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthwise-conv2d-backprop-input';
+import { identityConfig } from './internal/wasm/identity';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
 import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
 
@@ -23,6 +24,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  * - `UnsortedSegmentSum` (missing; `tf.gather`'s gradient): one pass over the heap.
  * - `BatchMatMul` (wrapped: tfjs's runs transposed operands through a scalar loop, which
  *   every dense layer's backward pass does): explicit transposes, then XNNPACK.
+ * - `Identity` (replaced: tfjs's copies the buffer on every clone and every tensor a gradient
+ *   saves): shares the buffer, as the cpu backend does.
  */
 const CONFIGS: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -31,6 +34,7 @@ const CONFIGS: tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   maxPoolGradConfig,
   unsortedSegmentSumConfig,
+  identityConfig,
 ];
 
 /**

@@ -157,6 +157,13 @@ export class KernelScope {
     );
   }
 
+  /** Free an owned intermediate now (large temporaries inside a loop). */
+  free(info: Info): void {
+    const i = this.owned.indexOf(info);
+    if (i >= 0) this.owned.splice(i, 1);
+    this.backend.disposeData(info.dataId);
+  }
+
   /** Remove `info` from the scope so it survives dispose (the kernel's result). */
   keep(info: Info): Info {
     const i = this.owned.indexOf(info);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Info, withScope } from './kernel-scope';
+import { heapOffset, simdKernels } from './simd-kernels';
 
 /**
  * `MaxPoolGrad` on wasm, replacing tfjs-backend-wasm's, which loses the gradient of every
@@ -11,9 +12,13 @@ import { type Info, withScope } from './kernel-scope';
  * receives that window's dy; overlapping windows accumulate. A window with no value above
  * -Infinity (all -Infinity or NaN) passes no gradient, as on the cpu backend.
  *
- * A JS loop over the wasm heap (NHWC): per output pixel the window's clipped tap offsets are
- * listed once, then per channel a scalar scan keeps the best value and its flat index and
- * adds dy there. One read of x per window tap, no allocation besides dx.
+ * 2x2 windows with stride 2 (LeNet, VGG, UNet), at least 4 channels: the SIMD kernel of
+ * simd-kernels.ts does every full window, 4 channels per step and branch-free (max of the
+ * four taps, then the first tap equal to it, masked by max > -Infinity); a window holding
+ * NaN makes it hand everything back to the scan below. Everything else (other windows,
+ * partial windows at a 'same' border, no SIMD) is a JS scan over the wasm heap: per output
+ * pixel the clipped tap offsets are listed once, then per channel the first maximum is found
+ * (the 2x2 case unrolled) and dy added there.
  */
 export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): Info {
   const { inputs, backend, attrs } = args;
@@ -44,6 +49,38 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: Back
     const dys = scope.f32(dy);
     const dxs = scope.f32(dx);
     dxs.fill(0);
+    const simd =
+      fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && c >= 4 ? simdKernels(backend) : undefined;
+    let full: [number, number] = [0, 0];
+    if (simd) {
+      full = [Math.min(oh, Math.floor(h / 2)), Math.min(ow, Math.floor(w / 2))];
+      const ptr = (t: Info) => heapOffset(backend, t.dataId);
+      const hasNaN = simd.maxPoolGrad2x2(ptr(x), ptr(dy), ptr(dx), n, h, w, c, oh, ow, full[0], full[1]);
+      if (hasNaN) {
+        full = [0, 0];
+        dxs.fill(0);
+      }
+    }
+    scanWindows(xs, dys, dxs, [n, h, w, c], [oh, ow], [fh, fw], [sh, sw], [top, left], full);
+    return dx;
+  });
+}
+
+/**
+ * The scalar scan: every window except the [0, full[0]) x [0, full[1]) block already done by
+ * the SIMD kernel adds its dy at its first maximum.
+ */
+function scanWindows(
+  xs: Float32Array,
+  dys: Float32Array,
+  dxs: Float32Array,
+  [n, h, w, c]: number[],
+  [oh, ow]: number[],
+  [fh, fw]: number[],
+  [sh, sw]: number[],
+  [top, left]: number[],
+  full: [number, number],
+): void {
     // Flat offsets (in x) of the current window's taps, relative to its batch image.
     const taps = new Int32Array(fh * fw);
     for (let b = 0; b < n; b++) {
@@ -51,14 +88,44 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: Back
       for (let p = 0; p < oh; p++) {
         const r0 = Math.max(0, p * sh - top);
         const r1 = Math.min(h, p * sh - top + fh);
-        for (let q = 0; q < ow; q++) {
+        for (let q = p < full[0] ? full[1] : 0; q < ow; q++) {
           const c0 = Math.max(0, q * sw - left);
           const c1 = Math.min(w, q * sw - left + fw);
+          const dyo = ((b * oh + p) * ow + q) * c;
+          if (r1 - r0 === 2 && c1 - c0 === 2) {
+            // The common 2x2 window, unrolled (a third faster than the generic scan).
+            const o0 = xb + (r0 * w + c0) * c;
+            const o1 = o0 + c;
+            const o2 = o0 + w * c;
+            const o3 = o2 + c;
+            for (let k = 0; k < c; k++) {
+              let bestValue = Number.NEGATIVE_INFINITY;
+              let bestIndex = -1;
+              let v = xs[o0 + k];
+              if (v > bestValue) {
+                bestValue = v;
+                bestIndex = o0 + k;
+              }
+              v = xs[o1 + k];
+              if (v > bestValue) {
+                bestValue = v;
+                bestIndex = o1 + k;
+              }
+              v = xs[o2 + k];
+              if (v > bestValue) {
+                bestValue = v;
+                bestIndex = o2 + k;
+              }
+              v = xs[o3 + k];
+              if (v > bestValue) bestIndex = o3 + k;
+              if (bestIndex >= 0) dxs[bestIndex] += dys[dyo + k];
+            }
+            continue;
+          }
           let count = 0;
           for (let r = r0; r < r1; r++) {
             for (let col = c0; col < c1; col++) taps[count++] = xb + (r * w + col) * c;
           }
-          const dyo = ((b * oh + p) * ow + q) * c;
           for (let k = 0; k < c; k++) {
             let bestValue = Number.NEGATIVE_INFINITY;
             let bestIndex = -1;
@@ -75,8 +142,6 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: Back
         }
       }
     }
-    return dx;
-  });
 }
 
 export const maxPoolGradConfig: tf.KernelConfig = {

@@ -1,0 +1,374 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * A few WebAssembly SIMD loops that run directly on tfjs-backend-wasm's heap, for the work
+ * that no tfjs wasm kernel does and that is too slow as a JS loop (scalar JS reads one float
+ * per iteration and mispredicts the branches of a max scan):
+ *
+ * - `maxPoolGrad2x2`: the gradient of 2x2 / stride 2 max pooling over full windows, 4
+ *   channels at a time, branch-free (first maximum per window, see max-pool-grad.ts).
+ * - `col2im`: adds the columns of a GEMM back into the input gradient of a convolution
+ *   (conv2d-backprop-input.ts), 4 floats at a time.
+ * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
+ *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
+ *
+ * The module is assembled here, instruction by instruction (no binary blob; the helpers
+ * below name every opcode), and instantiated once per wasm memory, importing tfjs's own
+ * `WebAssembly.Memory` (exported by its Emscripten module as `asm.memory`), so pointers are
+ * the heap offsets tfjs already uses and nothing is copied. When that is impossible (no SIMD,
+ * a shared memory in the threaded build, a changed Emscripten layout) `simdKernels` returns
+ * undefined and every caller falls back to its JS loop.
+ */
+export interface SimdKernels {
+  /** Returns 1 when a window holds NaN (the caller then redoes the work in JS). */
+  maxPoolGrad2x2(
+    x: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    fullOh: number,
+    fullOw: number,
+  ): number;
+  col2im(
+    cols: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
+  /** acc[j] += x[i + j] for i in [0, total) step period, j in [0, period); period % 4 == 0. */
+  sumPattern(x: number, acc: number, total: number, period: number): void;
+  /** out[i + j] = x[i + j] + pattern[j], same walk. */
+  addPattern(x: number, pattern: number, out: number, total: number, period: number): void;
+}
+
+// --- a minimal WebAssembly binary writer -------------------------------------------------
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function sleb(value: number): number[] {
+  const out: number[] = [];
+  let v = value | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...uleb(body.length), ...body];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function name(s: string): number[] {
+  const bytes = Array.from(new TextEncoder().encode(s));
+  return [...uleb(bytes.length), ...bytes];
+}
+
+type Code = number[];
+const simd = (op: number): Code => [0xfd, ...uleb(op)];
+const memarg = (offset = 0): Code => [0x00, ...uleb(offset)]; // align hint 1 byte: always valid
+
+/** Instruction helpers (a tiny subset of the MVP + SIMD opcodes). */
+const op = {
+  get: (i: number): Code => [0x20, ...uleb(i)],
+  set: (i: number): Code => [0x21, ...uleb(i)],
+  tee: (i: number): Code => [0x22, ...uleb(i)],
+  i32: (v: number): Code => [0x41, ...sleb(v)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  shl: [0x74],
+  ltS: [0x48],
+  geS: [0x4e],
+  leS: [0x4c],
+  select: [0x1b],
+  block: (...body: Code[]): Code => [0x02, 0x40, ...body.flat(), 0x0b],
+  loop: (...body: Code[]): Code => [0x03, 0x40, ...body.flat(), 0x0b],
+  br: (depth: number): Code => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): Code => [0x0d, ...uleb(depth)],
+  f32Load: [0x2a, 0x02, 0x00],
+  f32Store: [0x38, 0x02, 0x00],
+  f32Add: [0x92],
+  f32Const: (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
+  load: (offset = 0): Code => [...simd(0x00), ...memarg(offset)],
+  store: (offset = 0): Code => [...simd(0x0b), ...memarg(offset)],
+  splat: simd(0x13), // f32x4.splat
+  eq: simd(0x41), // f32x4.eq
+  ne: simd(0x42), // f32x4.ne
+  gt: simd(0x44), // f32x4.gt
+  and: simd(0x4e), // v128.and
+  andnot: simd(0x4f), // v128.andnot: a & ~b
+  or: simd(0x50), // v128.or
+  anyTrue: simd(0x53), // v128.any_true
+  fadd: simd(0xe4), // f32x4.add
+  fmax: simd(0xe9), // f32x4.max (NaN-propagating)
+};
+
+/** `for (i = start; i < end; i += step) body` as block/loop; `depth` of break/continue: 1/0. */
+function forLoop(i: number, start: Code, end: Code, step: number, body: Code[]): Code {
+  return [
+    ...start,
+    ...op.set(i),
+    ...op.block(
+      op.loop(
+        [...op.get(i), ...end, ...op.geS, ...op.brIf(1)],
+        ...body,
+        [...op.get(i), ...op.i32(step), ...op.add, ...op.set(i)],
+        op.br(0),
+      ),
+    ),
+  ];
+}
+
+interface FunctionDef {
+  name: string;
+  params: number;
+  results: number[];
+  locals: { i32?: number; v128?: number };
+  body: Code;
+}
+
+function assemble(functions: FunctionDef[]): Uint8Array {
+  const types = functions.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), ...vec(f.results.map((r) => [r]))]);
+  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(0)]];
+  const codes = functions.map((f) => {
+    const locals: number[][] = [];
+    if (f.locals.i32) locals.push([...uleb(f.locals.i32), I32]);
+    if (f.locals.v128) locals.push([...uleb(f.locals.v128), V128]);
+    const body = [...vec(locals), ...f.body, 0x0b];
+    return [...uleb(body.length), ...body];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec(imports)),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(codes)),
+  ]);
+}
+
+// --- the kernels ---------------------------------------------------------------------------
+
+function maxPoolGrad2x2(): FunctionDef {
+  // params
+  const [x, dy, dx, n, h, w, c, oh, ow, fullOh, fullOw] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  // i32 locals
+  const [b, p, q, k, cb, rowb, base, dyo, off, a0, d0] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  // v128 locals
+  const [v0, v1, v2, v3, m, valid, g, e, taken, nan] = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  const group: Code[] = [
+    // off = 4 * min(k, c - 4): the last group overlaps the previous one when c % 4 != 0
+    [...op.get(k), ...op.get(c), ...op.i32(4), ...op.sub, ...op.get(k), ...op.get(c), ...op.i32(4), ...op.sub, ...op.ltS, ...op.select],
+    [...op.i32(2), ...op.shl, ...op.set(off)],
+    [...op.get(x), ...op.get(base), ...op.add, ...op.get(off), ...op.add, ...op.set(a0)],
+    [...op.get(dx), ...op.get(base), ...op.add, ...op.get(off), ...op.add, ...op.set(d0)],
+    [...op.get(a0), ...op.load(), ...op.set(v0)],
+    [...op.get(a0), ...op.get(cb), ...op.add, ...op.load(), ...op.set(v1)],
+    [...op.get(a0), ...op.get(rowb), ...op.add, ...op.tee(a0), ...op.load(), ...op.set(v2)],
+    [...op.get(a0), ...op.get(cb), ...op.add, ...op.load(), ...op.set(v3)],
+    [...op.get(v0), ...op.get(v1), ...op.fmax, ...op.get(v2), ...op.get(v3), ...op.fmax, ...op.fmax, ...op.set(m)],
+    [...op.get(nan), ...op.get(m), ...op.get(m), ...op.ne, ...op.or, ...op.set(nan)],
+    // valid: the maximum is above -Infinity (all -Infinity or NaN windows pass nothing)
+    [...op.get(m), ...op.f32Const(Number.NEGATIVE_INFINITY), ...op.splat, ...op.gt, ...op.set(valid)],
+    [...op.get(dy), ...op.get(dyo), ...op.add, ...op.get(off), ...op.add, ...op.load(), ...op.set(g)],
+    // tap 0
+    [...op.get(v0), ...op.get(m), ...op.eq, ...op.get(valid), ...op.and, ...op.tee(e), ...op.set(taken)],
+    [...op.get(d0), ...op.get(g), ...op.get(e), ...op.and, ...op.store()],
+    // tap 1
+    [...op.get(v1), ...op.get(m), ...op.eq, ...op.get(valid), ...op.and, ...op.get(taken), ...op.andnot, ...op.set(e)],
+    [...op.get(taken), ...op.get(e), ...op.or, ...op.set(taken)],
+    [...op.get(d0), ...op.get(cb), ...op.add, ...op.get(g), ...op.get(e), ...op.and, ...op.store()],
+    // tap 2
+    [...op.get(v2), ...op.get(m), ...op.eq, ...op.get(valid), ...op.and, ...op.get(taken), ...op.andnot, ...op.set(e)],
+    [...op.get(taken), ...op.get(e), ...op.or, ...op.set(taken)],
+    [...op.get(d0), ...op.get(rowb), ...op.add, ...op.tee(d0), ...op.get(g), ...op.get(e), ...op.and, ...op.store()],
+    // tap 3
+    [...op.get(v3), ...op.get(m), ...op.eq, ...op.get(valid), ...op.and, ...op.get(taken), ...op.andnot, ...op.set(e)],
+    [...op.get(d0), ...op.get(cb), ...op.add, ...op.get(g), ...op.get(e), ...op.and, ...op.store()],
+  ];
+  const body: Code = [
+    ...op.get(c), ...op.i32(2), ...op.shl, ...op.set(cb),
+    ...op.get(w), ...op.get(cb), ...op.mul, ...op.set(rowb),
+    ...forLoop(b, op.i32(0), op.get(n), 1, [
+      forLoop(p, op.i32(0), op.get(fullOh), 1, [
+        forLoop(q, op.i32(0), op.get(fullOw), 1, [
+          // base = ((b*h + 2p)*w + 2q) * c * 4; dyo = ((b*oh + p)*ow + q) * c * 4
+          [...op.get(b), ...op.get(h), ...op.mul, ...op.get(p), ...op.get(p), ...op.add, ...op.add, ...op.get(w), ...op.mul,
+            ...op.get(q), ...op.get(q), ...op.add, ...op.add, ...op.get(cb), ...op.mul, ...op.set(base)],
+          [...op.get(b), ...op.get(oh), ...op.mul, ...op.get(p), ...op.add, ...op.get(ow), ...op.mul, ...op.get(q), ...op.add,
+            ...op.get(cb), ...op.mul, ...op.set(dyo)],
+          forLoop(k, op.i32(0), op.get(c), 4, group),
+        ]),
+      ]),
+    ]),
+    ...op.get(nan), ...op.anyTrue,
+  ];
+  return { name: 'maxPoolGrad2x2', params: 11, results: [I32], locals: { i32: 11, v128: 10 }, body };
+}
+
+function col2im(): FunctionDef {
+  const [cols, dx, n, h, w, ci, oh, ow, kh, kw, sh, sw, top, left] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [b, p, q, a, r, c0, e0, e1, colBase, s0, d0, len, j, kkc] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27];
+  const row: Code[] = [
+    // r = p*sh + a - top; skip rows outside the input
+    [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+    op.block(
+      [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+      [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
+      // d0 = 4*(((b*h + r)*w + c0 + e0)*ci); s0 = colBase + 4*((a*kw + e0)*ci)
+      [...op.get(b), ...op.get(h), ...op.mul, ...op.get(r), ...op.add, ...op.get(w), ...op.mul, ...op.get(c0), ...op.add,
+        ...op.get(e0), ...op.add, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl, ...op.get(dx), ...op.add, ...op.set(d0)],
+      [...op.get(a), ...op.get(kw), ...op.mul, ...op.get(e0), ...op.add, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
+        ...op.get(colBase), ...op.add, ...op.set(s0)],
+      // vector part: j in [0, len - 3) step 4
+      forLoop(j, op.i32(0), [...op.get(len), ...op.i32(3), ...op.sub], 4, [
+        [...op.get(d0), ...op.get(d0), ...op.load(), ...op.get(s0), ...op.load(), ...op.fadd, ...op.store()],
+        [...op.get(d0), ...op.i32(16), ...op.add, ...op.set(d0), ...op.get(s0), ...op.i32(16), ...op.add, ...op.set(s0)],
+      ]),
+      // scalar tail: j continues from where the vector loop stopped
+      [...op.get(j), ...op.set(j)],
+      op.block(
+        op.loop(
+          [...op.get(j), ...op.get(len), ...op.geS, ...op.brIf(1)],
+          [...op.get(d0), ...op.get(d0), ...op.f32Load, ...op.get(s0), ...op.f32Load, ...op.f32Add, ...op.f32Store],
+          [...op.get(d0), ...op.i32(4), ...op.add, ...op.set(d0), ...op.get(s0), ...op.i32(4), ...op.add, ...op.set(s0)],
+          [...op.get(j), ...op.i32(1), ...op.add, ...op.set(j)],
+          op.br(0),
+        ),
+      ),
+    ),
+  ];
+  const body: Code = [
+    ...op.get(kh), ...op.get(kw), ...op.mul, ...op.get(ci), ...op.mul, ...op.set(kkc),
+    ...forLoop(b, op.i32(0), op.get(n), 1, [
+      forLoop(p, op.i32(0), op.get(oh), 1, [
+        forLoop(q, op.i32(0), op.get(ow), 1, [
+          // colBase = cols + 4*((b*oh + p)*ow + q)*kkc
+          [...op.get(b), ...op.get(oh), ...op.mul, ...op.get(p), ...op.add, ...op.get(ow), ...op.mul, ...op.get(q), ...op.add,
+            ...op.get(kkc), ...op.mul, ...op.i32(2), ...op.shl, ...op.get(cols), ...op.add, ...op.set(colBase)],
+          // c0 = q*sw - left; e0 = max(0, -c0); e1 = min(kw, w - c0); len = (e1 - e0)*ci
+          [...op.get(q), ...op.get(sw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(c0)],
+          [...op.i32(0), ...op.get(c0), ...op.sub, ...op.tee(e0), ...op.i32(0), ...op.get(e0), ...op.i32(0), ...op.geS, ...op.select, ...op.set(e0)],
+          [...op.get(w), ...op.get(c0), ...op.sub, ...op.tee(e1), ...op.get(kw), ...op.get(e1), ...op.get(kw), ...op.leS, ...op.select, ...op.set(e1)],
+          [...op.get(e1), ...op.get(e0), ...op.sub, ...op.get(ci), ...op.mul, ...op.set(len)],
+          op.block(
+            [...op.get(len), ...op.i32(0), ...op.leS, ...op.brIf(0)],
+            forLoop(a, op.i32(0), op.get(kh), 1, row),
+          ),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'col2im', params: 14, results: [], locals: { i32: 14 }, body };
+}
+
+function sumPattern(): FunctionDef {
+  const [x, acc, total, period] = [0, 1, 2, 3];
+  const [i, j, src, dst] = [4, 5, 6, 7];
+  const body: Code = forLoop(i, op.i32(0), op.get(total), 0, [
+    [...op.get(x), ...op.get(i), ...op.i32(2), ...op.shl, ...op.add, ...op.set(src), ...op.get(acc), ...op.set(dst)],
+    forLoop(j, op.i32(0), op.get(period), 4, [
+      [...op.get(dst), ...op.get(dst), ...op.load(), ...op.get(src), ...op.load(), ...op.fadd, ...op.store()],
+      [...op.get(dst), ...op.i32(16), ...op.add, ...op.set(dst), ...op.get(src), ...op.i32(16), ...op.add, ...op.set(src)],
+    ]),
+    [...op.get(i), ...op.get(period), ...op.add, ...op.set(i)],
+  ]);
+  return { name: 'sumPattern', params: 4, results: [], locals: { i32: 4 }, body };
+}
+
+function addPattern(): FunctionDef {
+  const [x, pattern, out, total, period] = [0, 1, 2, 3, 4];
+  const [i, j, src, pat, dst] = [5, 6, 7, 8, 9];
+  const body: Code = forLoop(i, op.i32(0), op.get(total), 0, [
+    [...op.get(i), ...op.i32(2), ...op.shl, ...op.tee(src), ...op.get(out), ...op.add, ...op.set(dst)],
+    [...op.get(src), ...op.get(x), ...op.add, ...op.set(src), ...op.get(pattern), ...op.set(pat)],
+    forLoop(j, op.i32(0), op.get(period), 4, [
+      [...op.get(dst), ...op.get(src), ...op.load(), ...op.get(pat), ...op.load(), ...op.fadd, ...op.store()],
+      [...op.get(dst), ...op.i32(16), ...op.add, ...op.set(dst), ...op.get(src), ...op.i32(16), ...op.add, ...op.set(src)],
+      [...op.get(pat), ...op.i32(16), ...op.add, ...op.set(pat)],
+    ]),
+    [...op.get(i), ...op.get(period), ...op.add, ...op.set(i)],
+  ]);
+  return { name: 'addPattern', params: 5, results: [], locals: { i32: 5 }, body };
+}
+
+/**
+ * Switches for tests and benchmarks (internal): `simd: false` forces the JS loops;
+ * `backpropInput` forces one of conv2d-backprop-input.ts's two methods; a small
+ * `maxColumnFloats` forces its batch chunking.
+ */
+export const tuning = {
+  simd: true,
+  backpropInput: 'auto' as 'auto' | 'gemm' | 'conv',
+  /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
+  maxColumnFloats: 1 << 23,
+};
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/** The SIMD kernels bound to `backend`'s heap, or undefined where they cannot run. */
+export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
+  if (!tuning.simd) return undefined;
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return undefined;
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  if (compiled === undefined) {
+    try {
+      const bytes = assemble([maxPoolGrad2x2(), col2im(), sumPattern(), addPattern()]) as Uint8Array<ArrayBuffer>;
+      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+    } catch {
+      compiled = null;
+    }
+  }
+  if (!compiled) return undefined;
+  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+  const kernels = instance.exports as unknown as SimdKernels;
+  instances.set(memory, kernels);
+  return kernels;
+}
+
+/** Byte offset of a tensor's data on the wasm heap. */
+export function heapOffset(backend: BackendWasm, dataId: object): number {
+  return (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(dataId)
+    .memoryOffset;
+}
