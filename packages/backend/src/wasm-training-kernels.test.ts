@@ -170,11 +170,12 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     { name: 'single input channel, many outputs', x: [3, 6, 6, 1], w: [3, 3, 1, 8], strides: 1, pad: 'same' },
   ];
   for (const c of cases) {
-    // Both methods of Conv2DBackpropInput (convolution of the rotated filter; GEMM + col2im).
-    it.each(['conv', 'gemm'] as const)(`${c.name} (input gradient by %s)`, async (method) => {
+    // Both methods of each kernel: XNNPACK convolutions (rotated filter for dx; transposed
+    // x and dy for dW) and GEMMs (dy x W^T then col2im; im2col^T x dy).
+    it.each(['conv', 'gemm'] as const)(`${c.name} (gradients by %s)`, async (method) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
-      await withTuning({ backpropInput: method }, () => compareBackends(c.name, () => {
+      await withTuning({ backpropInput: method, backpropFilter: method }, () => compareBackends(c.name, () => {
         const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
         const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
         const f = (a: tf.Tensor, b: tf.Tensor) => {
@@ -186,18 +187,18 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     });
   }
 
-  it('GEMM input gradient in batch chunks (a small column budget)', async () => {
+  it('GEMM gradients in batch chunks (a small column budget)', async () => {
     const xShape: [number, number, number, number] = [5, 9, 8, 3];
     const wShape: [number, number, number, number] = [3, 3, 3, 4];
     const xv = randomValues(size(xShape), 13);
     const wv = randomValues(size(wShape), 14);
-    await withTuning({ backpropInput: 'gemm', maxColumnFloats: 2 * 4 * 4 * 27 }, () =>
+    await withTuning({ backpropInput: 'gemm', backpropFilter: 'gemm', maxColumnFloats: 2 * 5 * 4 * 27 }, () =>
       compareBackends('chunked', () => {
-        const f = (a: tf.Tensor) => {
-          const y = tf.conv2d(a as tf.Tensor4D, tf.tensor4d(wv, wShape), 2, 'same');
+        const f = (a: tf.Tensor, b: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
           return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 15), y.shape)));
         };
-        return tf.grads(f)([tf.tensor4d(xv, xShape)]);
+        return tf.grads(f)([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)]);
       }),
     );
   });
@@ -230,7 +231,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     { name: 'dilation [2, 3], stride [3, 1]', x: [1, 12, 11, 3], w: [2, 3, 3, 2], s: [3, 1], d: [2, 3], pads: { top: 0, bottom: 1, left: 3, right: 0 } },
   ];
   for (const c of dilated) {
-    it(`${c.name}: Conv2DBackpropFilter / Input called directly match a float64 reference`, async () => {
+    it.each(['conv', 'gemm'] as const)(`${c.name}: Conv2DBackpropFilter / Input called directly match a float64 reference (%s)`, async (method) => {
       const pad = c.round ? c.pads.top : [[0, 0], [c.pads.top, c.pads.bottom], [c.pads.left, c.pads.right], [0, 0]];
       const info = tf.backend_util.computeConv2DInfo(c.x as any, c.w as any, c.s, c.d, pad as any, c.round);
       if (c.round) expect(info.outShape.slice(1, 3)).toEqual([5, 5]);
@@ -238,7 +239,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       const wv = randomValues(size(c.w), 8);
       const dyv = randomValues(size(info.outShape), 9);
       const ref = referenceConv(xv, c.x, wv, c.w, c.s, c.d, c.pads, info.outShape, false);
-      const [dw, dx] = await runOn('wasm', () => {
+      const [dw, dx] = await withTuning({ backpropInput: method, backpropFilter: method }, () => runOn('wasm', () => {
         const attrs = { strides: c.s, pad, dilations: c.d, dataFormat: 'NHWC' };
         const x = tf.tensor(xv, c.x);
         const dy = tf.tensor(dyv, info.outShape);
@@ -247,7 +248,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
           tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.w } as any) as tf.Tensor,
           tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x } as any) as tf.Tensor,
         ];
-      });
+      }));
       expectClose(dw, ref.dw(dyv), `${c.name} dW`);
       expectClose(dx, ref.dx(dyv), `${c.name} dX`);
     });

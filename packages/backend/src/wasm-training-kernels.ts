@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './internal/wasm/batch-mat-mul';
+import { makeBiasAdd, makeLeadingSum } from './internal/wasm/bias-add-and-sum';
 import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depthwise-conv2d-backprop-filter';
@@ -24,6 +25,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  * - `UnsortedSegmentSum` (missing; `tf.gather`'s gradient): one pass over the heap.
  * - `BatchMatMul` (wrapped: tfjs's runs transposed operands through a scalar loop, which
  *   every dense layer's backward pass does): explicit transposes, then XNNPACK.
+ * - `Add` and `Sum` (wrapped, for a bias and its gradient only: tfjs's broadcast add and its
+ *   transpose-then-reduce are slow with few channels): SIMD over lcm(C, 4)-float blocks.
  * - `Identity` (replaced: tfjs's copies the buffer on every clone and every tensor a gradient
  *   saves): shares the buffer, as the cpu backend does.
  */
@@ -44,8 +47,14 @@ const CONFIGS: tf.KernelConfig[] = [
  */
 export function registerWasmTrainingKernels(): string[] {
   const configs = [...CONFIGS];
-  const matMul = wrapped(tf.BatchMatMul, makeBatchMatMul);
-  if (matMul) configs.push(matMul);
+  for (const [name, make] of [
+    [tf.BatchMatMul, makeBatchMatMul],
+    [tf.Add, makeBiasAdd],
+    [tf.Sum, makeLeadingSum],
+  ] as const) {
+    const config = wrapped(name, make);
+    if (config) configs.push(config);
+  }
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type Info, NCHW_TO_NHWC, pair, view, withScope } from './kernel-scope';
+import { type Info, type KernelScope, NCHW_TO_NHWC, view, withScope } from './kernel-scope';
+import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernels';
 
 /**
  * `Conv2DBackpropFilter` on wasm (tfjs-backend-wasm has none): the gradient of a 2-D
@@ -72,12 +73,72 @@ export function conv2DBackpropFilter(args: {
       // Every tap of every window falls into the padding: the gradient is zero.
       return scope.alloc([kh, kw, ci, co], 'float32', true);
     }
+    const simd = tuning.backpropFilter !== 'conv' ? simdKernels(backend) : undefined;
+    if (simd) return filterByGemm(scope, simd, x, dy, info, filterShape);
     const xt = scope.transpose(cropped.x, [3, 1, 2, 0]); // [Ci, H', W', N]
     const dyt = scope.transpose(dy, [1, 2, 0, 3]); // [Oh, Ow, N, Co]
     const out = scope.conv2d(xt, dyt, [dh, dw], [sh, sw], cropped.pads); // [Ci, kh, kw, Co]
     if (ci === 1) return view(out, [kh, kw, ci, co]);
     return scope.transpose(out, [1, 2, 0, 3]);
   });
+}
+
+/**
+ * dW as one GEMM: dW[(a, e, ci), co] = sum_{(n, p, q)} patchesT[(a, e, ci), (n, p, q)] * dy[(n, p, q), co],
+ * with patchesT the transposed im2col of x (SIMD `im2colT`, from x transposed to [Ci, N, H, W],
+ * a free view when Ci = 1) and dy used as it lies ([N*Oh*Ow, Co]) as the XNNPACK fully
+ * connected operator's weights, whose packing costs a fraction of a convolution's. The result
+ * is already [kh, kw, Ci, Co]. Batches whose patches exceed the column budget run in chunks,
+ * summed.
+ */
+function filterByGemm(
+  scope: KernelScope,
+  simd: SimdKernels,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+  filterShape: [number, number, number, number],
+): Info {
+  const [kh, kw, ci, co] = filterShape;
+  const [n, h, w] = x.shape;
+  const [, oh, ow] = dy.shape;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const rows = kh * kw * ci;
+  const xt = scope.transpose(x, [3, 0, 1, 2]); // [Ci, N, H, W]
+  const chunk = Math.max(1, Math.min(n, Math.floor(tuning.maxColumnFloats / (rows * oh * ow))));
+  const dyImage = oh * ow * co;
+  let total: Info | undefined;
+  for (let n0 = 0; n0 < n; n0 += chunk) {
+    const m = Math.min(chunk, n - n0);
+    const patches = scope.alloc([rows, m * oh * ow]);
+    simd.im2colT(
+      heapOffset(scope.backend, xt.dataId),
+      heapOffset(scope.backend, patches.dataId),
+      ci, n, n0, m, h, w, oh, ow, kh, kw, sh, sw, dh, dw,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    let part = dy;
+    if (m !== n) {
+      part = scope.alloc([m, oh, ow, co]);
+      scope.f32(part).set(scope.f32(dy).subarray(n0 * dyImage, (n0 + m) * dyImage));
+    }
+    const dw1 = scope.run('BatchMatMul', { a: view(patches, [1, rows, m * oh * ow]), b: view(part, [1, m * oh * ow, co]) }, {
+      transposeA: false,
+      transposeB: false,
+    });
+    scope.free(patches);
+    if (part !== dy) scope.free(part);
+    if (total) {
+      const sum = scope.run('Add', { a: total, b: dw1 });
+      scope.free(total);
+      scope.free(dw1);
+      total = sum;
+    } else {
+      total = dw1;
+    }
+  }
+  return view(total as Info, [kh, kw, ci, co]);
 }
 
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {

@@ -9,6 +9,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  *   channels at a time, branch-free (first maximum per window, see max-pool-grad.ts).
  * - `col2im`: adds the columns of a GEMM back into the input gradient of a convolution
  *   (conv2d-backprop-input.ts), 4 floats at a time.
+ * - `im2colT`: the transposed patch matrix of a convolution's input, for its filter
+ *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
  *
@@ -47,6 +49,30 @@ export interface SimdKernels {
     kw: number,
     sh: number,
     sw: number,
+    top: number,
+    left: number,
+  ): void;
+  /**
+   * Transposed im2col of xT ([C, N, H, W]) for images [n0, n0 + count): row (a, e, c) of the
+   * output ([kh*kw*C, count*Oh*Ow]) holds xpad[n, p*sh + a*dh - top, q*sw + e*dw - left, c].
+   */
+  im2colT(
+    xT: number,
+    out: number,
+    c: number,
+    n: number,
+    n0: number,
+    count: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
     top: number,
     left: number,
   ): void;
@@ -115,6 +141,9 @@ const op = {
   mul: [0x6c],
   shl: [0x74],
   ltS: [0x48],
+  ne32: [0x47],
+  gtS: [0x4a],
+  and32: [0x71],
   geS: [0x4e],
   leS: [0x4c],
   select: [0x1b],
@@ -122,6 +151,9 @@ const op = {
   loop: (...body: Code[]): Code => [0x03, 0x40, ...body.flat(), 0x0b],
   br: (depth: number): Code => [0x0c, ...uleb(depth)],
   brIf: (depth: number): Code => [0x0d, ...uleb(depth)],
+  divS: [0x6d],
+  memoryCopy: [0xfc, 0x0a, 0x00, 0x00], // memory.copy [dst, src, bytes]
+  memoryFill: [0xfc, 0x0b, 0x00], // memory.fill [dst, byte, bytes]
   f32Load: [0x2a, 0x02, 0x00],
   f32Store: [0x38, 0x02, 0x00],
   f32Add: [0x92],
@@ -299,6 +331,91 @@ function col2im(): FunctionDef {
   return { name: 'col2im', params: 14, results: [], locals: { i32: 14 }, body };
 }
 
+function im2colT(): FunctionDef {
+  const [xT, out, c, n, n0, count, h, w, oh, ow, kh, kw, sh, sw, dh, dw, top, left] = Array.from({ length: 18 }, (_, i) => i);
+  const [a, e, k, b, p, q, r, cstart, q0, q1, src, dst, q1v] = Array.from({ length: 13 }, (_, i) => 18 + i);
+  const zero = 31; // v128 local, never written: all zeros
+  /** out[dst + 4*i] = 0 for i in [from, to): 4 at a time, then one at a time. */
+  const zeros = (from: Code, to: Code): Code => [
+    ...from, ...op.set(q),
+    ...op.block(op.loop(
+      [...op.get(q), ...op.i32(4), ...op.add, ...to, ...op.gtS, ...op.brIf(1)],
+      [...op.get(dst), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add, ...op.get(zero), ...op.store()],
+      [...op.get(q), ...op.i32(4), ...op.add, ...op.set(q)],
+      op.br(0),
+    )),
+    ...op.block(op.loop(
+      [...op.get(q), ...to, ...op.geS, ...op.brIf(1)],
+      [...op.get(dst), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add, ...op.f32Const(0), ...op.f32Store],
+      [...op.get(q), ...op.i32(1), ...op.add, ...op.set(q)],
+      op.br(0),
+    )),
+  ];
+  const row: Code[] = [
+    [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.get(dh), ...op.mul, ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+    op.block(
+      op.block(
+        // rows outside the input: all zeros
+        [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+        [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
+        zeros(op.i32(0), op.get(q0)),
+        // src = xT + 4*(((k*n + n0 + b)*h + r)*w + cstart)
+        [...op.get(k), ...op.get(n), ...op.mul, ...op.get(n0), ...op.add, ...op.get(b), ...op.add, ...op.get(h), ...op.mul,
+          ...op.get(r), ...op.add, ...op.get(w), ...op.mul, ...op.get(cstart), ...op.add, ...op.i32(2), ...op.shl, ...op.get(xT), ...op.add, ...op.set(src)],
+        op.block(
+          op.block(
+            [...op.get(sw), ...op.i32(1), ...op.ne32, ...op.brIf(0)],
+            // stride 1: a contiguous run, 4 floats at a time, then the tail
+            [...op.get(q0), ...op.set(q)],
+            op.block(op.loop(
+              [...op.get(q), ...op.get(q1v), ...op.geS, ...op.brIf(1)],
+              [...op.get(dst), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add,
+                ...op.get(src), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add, ...op.load(), ...op.store()],
+              [...op.get(q), ...op.i32(4), ...op.add, ...op.set(q)],
+              op.br(0),
+            )),
+            forLoop(q, op.get(q), op.get(q1), 1, [
+              [...op.get(dst), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add,
+                ...op.get(src), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add, ...op.f32Load, ...op.f32Store],
+            ]),
+            op.br(1),
+          ),
+          forLoop(q, op.get(q0), op.get(q1), 1, [
+            [...op.get(dst), ...op.get(q), ...op.i32(2), ...op.shl, ...op.add,
+              ...op.get(src), ...op.get(q), ...op.get(sw), ...op.mul, ...op.i32(2), ...op.shl, ...op.add, ...op.f32Load, ...op.f32Store],
+          ]),
+        ),
+        zeros(op.get(q1), op.get(ow)),
+        op.br(1),
+      ),
+      zeros(op.i32(0), op.get(ow)),
+    ),
+    [...op.get(dst), ...op.get(ow), ...op.i32(2), ...op.shl, ...op.add, ...op.set(dst)],
+  ];
+  const body: Code = [
+    ...op.get(out), ...op.set(dst),
+    ...forLoop(a, op.i32(0), op.get(kh), 1, [
+      forLoop(e, op.i32(0), op.get(kw), 1, [
+        // cstart = e*dw - left; q0 = cstart >= 0 ? 0 : ceil(-cstart / sw); q1 = clamp(floor((w-1-cstart)/sw) + 1, q0, ow)
+        [...op.get(e), ...op.get(dw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(cstart)],
+        [...op.get(sw), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.get(sw), ...op.divS, ...op.i32(0),
+          ...op.get(cstart), ...op.i32(0), ...op.ltS, ...op.select, ...op.set(q0)],
+        [...op.get(q0), ...op.get(ow), ...op.get(q0), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q0)],
+        [...op.get(w), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.tee(q1), ...op.get(sw), ...op.divS, ...op.i32(1), ...op.add,
+          ...op.i32(0), ...op.get(q1), ...op.i32(0), ...op.geS, ...op.select, ...op.set(q1)],
+        [...op.get(q1), ...op.get(ow), ...op.get(q1), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q1)],
+        [...op.get(q1), ...op.get(q0), ...op.get(q1), ...op.get(q0), ...op.geS, ...op.select, ...op.set(q1)],
+        // q1v: end of the 4-float steps (q0 + 4*floor((q1 - q0)/4))
+        [...op.get(q1), ...op.get(q1), ...op.get(q0), ...op.sub, ...op.i32(3), ...op.and32, ...op.sub, ...op.set(q1v)],
+        forLoop(k, op.i32(0), op.get(c), 1, [
+          forLoop(b, op.i32(0), op.get(count), 1, [forLoop(p, op.i32(0), op.get(oh), 1, row)]),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'im2colT', params: 18, results: [], locals: { i32: 13, v128: 1 }, body };
+}
+
 function sumPattern(): FunctionDef {
   const [x, acc, total, period] = [0, 1, 2, 3];
   const [i, j, src, dst] = [4, 5, 6, 7];
@@ -337,6 +454,7 @@ function addPattern(): FunctionDef {
 export const tuning = {
   simd: true,
   backpropInput: 'auto' as 'auto' | 'gemm' | 'conv',
+  backpropFilter: 'gemm' as 'gemm' | 'conv',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
 };
@@ -354,7 +472,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (cached) return cached;
   if (compiled === undefined) {
     try {
-      const bytes = assemble([maxPoolGrad2x2(), col2im(), sumPattern(), addPattern()]) as Uint8Array<ArrayBuffer>;
+      const bytes = assemble([maxPoolGrad2x2(), col2im(), im2colT(), sumPattern(), addPattern()]) as Uint8Array<ArrayBuffer>;
       compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       compiled = null;
