@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from './select-backend';
 import { tuning } from './internal/wasm/simd-kernels';
+import { selectBackend } from './select-backend';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 // Every case runs the same computation on the cpu backend (the oracle: tfjs's reference
@@ -39,7 +39,12 @@ async function runOn(backend: Backend, fn: () => tf.Tensor | tf.Tensor[]): Promi
   return values;
 }
 
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string, rtol = 1e-5): void {
+function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  label: string,
+  rtol = 1e-5,
+): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
@@ -49,7 +54,9 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, lab
     const b = expected[i];
     if (Number.isNaN(b) && Number.isNaN(a)) continue;
     if (!(Math.abs(a - b) <= atol + rtol * Math.abs(b))) {
-      throw new Error(`${label}: at ${i} got ${a}, expected ${b} (rtol ${rtol}, atol ${atol.toExponential(2)})`);
+      throw new Error(
+        `${label}: at ${i} got ${a}, expected ${b} (rtol ${rtol}, atol ${atol.toExponential(2)})`,
+      );
     }
   }
 }
@@ -66,11 +73,16 @@ async function withTuning<T>(changes: Partial<typeof tuning>, body: () => Promis
 }
 
 /** The same computation on cpu and wasm, compared output by output. */
-async function compareBackends(label: string, fn: () => tf.Tensor | tf.Tensor[], rtol = 1e-5): Promise<Float32Array[]> {
+async function compareBackends(
+  label: string,
+  fn: () => tf.Tensor | tf.Tensor[],
+  rtol = 1e-5,
+): Promise<Float32Array[]> {
   const expected = await runOn('cpu', fn);
   const actual = await runOn('wasm', fn);
   expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expectClose(actual[i], expected[i], `${label} [output ${i}]`, rtol);
+  for (let i = 0; i < expected.length; i++)
+    expectClose(actual[i], expected[i], `${label} [output ${i}]`, rtol);
   return actual;
 }
 
@@ -106,7 +118,9 @@ function referenceConv(
               const inputs = depthwise ? [i] : Array.from({ length: ci }, (_, k) => k);
               for (const k of inputs) {
                 const xi = ((b * h + r) * wd + c) * ci + k;
-                const wi = depthwise ? ((a * kw + e) * ci + k) * cm + (o % cm) : ((a * kw + e) * ci + k) * co + o;
+                const wi = depthwise
+                  ? ((a * kw + e) * ci + k) * cm + (o % cm)
+                  : ((a * kw + e) * ci + k) * co + o;
                 taps.push([xi, wi, ((b * oh + p) * ow + q) * co + o]);
               }
             }
@@ -153,21 +167,97 @@ describe('registerWasmTrainingKernels', () => {
 });
 
 describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
-  const cases: { name: string; x: number[]; w: number[]; strides: number | [number, number]; pad: Pad; round?: 'floor' | 'ceil' | 'round' }[] = [
+  const cases: {
+    name: string;
+    x: number[];
+    w: number[];
+    strides: number | [number, number];
+    pad: Pad;
+    round?: 'floor' | 'ceil' | 'round';
+  }[] = [
     { name: 'stride 1 same', x: [2, 7, 7, 3], w: [3, 3, 3, 4], strides: 1, pad: 'same' },
     { name: 'stride 1 valid', x: [2, 7, 8, 3], w: [3, 3, 3, 4], strides: 1, pad: 'valid' },
     { name: 'stride 2 same, odd size', x: [2, 9, 9, 2], w: [3, 3, 2, 5], strides: 2, pad: 'same' },
-    { name: 'stride 2 valid, H not aligned', x: [3, 10, 9, 2], w: [3, 3, 2, 3], strides: 2, pad: 'valid' },
+    {
+      name: 'stride 2 valid, H not aligned',
+      x: [3, 10, 9, 2],
+      w: [3, 3, 2, 3],
+      strides: 2,
+      pad: 'valid',
+    },
     { name: 'stride 3 same', x: [2, 11, 10, 2], w: [3, 3, 2, 3], strides: 3, pad: 'same' },
     { name: 'stride 3 valid', x: [1, 11, 13, 2], w: [2, 2, 2, 3], strides: 3, pad: 'valid' },
-    { name: 'stride [1, 2], kernel 2x3', x: [2, 8, 9, 3], w: [2, 3, 3, 2], strides: [1, 2], pad: 'same' },
-    { name: 'numeric pad 2, 5x5 (LeNet conv1)', x: [2, 12, 12, 1], w: [5, 5, 1, 6], strides: 1, pad: 2 },
-    { name: 'explicit asymmetric pads', x: [2, 7, 8, 2], w: [3, 3, 2, 3], strides: 1, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
-    { name: 'explicit pads larger than the kernel', x: [1, 5, 6, 2], w: [2, 2, 2, 2], strides: 1, pad: [[0, 0], [3, 1], [2, 4], [0, 0]] },
-    { name: 'explicit pads, stride 2', x: [2, 9, 8, 2], w: [3, 3, 2, 2], strides: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
-    { name: '1x1 kernel stride 2 (downsample)', x: [2, 8, 7, 4], w: [1, 1, 4, 6], strides: 2, pad: 'valid' },
-    { name: 'batch 1, kernel as large as the input', x: [1, 5, 5, 3], w: [5, 5, 3, 2], strides: 1, pad: 'valid' },
-    { name: 'single input channel, many outputs', x: [3, 6, 6, 1], w: [3, 3, 1, 8], strides: 1, pad: 'same' },
+    {
+      name: 'stride [1, 2], kernel 2x3',
+      x: [2, 8, 9, 3],
+      w: [2, 3, 3, 2],
+      strides: [1, 2],
+      pad: 'same',
+    },
+    {
+      name: 'numeric pad 2, 5x5 (LeNet conv1)',
+      x: [2, 12, 12, 1],
+      w: [5, 5, 1, 6],
+      strides: 1,
+      pad: 2,
+    },
+    {
+      name: 'explicit asymmetric pads',
+      x: [2, 7, 8, 2],
+      w: [3, 3, 2, 3],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [0, 2],
+        [1, 0],
+        [0, 0],
+      ],
+    },
+    {
+      name: 'explicit pads larger than the kernel',
+      x: [1, 5, 6, 2],
+      w: [2, 2, 2, 2],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [3, 1],
+        [2, 4],
+        [0, 0],
+      ],
+    },
+    {
+      name: 'explicit pads, stride 2',
+      x: [2, 9, 8, 2],
+      w: [3, 3, 2, 2],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [2, 1],
+        [0, 3],
+        [0, 0],
+      ],
+    },
+    {
+      name: '1x1 kernel stride 2 (downsample)',
+      x: [2, 8, 7, 4],
+      w: [1, 1, 4, 6],
+      strides: 2,
+      pad: 'valid',
+    },
+    {
+      name: 'batch 1, kernel as large as the input',
+      x: [1, 5, 5, 3],
+      w: [5, 5, 3, 2],
+      strides: 1,
+      pad: 'valid',
+    },
+    {
+      name: 'single input channel, many outputs',
+      x: [3, 6, 6, 1],
+      w: [3, 3, 1, 8],
+      strides: 1,
+      pad: 'same',
+    },
   ];
   for (const c of cases) {
     // Both methods of each kernel: XNNPACK convolutions (rotated filter for dx; transposed
@@ -175,15 +265,25 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     it.each(['conv', 'gemm'] as const)(`${c.name} (gradients by %s)`, async (method) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
-      await withTuning({ backpropInput: method, backpropFilter: method }, () => compareBackends(c.name, () => {
-        const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-        const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
-        const f = (a: tf.Tensor, b: tf.Tensor) => {
-          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad as any, 'NHWC', 1, c.round);
-          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 3), y.shape)));
-        };
-        return tf.grads(f)([x, w]);
-      }));
+      await withTuning({ backpropInput: method, backpropFilter: method }, () =>
+        compareBackends(c.name, () => {
+          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+          const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
+          const f = (a: tf.Tensor, b: tf.Tensor) => {
+            const y = tf.conv2d(
+              a as tf.Tensor4D,
+              b as tf.Tensor4D,
+              c.strides,
+              c.pad as any,
+              'NHWC',
+              1,
+              c.round,
+            );
+            return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 3), y.shape)));
+          };
+          return tf.grads(f)([x, w]);
+        }),
+      );
     });
   }
 
@@ -192,14 +292,16 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     const wShape: [number, number, number, number] = [3, 3, 3, 4];
     const xv = randomValues(size(xShape), 13);
     const wv = randomValues(size(wShape), 14);
-    await withTuning({ backpropInput: 'gemm', backpropFilter: 'gemm', maxColumnFloats: 2 * 5 * 4 * 27 }, () =>
-      compareBackends('chunked', () => {
-        const f = (a: tf.Tensor, b: tf.Tensor) => {
-          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
-          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 15), y.shape)));
-        };
-        return tf.grads(f)([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)]);
-      }),
+    await withTuning(
+      { backpropInput: 'gemm', backpropFilter: 'gemm', maxColumnFloats: 2 * 5 * 4 * 27 },
+      () =>
+        compareBackends('chunked', () => {
+          const f = (a: tf.Tensor, b: tf.Tensor) => {
+            const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
+            return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 15), y.shape)));
+          };
+          return tf.grads(f)([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)]);
+        }),
     );
   });
 
@@ -215,8 +317,20 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       const x = tf.tensor(xv, xShape);
       const dy = tf.tensor(dyv, dyShape);
       const w = tf.tensor(wv, wShape);
-      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: wShape }) as tf.Tensor;
-      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xShape }) as tf.Tensor;
+      const dw = tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { ...attrs, filterShape: wShape },
+        ) as tf.Tensor;
+      const dx = tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy, filter: w },
+          { ...attrs, inputShape: xShape },
+        ) as tf.Tensor;
       return [dw, dx];
     });
   });
@@ -224,34 +338,96 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
   // Kernels called directly (tfjs's conv2d gradient never passes dilations, and with
   // dimRoundingMode 'ceil' it passes a dy larger than its own convInfo: cpu then ignores the
   // extra row, and wasm's forward Conv2D leaves it unwritten, so only a reference can judge).
-  const dilated: { name: string; x: number[]; w: number[]; s: [number, number]; d: [number, number]; pads: { top: number; bottom: number; left: number; right: number }; round?: 'ceil' }[] = [
-    { name: 'stride 2, numeric pad 1, ceil rounding', x: [2, 8, 8, 2], w: [3, 3, 2, 2], s: [2, 2], d: [1, 1], pads: { top: 1, bottom: 1, left: 1, right: 1 }, round: 'ceil' },
-    { name: 'dilation 2, stride 1', x: [2, 9, 8, 2], w: [3, 3, 2, 3], s: [1, 1], d: [2, 2], pads: { top: 2, bottom: 2, left: 1, right: 3 } },
-    { name: 'dilation 2, stride 2 (both > 1)', x: [2, 11, 10, 2], w: [3, 2, 2, 3], s: [2, 2], d: [2, 2], pads: { top: 1, bottom: 0, left: 0, right: 2 } },
-    { name: 'dilation [2, 3], stride [3, 1]', x: [1, 12, 11, 3], w: [2, 3, 3, 2], s: [3, 1], d: [2, 3], pads: { top: 0, bottom: 1, left: 3, right: 0 } },
+  const dilated: {
+    name: string;
+    x: number[];
+    w: number[];
+    s: [number, number];
+    d: [number, number];
+    pads: { top: number; bottom: number; left: number; right: number };
+    round?: 'ceil';
+  }[] = [
+    {
+      name: 'stride 2, numeric pad 1, ceil rounding',
+      x: [2, 8, 8, 2],
+      w: [3, 3, 2, 2],
+      s: [2, 2],
+      d: [1, 1],
+      pads: { top: 1, bottom: 1, left: 1, right: 1 },
+      round: 'ceil',
+    },
+    {
+      name: 'dilation 2, stride 1',
+      x: [2, 9, 8, 2],
+      w: [3, 3, 2, 3],
+      s: [1, 1],
+      d: [2, 2],
+      pads: { top: 2, bottom: 2, left: 1, right: 3 },
+    },
+    {
+      name: 'dilation 2, stride 2 (both > 1)',
+      x: [2, 11, 10, 2],
+      w: [3, 2, 2, 3],
+      s: [2, 2],
+      d: [2, 2],
+      pads: { top: 1, bottom: 0, left: 0, right: 2 },
+    },
+    {
+      name: 'dilation [2, 3], stride [3, 1]',
+      x: [1, 12, 11, 3],
+      w: [2, 3, 3, 2],
+      s: [3, 1],
+      d: [2, 3],
+      pads: { top: 0, bottom: 1, left: 3, right: 0 },
+    },
   ];
   for (const c of dilated) {
-    it.each(['conv', 'gemm'] as const)(`${c.name}: Conv2DBackpropFilter / Input called directly match a float64 reference (%s)`, async (method) => {
-      const pad = c.round ? c.pads.top : [[0, 0], [c.pads.top, c.pads.bottom], [c.pads.left, c.pads.right], [0, 0]];
-      const info = tf.backend_util.computeConv2DInfo(c.x as any, c.w as any, c.s, c.d, pad as any, c.round);
-      if (c.round) expect(info.outShape.slice(1, 3)).toEqual([5, 5]);
-      const xv = randomValues(size(c.x), 7);
-      const wv = randomValues(size(c.w), 8);
-      const dyv = randomValues(size(info.outShape), 9);
-      const ref = referenceConv(xv, c.x, wv, c.w, c.s, c.d, c.pads, info.outShape, false);
-      const [dw, dx] = await withTuning({ backpropInput: method, backpropFilter: method }, () => runOn('wasm', () => {
-        const attrs = { strides: c.s, pad, dilations: c.d, dataFormat: 'NHWC' };
-        const x = tf.tensor(xv, c.x);
-        const dy = tf.tensor(dyv, info.outShape);
-        const w = tf.tensor(wv, c.w);
-        return [
-          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: c.w } as any) as tf.Tensor,
-          tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: c.x } as any) as tf.Tensor,
-        ];
-      }));
-      expectClose(dw, ref.dw(dyv), `${c.name} dW`);
-      expectClose(dx, ref.dx(dyv), `${c.name} dX`);
-    });
+    it.each(['conv', 'gemm'] as const)(
+      `${c.name}: Conv2DBackpropFilter / Input called directly match a float64 reference (%s)`,
+      async (method) => {
+        const pad = c.round
+          ? c.pads.top
+          : [
+              [0, 0],
+              [c.pads.top, c.pads.bottom],
+              [c.pads.left, c.pads.right],
+              [0, 0],
+            ];
+        const info = tf.backend_util.computeConv2DInfo(
+          c.x as any,
+          c.w as any,
+          c.s,
+          c.d,
+          pad as any,
+          c.round,
+        );
+        if (c.round) expect(info.outShape.slice(1, 3)).toEqual([5, 5]);
+        const xv = randomValues(size(c.x), 7);
+        const wv = randomValues(size(c.w), 8);
+        const dyv = randomValues(size(info.outShape), 9);
+        const ref = referenceConv(xv, c.x, wv, c.w, c.s, c.d, c.pads, info.outShape, false);
+        const [dw, dx] = await withTuning({ backpropInput: method, backpropFilter: method }, () =>
+          runOn('wasm', () => {
+            const attrs = { strides: c.s, pad, dilations: c.d, dataFormat: 'NHWC' };
+            const x = tf.tensor(xv, c.x);
+            const dy = tf.tensor(dyv, info.outShape);
+            const w = tf.tensor(wv, c.w);
+            return [
+              tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+                ...attrs,
+                filterShape: c.w,
+              } as any) as tf.Tensor,
+              tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, {
+                ...attrs,
+                inputShape: c.x,
+              } as any) as tf.Tensor,
+            ];
+          }),
+        );
+        expectClose(dw, ref.dw(dyv), `${c.name} dW`);
+        expectClose(dx, ref.dx(dyv), `${c.name} dX`);
+      },
+    );
   }
 
   it('Conv2DBackpropFilter agrees with finite differences of the wasm forward convolution', async () => {
@@ -264,8 +440,16 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     const r = tf.tensor(randomValues(probe.size, 12), probe.shape);
     probe.dispose();
     const loss = (wv: Float32Array) =>
-      tf.tidy(() => tf.sum(tf.mul(tf.conv2d(x, tf.tensor4d(wv, wShape), 2, 'same'), r)).dataSync()[0]);
-    const analytic = tf.tidy(() => tf.grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 2, 'same'), r)))(tf.tensor4d(w0, wShape)).dataSync());
+      tf.tidy(
+        () => tf.sum(tf.mul(tf.conv2d(x, tf.tensor4d(wv, wShape), 2, 'same'), r)).dataSync()[0],
+      );
+    const analytic = tf.tidy(() =>
+      tf
+        .grad((w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 2, 'same'), r)))(
+          tf.tensor4d(w0, wShape),
+        )
+        .dataSync(),
+    );
     const eps = 0.05; // the loss is linear in w: the central difference is exact up to rounding
     for (const i of [0, 5, 17, 42, 63, 77, 100, 107]) {
       const plus = Float32Array.from(w0);
@@ -283,11 +467,41 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
 
 describe('depthwise conv2d gradients', () => {
   const cases: { name: string; x: number[]; w: number[]; strides: number; pad: Pad }[] = [
-    { name: 'multiplier 1, stride 1 same', x: [2, 7, 7, 4], w: [3, 3, 4, 1], strides: 1, pad: 'same' },
-    { name: 'multiplier 2, stride 1 valid', x: [2, 7, 8, 3], w: [3, 3, 3, 2], strides: 1, pad: 'valid' },
-    { name: 'multiplier 3, stride 2 same, odd size', x: [2, 9, 9, 2], w: [3, 3, 2, 3], strides: 2, pad: 'same' },
-    { name: 'multiplier 1, stride 2 valid, H not aligned', x: [3, 10, 9, 5], w: [3, 3, 5, 1], strides: 2, pad: 'valid' },
-    { name: 'multiplier 2, stride 3 numeric pad 1', x: [1, 11, 10, 2], w: [3, 3, 2, 2], strides: 3, pad: 1 },
+    {
+      name: 'multiplier 1, stride 1 same',
+      x: [2, 7, 7, 4],
+      w: [3, 3, 4, 1],
+      strides: 1,
+      pad: 'same',
+    },
+    {
+      name: 'multiplier 2, stride 1 valid',
+      x: [2, 7, 8, 3],
+      w: [3, 3, 3, 2],
+      strides: 1,
+      pad: 'valid',
+    },
+    {
+      name: 'multiplier 3, stride 2 same, odd size',
+      x: [2, 9, 9, 2],
+      w: [3, 3, 2, 3],
+      strides: 2,
+      pad: 'same',
+    },
+    {
+      name: 'multiplier 1, stride 2 valid, H not aligned',
+      x: [3, 10, 9, 5],
+      w: [3, 3, 5, 1],
+      strides: 2,
+      pad: 'valid',
+    },
+    {
+      name: 'multiplier 2, stride 3 numeric pad 1',
+      x: [1, 11, 10, 2],
+      w: [3, 3, 2, 2],
+      strides: 3,
+      pad: 1,
+    },
     { name: '5x5 kernel, batch 1', x: [1, 8, 8, 3], w: [5, 5, 3, 1], strides: 1, pad: 'same' },
   ];
   for (const c of cases) {
@@ -313,20 +527,49 @@ describe('depthwise conv2d gradients', () => {
     ] as [number[], number[], { top: number; bottom: number; left: number; right: number }][]) {
       const xShape = [2, 9, 8, 3];
       const wShape = [3, 3, 3, 2];
-      const pad = [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]];
-      const info = tf.backend_util.computeConv2DInfo(xShape as any, wShape as any, s as any, d as any, pad as any, undefined, true);
+      const pad = [
+        [0, 0],
+        [pads.top, pads.bottom],
+        [pads.left, pads.right],
+        [0, 0],
+      ];
+      const info = tf.backend_util.computeConv2DInfo(
+        xShape as any,
+        wShape as any,
+        s as any,
+        d as any,
+        pad as any,
+        undefined,
+        true,
+      );
       const xv = randomValues(size(xShape), 24);
       const wv = randomValues(size(wShape), 25);
       const dyv = randomValues(size(info.outShape), 26);
-      const ref = referenceConv(xv, xShape, wv, wShape, s as any, d as any, pads, info.outShape, true);
+      const ref = referenceConv(
+        xv,
+        xShape,
+        wv,
+        wShape,
+        s as any,
+        d as any,
+        pads,
+        info.outShape,
+        true,
+      );
       const [dw, dx] = await runOn('wasm', () => {
         const attrs = { strides: s, pad, dilations: d };
         const x = tf.tensor(xv, xShape);
         const dy = tf.tensor(dyv, info.outShape);
         const w = tf.tensor(wv, wShape);
         return [
-          tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: wShape } as any) as tf.Tensor,
-          tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xShape } as any) as tf.Tensor,
+          tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+            ...attrs,
+            filterShape: wShape,
+          } as any) as tf.Tensor,
+          tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, {
+            ...attrs,
+            inputShape: xShape,
+          } as any) as tf.Tensor,
         ];
       });
       expectClose(dw, ref.dw(dyv), `depthwise s${s} d${d} dW`);
@@ -336,42 +579,129 @@ describe('depthwise conv2d gradients', () => {
 });
 
 describe('maxPool gradient (MaxPoolGrad)', () => {
-  const cases: { name: string; x: number[]; f: number | [number, number]; s: number | [number, number]; pad: 'same' | 'valid' | number; values?: (v: Float32Array) => Float32Array }[] = [
+  const cases: {
+    name: string;
+    x: number[];
+    f: number | [number, number];
+    s: number | [number, number];
+    pad: 'same' | 'valid' | number;
+    values?: (v: Float32Array) => Float32Array;
+  }[] = [
     { name: '2x2 stride 2 valid (LeNet)', x: [2, 8, 8, 3], f: 2, s: 2, pad: 'valid' },
-    { name: 'all values negative', x: [2, 6, 6, 2], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => -1 - Math.abs(a)) },
-    { name: 'ties: first maximum wins', x: [2, 6, 7, 3], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => Math.round(a)) },
-    { name: 'ties after relu (zeros), overlapping 3x3 stride 1', x: [1, 6, 6, 2], f: 3, s: 1, pad: 'valid', values: (v) => v.map((a) => Math.max(0, Math.round(a * 2) / 2)) },
-    { name: 'overlapping 3x3 stride 2 same, negative', x: [2, 9, 8, 2], f: 3, s: 2, pad: 'same', values: (v) => v.map((a) => a - 2) },
+    {
+      name: 'all values negative',
+      x: [2, 6, 6, 2],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a) => -1 - Math.abs(a)),
+    },
+    {
+      name: 'ties: first maximum wins',
+      x: [2, 6, 7, 3],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a) => Math.round(a)),
+    },
+    {
+      name: 'ties after relu (zeros), overlapping 3x3 stride 1',
+      x: [1, 6, 6, 2],
+      f: 3,
+      s: 1,
+      pad: 'valid',
+      values: (v) => v.map((a) => Math.max(0, Math.round(a * 2) / 2)),
+    },
+    {
+      name: 'overlapping 3x3 stride 2 same, negative',
+      x: [2, 9, 8, 2],
+      f: 3,
+      s: 2,
+      pad: 'same',
+      values: (v) => v.map((a) => a - 2),
+    },
     { name: 'numeric pad 1, 3x3 stride 2', x: [2, 7, 7, 2], f: 3, s: 2, pad: 1 },
     { name: 'stride 3, odd size, H not aligned', x: [2, 11, 10, 3], f: [2, 3], s: 3, pad: 'valid' },
-    { name: 'rectangular window, stride [1, 2], same', x: [1, 7, 9, 4], f: [3, 2], s: [1, 2], pad: 'same' },
+    {
+      name: 'rectangular window, stride [1, 2], same',
+      x: [1, 7, 9, 4],
+      f: [3, 2],
+      s: [1, 2],
+      pad: 'same',
+    },
     // 2x2 / stride 2 with at least 4 channels: the SIMD kernel (6 channels: overlapping groups)
-    { name: 'SIMD: 6 channels, ties and negatives', x: [3, 8, 10, 6], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => Math.round(a * 2) / 2 - 0.5) },
-    { name: 'SIMD: 4 channels, all negative', x: [2, 6, 6, 4], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => -1 - Math.abs(a)) },
-    { name: 'SIMD: 9 channels, odd size with same (partial windows)', x: [2, 7, 9, 9], f: 2, s: 2, pad: 'same' },
-    { name: 'SIMD: odd size valid (a row and a column left over)', x: [2, 9, 7, 5], f: 2, s: 2, pad: 'valid' },
-    { name: 'SIMD: ties after relu (zeros)', x: [2, 8, 8, 8], f: 2, s: 2, pad: 'valid', values: (v) => v.map((a) => Math.max(0, a)) },
+    {
+      name: 'SIMD: 6 channels, ties and negatives',
+      x: [3, 8, 10, 6],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a) => Math.round(a * 2) / 2 - 0.5),
+    },
+    {
+      name: 'SIMD: 4 channels, all negative',
+      x: [2, 6, 6, 4],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a) => -1 - Math.abs(a)),
+    },
+    {
+      name: 'SIMD: 9 channels, odd size with same (partial windows)',
+      x: [2, 7, 9, 9],
+      f: 2,
+      s: 2,
+      pad: 'same',
+    },
+    {
+      name: 'SIMD: odd size valid (a row and a column left over)',
+      x: [2, 9, 7, 5],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+    },
+    {
+      name: 'SIMD: ties after relu (zeros)',
+      x: [2, 8, 8, 8],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a) => Math.max(0, a)),
+    },
     {
       name: 'SIMD: -Infinity windows and a NaN (falls back to the scan)',
       x: [1, 4, 4, 4],
       f: 2,
       s: 2,
       pad: 'valid',
-      values: (v) => v.map((a, i) => (i < 8 || (i >= 16 && i < 24) ? Number.NEGATIVE_INFINITY : i === 42 ? Number.NaN : a)),
+      values: (v) =>
+        v.map((a, i) =>
+          i < 8 || (i >= 16 && i < 24) ? Number.NEGATIVE_INFINITY : i === 42 ? Number.NaN : a,
+        ),
     },
   ];
   for (const c of cases) {
     it.each([true, false])(`${c.name} (simd %s)`, async (simd) => {
       let xv = randomValues(size(c.x), 31);
       if (c.values) xv = c.values(xv);
-      const [dx] = await withTuning({ simd }, () => compareBackends(c.name, () => {
-        const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-        const f = (a: tf.Tensor) => {
-          const y = tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad);
-          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 32).map((v) => v + 2), y.shape)));
-        };
-        return tf.grads(f)([x]);
-      }));
+      const [dx] = await withTuning({ simd }, () =>
+        compareBackends(c.name, () => {
+          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+          const f = (a: tf.Tensor) => {
+            const y = tf.maxPool(a as tf.Tensor4D, c.f, c.s, c.pad);
+            return tf.sum(
+              tf.mul(
+                y,
+                tf.tensor(
+                  randomValues(y.size, 32).map((v) => v + 2),
+                  y.shape,
+                ),
+              ),
+            );
+          };
+          return tf.grads(f)([x]);
+        }),
+      );
       // Every window passes its gradient somewhere: no window is lost (tfjs-wasm's bug).
       expect(dx.some((v) => v !== 0)).toBe(true);
     });
@@ -380,7 +710,9 @@ describe('maxPool gradient (MaxPoolGrad)', () => {
   it('an all-negative window passes its gradient to its first maximum', async () => {
     const [dx] = await runOn('wasm', () => {
       const x = tf.tensor4d([-3, -1, -2, -1], [1, 2, 2, 1]);
-      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), 5)))(x);
+      return tf.grad((a: tf.Tensor) =>
+        tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), 5)),
+      )(x);
     });
     expect(Array.from(dx)).toEqual([0, 5, 0, 0]);
   });
@@ -390,7 +722,11 @@ describe('UnsortedSegmentSum and the gather gradient', () => {
   it('ids out of order, repeated, missing, and numSegments above the largest id', async () => {
     const xv = randomValues(7 * 3, 41);
     await compareBackends('segment sum', () =>
-      tf.unsortedSegmentSum(tf.tensor2d(xv, [7, 3]), tf.tensor1d([4, 0, 4, 2, 0, 4, 1], 'int32'), 8),
+      tf.unsortedSegmentSum(
+        tf.tensor2d(xv, [7, 3]),
+        tf.tensor1d([4, 0, 4, 2, 0, 4, 1], 'int32'),
+        8,
+      ),
     );
   });
 
@@ -403,14 +739,22 @@ describe('UnsortedSegmentSum and the gather gradient', () => {
       for (let k = 0; k < 4; k++) expected[id * 4 + k] += xv[j * 4 + k];
     });
     const [out] = await runOn('wasm', () =>
-      tf.unsortedSegmentSum(tf.tensor3d(xv, [2, 3, 4]), tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D, 5),
+      tf.unsortedSegmentSum(
+        tf.tensor3d(xv, [2, 3, 4]),
+        tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D,
+        5,
+      ),
     );
     expectClose(out, expected, 'segment sum rank 2');
   });
 
   it('int32 values', async () => {
     const [out] = await runOn('wasm', () =>
-      tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4, 5], 'int32'), tf.tensor1d([2, 0, 2, 1, 0], 'int32'), 4),
+      tf.unsortedSegmentSum(
+        tf.tensor1d([1, 2, 3, 4, 5], 'int32'),
+        tf.tensor1d([2, 0, 2, 1, 0], 'int32'),
+        4,
+      ),
     );
     expect(Array.from(out)).toEqual([7, 4, 4, 0]);
   });
@@ -422,7 +766,10 @@ describe('UnsortedSegmentSum and the gather gradient', () => {
       const f = (a: tf.Tensor) => {
         const g0 = tf.gather(a, tf.tensor1d([5, 1, 1, 3, 0, 5, 5], 'int32'), 0);
         const g1 = tf.gather(a, tf.tensor1d([4, 4, 0, 2], 'int32'), 1);
-        return tf.add(tf.sum(tf.mul(g0, tf.tensor(randomValues(g0.size, 44), g0.shape))), tf.sum(tf.square(g1)));
+        return tf.add(
+          tf.sum(tf.mul(g0, tf.tensor(randomValues(g0.size, 44), g0.shape))),
+          tf.sum(tf.square(g1)),
+        );
       };
       return tf.grads(f)([x]);
     });
@@ -440,7 +787,12 @@ describe('BatchMatMul with transposes (the dense layers backward pass)', () => {
       const av = randomValues(13 * 17, 51);
       const bv = randomValues(17 * 11, 52);
       await compareBackends(`matmul ${ta} ${tb}`, () =>
-        tf.matMul(tf.tensor2d(av, ta ? [17, 13] : [13, 17]), tf.tensor2d(bv, tb ? [11, 17] : [17, 11]), ta, tb),
+        tf.matMul(
+          tf.tensor2d(av, ta ? [17, 13] : [13, 17]),
+          tf.tensor2d(bv, tb ? [11, 17] : [17, 11]),
+          ta,
+          tb,
+        ),
       );
     });
   }
@@ -456,6 +808,81 @@ describe('BatchMatMul with transposes (the dense layers backward pass)', () => {
   });
 });
 
+describe('bias add and bias-gradient sum (Add, Sum), Identity', () => {
+  const adds: [number[], number[]][] = [
+    [[3, 5, 7, 6], [6]],
+    [[6], [3, 5, 7, 6]],
+    [
+      [4, 9, 8],
+      [1, 1, 8],
+    ],
+    [[10, 5], [5]],
+    [[64, 1], [1]],
+    [
+      [3, 4, 4],
+      [3, 4, 4],
+    ],
+  ];
+  for (const [sa, sb] of adds) {
+    it.each([true, false])(`add [${sa}] + [${sb}] (simd %s)`, async (simd) => {
+      const av = randomValues(size(sa), 81);
+      const bv = randomValues(size(sb), 82);
+      await withTuning({ simd }, () =>
+        compareBackends('add', () => tf.add(tf.tensor(av, sa), tf.tensor(bv, sb)), 0),
+      );
+    });
+  }
+
+  const sums: [number[], number[], boolean][] = [
+    [[3, 5, 7, 6], [0, 1, 2], false],
+    [[3, 5, 7, 6], [2, 0, 1], true],
+    [[10, 5], [0], false],
+    [[4, 6, 3], [0, 1], false],
+    [[4, 6, 3], [1], false],
+    [[4, 6, 3], [-1], false],
+  ];
+  for (const [shape, axis, keepDims] of sums) {
+    it.each([true, false])(
+      `sum [${shape}] over [${axis}] keepDims ${keepDims} (simd %s)`,
+      async (simd) => {
+        const xv = randomValues(size(shape), 83);
+        const [out] = await withTuning({ simd }, () =>
+          compareBackends('sum', () => tf.sum(tf.tensor(xv, shape), axis, keepDims)),
+        );
+        await use('wasm');
+        expect(tf.tidy(() => tf.sum(tf.tensor(xv, shape), axis, keepDims).shape)).toEqual(
+          tf.tidy(() => tf.sum(tf.tensor(xv, shape), axis, keepDims).shape),
+        );
+        expect(out.length).toBeGreaterThan(0);
+      },
+    );
+  }
+
+  it('int32 sums and adds keep their dtype', async () => {
+    await use('wasm');
+    const s = tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2], 'int32'), 0);
+    const a = tf.add(
+      tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2], 'int32'),
+      tf.tensor1d([10, 20], 'int32'),
+    );
+    expect(s.dtype).toBe('int32');
+    expect(Array.from(s.dataSync())).toEqual([16, 20]);
+    expect(Array.from(a.dataSync())).toEqual([11, 22, 13, 24, 15, 26, 17, 28]);
+    tf.dispose([s, a]);
+  });
+
+  it('clone shares the buffer and outlives its source', async () => {
+    await use('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('a small conv net trains on wasm', () => {
   const shapes = {
     c1: [3, 3, 2, 4],
@@ -464,7 +891,12 @@ describe('a small conv net trains on wasm', () => {
     f1: [4 * 4 * 8, 5],
     fb: [5],
   } as const;
-  const init = Object.fromEntries(Object.entries(shapes).map(([k, s], i) => [k, randomValues(size([...s]), 60 + i).map((v) => v * 0.5)]));
+  const init = Object.fromEntries(
+    Object.entries(shapes).map(([k, s], i) => [
+      k,
+      randomValues(size([...s]), 60 + i).map((v) => v * 0.5),
+    ]),
+  );
   const xv = randomValues(3 * 8 * 8 * 2, 70);
   const labels = [1, 4, 2];
 
@@ -473,24 +905,40 @@ describe('a small conv net trains on wasm', () => {
     h = tf.maxPool(h, 2, 2, 'valid'); // [3, 4, 4, 4]
     h = tf.relu(tf.depthwiseConv2d(h, p.d1 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D; // [3, 4, 4, 8]
     const logits = tf.add(tf.matMul(tf.reshape(h, [3, 128]), p.f1 as tf.Tensor2D), p.fb);
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 5), logits) as tf.Scalar;
+    return tf.losses.softmaxCrossEntropy(
+      tf.oneHot(tf.tensor1d(labels, 'int32'), 5),
+      logits,
+    ) as tf.Scalar;
   }
 
   it('gradients equal the cpu backend, and a step leaks no tensors', async () => {
     const grads = async (backend: Backend) =>
       runOn(backend, () => {
-        const params = Object.fromEntries(Object.entries(init).map(([k, v]) => [k, tf.tensor(v, [...shapes[k as keyof typeof shapes]])]));
+        const params = Object.fromEntries(
+          Object.entries(init).map(([k, v]) => [
+            k,
+            tf.tensor(v, [...shapes[k as keyof typeof shapes]]),
+          ]),
+        );
         const names = Object.keys(params);
         const x = tf.tensor4d(xv, [3, 8, 8, 2]);
-        const g = tf.grads((...ps: tf.Tensor[]) => model(Object.fromEntries(names.map((n, i) => [n, ps[i]])), x))(names.map((n) => params[n]));
+        const g = tf.grads((...ps: tf.Tensor[]) =>
+          model(Object.fromEntries(names.map((n, i) => [n, ps[i]])), x),
+        )(names.map((n) => params[n]));
         return [model(params, x), ...g];
       });
     const expected = await grads('cpu');
     const actual = await grads('wasm');
-    for (let i = 0; i < expected.length; i++) expectClose(actual[i], expected[i], `net output ${i}`);
+    for (let i = 0; i < expected.length; i++)
+      expectClose(actual[i], expected[i], `net output ${i}`);
 
     await use('wasm');
-    const vars = Object.fromEntries(Object.entries(init).map(([k, v]) => [k, tf.variable(tf.tensor(v, [...shapes[k as keyof typeof shapes]]))]));
+    const vars = Object.fromEntries(
+      Object.entries(init).map(([k, v]) => [
+        k,
+        tf.variable(tf.tensor(v, [...shapes[k as keyof typeof shapes]])),
+      ]),
+    );
     const x = tf.tensor4d(xv, [3, 8, 8, 2]);
     const optimizer = tf.train.sgd(0.1);
     const step = () => tf.tidy(() => optimizer.minimize(() => model(vars, x), true)!.dataSync()[0]);

@@ -1,8 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Info, view, withScope } from './kernel-scope';
 
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }) => Info;
+type KernelFunc = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}) => Info;
 
 /**
  * `BatchMatMul` on wasm, wrapping tfjs-backend-wasm's own. Its XNNPACK path (a fully
@@ -21,12 +25,20 @@ export function makeBatchMatMul(original: KernelFunc): KernelFunc {
     const { inputs, backend, attrs } = args;
     const a = inputs.a as Info;
     const b = inputs.b as Info;
-    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const { transposeA, transposeB } = attrs as unknown as {
+      transposeA: boolean;
+      transposeB: boolean;
+    };
     const aRank = a.shape.length;
     const bRank = b.shape.length;
     const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
     const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    if (batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32' || (batchA > 1 && transposeA)) {
+    if (
+      batchB !== 1 ||
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32' ||
+      (batchA > 1 && transposeA)
+    ) {
       return original(args);
     }
     const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];

@@ -1,9 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Info, view, withScope } from './kernel-scope';
 import { heapOffset, simdKernels } from './simd-kernels';
 
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap }) => Info;
+type KernelFunc = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs?: tf.NamedAttrMap;
+}) => Info;
 
 /**
  * The bias of every conv and dense layer, forward and backward, on wasm.
@@ -82,7 +86,12 @@ export function makeLeadingSum(original: KernelFunc): KernelFunc {
       const whole = total - (total % period);
       const acc = scope.alloc([period], 'float32', true);
       const out = scope.alloc(inner);
-      simd.sumPattern(heapOffset(backend, x.dataId), heapOffset(backend, acc.dataId), whole, period);
+      simd.sumPattern(
+        heapOffset(backend, x.dataId),
+        heapOffset(backend, acc.dataId),
+        whole,
+        period,
+      );
       const sums = new Float64Array(c);
       const accs = scope.f32(acc);
       for (let j = 0; j < period; j++) sums[j % c] += accs[j];

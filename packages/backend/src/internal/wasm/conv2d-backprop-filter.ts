@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Info, type KernelScope, NCHW_TO_NHWC, view, withScope } from './kernel-scope';
 import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernels';
 
@@ -31,14 +31,15 @@ export function conv2DBackpropFilter(args: {
   attrs: tf.NamedAttrMap;
 }): Info {
   const { inputs, backend, attrs } = args;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape, dilations } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | number[][];
-    dataFormat?: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-    dilations?: number | [number, number];
-  };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape, dilations } =
+    attrs as unknown as {
+      strides: number | [number, number];
+      pad: 'valid' | 'same' | number | number[][];
+      dataFormat?: 'NHWC' | 'NCHW';
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      filterShape: [number, number, number, number];
+      dilations?: number | [number, number];
+    };
   return withScope(backend, (scope) => {
     let x = inputs.x as Info;
     let dy = inputs.dy as Info;
@@ -68,7 +69,12 @@ export function conv2DBackpropFilter(args: {
     const needW = (ow - 1) * sw + (kw - 1) * dw + 1;
     const top = info.padInfo.top;
     const left = info.padInfo.left;
-    const cropped = scope.cropNegative(x, { top, left, bottom: needH - top - h, right: needW - left - w });
+    const cropped = scope.cropNegative(x, {
+      top,
+      left,
+      bottom: needH - top - h,
+      right: needW - left - w,
+    });
     if (n === 0 || oh <= 0 || ow <= 0 || cropped.x.shape[1] === 0 || cropped.x.shape[2] === 0) {
       // Every tap of every window falls into the padding: the gradient is zero.
       return scope.alloc([kh, kw, ci, co], 'float32', true);
@@ -114,7 +120,20 @@ function filterByGemm(
     simd.im2colT(
       heapOffset(scope.backend, xt.dataId),
       heapOffset(scope.backend, patches.dataId),
-      ci, n, n0, m, h, w, oh, ow, kh, kw, sh, sw, dh, dw,
+      ci,
+      n,
+      n0,
+      m,
+      h,
+      w,
+      oh,
+      ow,
+      kh,
+      kw,
+      sh,
+      sw,
+      dh,
+      dw,
       info.padInfo.top,
       info.padInfo.left,
     );
@@ -123,10 +142,14 @@ function filterByGemm(
       part = scope.alloc([m, oh, ow, co]);
       scope.f32(part).set(scope.f32(dy).subarray(n0 * dyImage, (n0 + m) * dyImage));
     }
-    const dw1 = scope.run('BatchMatMul', { a: view(patches, [1, rows, m * oh * ow]), b: view(part, [1, m * oh * ow, co]) }, {
-      transposeA: false,
-      transposeB: false,
-    });
+    const dw1 = scope.run(
+      'BatchMatMul',
+      { a: view(patches, [1, rows, m * oh * ow]), b: view(part, [1, m * oh * ow, co]) },
+      {
+        transposeA: false,
+        transposeB: false,
+      },
+    );
     scope.free(patches);
     if (part !== dy) scope.free(part);
     if (total) {

@@ -1,6 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type Info, type KernelScope, NCHW_TO_NHWC, NHWC_TO_NCHW, view, withScope } from './kernel-scope';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  type Info,
+  type KernelScope,
+  NCHW_TO_NHWC,
+  NHWC_TO_NCHW,
+  view,
+  withScope,
+} from './kernel-scope';
 import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernels';
 
 /**
@@ -57,7 +64,8 @@ export function conv2DBackpropInput(args: {
       false,
       'channelsLast',
     );
-    const simd = info.dilationHeight === 1 && info.dilationWidth === 1 ? simdKernels(backend) : undefined;
+    const simd =
+      info.dilationHeight === 1 && info.dilationWidth === 1 ? simdKernels(backend) : undefined;
     const dx =
       simd && preferGemm(info, dy.shape[1] * dy.shape[2])
         ? backpropInputByGemm(scope, simd, dy, filter, info)
@@ -125,12 +133,21 @@ export function backpropInputByConvolution(
   if (depthwise) {
     const m = dy.shape[3] / ci;
     const full = scope.depthwiseConv2d(cropped.x, rotated, [1, 1], [dh, dw], cropped.pads); // [N, H, W, C*M]
-    dx = m === 1 ? full : scope.run('Sum', { x: { ...full, shape: [n, h, w, ci, m] } }, { axis: [4], keepDims: false });
+    dx =
+      m === 1
+        ? full
+        : scope.run(
+            'Sum',
+            { x: { ...full, shape: [n, h, w, ci, m] } },
+            { axis: [4], keepDims: false },
+          );
   } else {
     dx = scope.conv2d(cropped.x, rotated, [1, 1], [dh, dw], cropped.pads);
   }
   if (dx.shape[1] !== h || dx.shape[2] !== w) {
-    throw new Error(`backprop input: internal shape mismatch ${dx.shape} vs [${n}, ${h}, ${w}, ${ci}]`);
+    throw new Error(
+      `backprop input: internal shape mismatch ${dx.shape} vs [${n}, ${h}, ${w}, ${ci}]`,
+    );
   }
   return dx;
 }
@@ -140,7 +157,6 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
 };
-
 
 /**
  * Cost model (measured here: XNNPACK runs both the convolution and the GEMM at ~11-12
@@ -187,12 +203,31 @@ export function backpropInputByGemm(
       part = scope.alloc([m, oh, ow, co]);
       scope.f32(part).set(scope.f32(dy).subarray(n0 * dyImage, (n0 + m) * dyImage));
     }
-    const cols = scope.run('BatchMatMul', { a: view(part, [1, m * oh * ow, co]), b: view(wt, [1, co, kkc]) }, {
-      transposeA: false,
-      transposeB: false,
-    });
+    const cols = scope.run(
+      'BatchMatMul',
+      { a: view(part, [1, m * oh * ow, co]), b: view(wt, [1, co, kkc]) },
+      {
+        transposeA: false,
+        transposeB: false,
+      },
+    );
     const dxPart = ptr(dx) + n0 * h * w * ci * 4;
-    simd.col2im(ptr(cols), dxPart, m, h, w, ci, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+    simd.col2im(
+      ptr(cols),
+      dxPart,
+      m,
+      h,
+      w,
+      ci,
+      oh,
+      ow,
+      kh,
+      kw,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
     scope.free(cols);
     if (part !== dy) scope.free(part);
   }

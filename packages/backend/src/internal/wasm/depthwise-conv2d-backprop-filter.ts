@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Info, withScope } from './kernel-scope';
 
 /**
@@ -49,7 +49,9 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
     const left = info.padInfo.left;
     const cm = c * m;
     if (dy.shape[3] !== cm) {
-      throw new Error(`DepthwiseConv2dNativeBackpropFilter: dy has shape [${dy.shape}], expected [${n}, ${oh}, ${ow}, ${cm}]`);
+      throw new Error(
+        `DepthwiseConv2dNativeBackpropFilter: dy has shape [${dy.shape}], expected [${n}, ${oh}, ${ow}, ${cm}]`,
+      );
     }
     const acc = new Float64Array(kh * kw * cm);
     const out = scope.alloc([kh, kw, c, m]);

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { backpropInputByConvolution, rotateFilter } from './conv2d-backprop-input';
 import { type Info, withScope } from './kernel-scope';
 

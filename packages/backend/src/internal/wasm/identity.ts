@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * `Identity` on wasm, replacing tfjs-backend-wasm's, which copies the buffer. The engine runs
@@ -10,7 +10,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * by tensor id (XNNPACK conv / matmul weights) stay valid: a shared buffer has one id and one
  * content.
  */
-export function identity(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm }): tf.TensorInfo {
+export function identity(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+}): tf.TensorInfo {
   const x = args.inputs.x as tf.TensorInfo;
   args.backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Shared plumbing for convkit's WASM training kernels.
@@ -16,7 +16,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type Info = tf.TensorInfo;
 export type Pads = { top: number; bottom: number; left: number; right: number };
-type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs?: tf.NamedAttrMap }) => Info;
+type KernelFunc = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs?: tf.NamedAttrMap;
+}) => Info;
 
 const kernelCache = new Map<string, KernelFunc>();
 
@@ -72,7 +76,8 @@ export class KernelScope {
   }
 
   f32(info: Info): Float32Array {
-    if (info.dtype !== 'float32') throw new Error(`@convkit/backend: expected float32, got ${info.dtype}`);
+    if (info.dtype !== 'float32')
+      throw new Error(`@convkit/backend: expected float32, got ${info.dtype}`);
     return this.backend.typedArrayFromHeap(info as any) as Float32Array;
   }
 
@@ -96,7 +101,16 @@ export class KernelScope {
     const padded = this.run(
       'PadV2',
       { x: view(x, [n * h, 1, w, 1, c]) },
-      { paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 },
+      {
+        paddings: [
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
     );
     return view(padded, [n, h * sh, w * sw, c]);
   }
@@ -125,36 +139,55 @@ export class KernelScope {
     }
     return {
       x: out,
-      pads: { top: Math.max(0, top), bottom: Math.max(0, bottom), left: Math.max(0, left), right: Math.max(0, right) },
+      pads: {
+        top: Math.max(0, top),
+        bottom: Math.max(0, bottom),
+        left: Math.max(0, left),
+        right: Math.max(0, right),
+      },
     };
   }
 
   /** XNNPACK convolution (NHWC x HWIO) with explicit, non-negative pads. */
-  conv2d(x: Info, filter: Info, strides: [number, number], dilations: [number, number], pads: Pads): Info {
-    return this.run(
-      'Conv2D',
-      { x, filter },
-      {
-        strides,
-        dilations,
-        pad: [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]],
-        dataFormat: 'NHWC',
-      } as unknown as tf.NamedAttrMap,
-    );
+  conv2d(
+    x: Info,
+    filter: Info,
+    strides: [number, number],
+    dilations: [number, number],
+    pads: Pads,
+  ): Info {
+    return this.run('Conv2D', { x, filter }, {
+      strides,
+      dilations,
+      pad: [
+        [0, 0],
+        [pads.top, pads.bottom],
+        [pads.left, pads.right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    } as unknown as tf.NamedAttrMap);
   }
 
   /** XNNPACK depthwise convolution (NHWC x [kh, kw, C, M]) with explicit, non-negative pads. */
-  depthwiseConv2d(x: Info, filter: Info, strides: [number, number], dilations: [number, number], pads: Pads): Info {
-    return this.run(
-      'DepthwiseConv2dNative',
-      { x, filter },
-      {
-        strides,
-        dilations,
-        pad: [[0, 0], [pads.top, pads.bottom], [pads.left, pads.right], [0, 0]],
-        dataFormat: 'NHWC',
-      } as unknown as tf.NamedAttrMap,
-    );
+  depthwiseConv2d(
+    x: Info,
+    filter: Info,
+    strides: [number, number],
+    dilations: [number, number],
+    pads: Pads,
+  ): Info {
+    return this.run('DepthwiseConv2dNative', { x, filter }, {
+      strides,
+      dilations,
+      pad: [
+        [0, 0],
+        [pads.top, pads.bottom],
+        [pads.left, pads.right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    } as unknown as tf.NamedAttrMap);
   }
 
   /** Free an owned intermediate now (large temporaries inside a loop). */

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Info, withScope } from './kernel-scope';
 import { heapOffset, simdKernels } from './simd-kernels';
 
@@ -20,7 +20,11 @@ import { heapOffset, simdKernels } from './simd-kernels';
  * pixel the clipped tap offsets are listed once, then per channel the first maximum is found
  * (the 2x2 case unrolled) and dy added there.
  */
-export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm; attrs: tf.NamedAttrMap }): Info {
+export function maxPoolGrad(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): Info {
   const { inputs, backend, attrs } = args;
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
     filterSize: number | [number, number];
@@ -50,12 +54,26 @@ export function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: Back
     const dxs = scope.f32(dx);
     dxs.fill(0);
     const simd =
-      fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && c >= 4 ? simdKernels(backend) : undefined;
+      fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && c >= 4
+        ? simdKernels(backend)
+        : undefined;
     let full: [number, number] = [0, 0];
     if (simd) {
       full = [Math.min(oh, Math.floor(h / 2)), Math.min(ow, Math.floor(w / 2))];
       const ptr = (t: Info) => heapOffset(backend, t.dataId);
-      const hasNaN = simd.maxPoolGrad2x2(ptr(x), ptr(dy), ptr(dx), n, h, w, c, oh, ow, full[0], full[1]);
+      const hasNaN = simd.maxPoolGrad2x2(
+        ptr(x),
+        ptr(dy),
+        ptr(dx),
+        n,
+        h,
+        w,
+        c,
+        oh,
+        ow,
+        full[0],
+        full[1],
+      );
       if (hasNaN) {
         full = [0, 0];
         dxs.fill(0);
@@ -81,67 +99,67 @@ function scanWindows(
   [top, left]: number[],
   full: [number, number],
 ): void {
-    // Flat offsets (in x) of the current window's taps, relative to its batch image.
-    const taps = new Int32Array(fh * fw);
-    for (let b = 0; b < n; b++) {
-      const xb = b * h * w * c;
-      for (let p = 0; p < oh; p++) {
-        const r0 = Math.max(0, p * sh - top);
-        const r1 = Math.min(h, p * sh - top + fh);
-        for (let q = p < full[0] ? full[1] : 0; q < ow; q++) {
-          const c0 = Math.max(0, q * sw - left);
-          const c1 = Math.min(w, q * sw - left + fw);
-          const dyo = ((b * oh + p) * ow + q) * c;
-          if (r1 - r0 === 2 && c1 - c0 === 2) {
-            // The common 2x2 window, unrolled (a third faster than the generic scan).
-            const o0 = xb + (r0 * w + c0) * c;
-            const o1 = o0 + c;
-            const o2 = o0 + w * c;
-            const o3 = o2 + c;
-            for (let k = 0; k < c; k++) {
-              let bestValue = Number.NEGATIVE_INFINITY;
-              let bestIndex = -1;
-              let v = xs[o0 + k];
-              if (v > bestValue) {
-                bestValue = v;
-                bestIndex = o0 + k;
-              }
-              v = xs[o1 + k];
-              if (v > bestValue) {
-                bestValue = v;
-                bestIndex = o1 + k;
-              }
-              v = xs[o2 + k];
-              if (v > bestValue) {
-                bestValue = v;
-                bestIndex = o2 + k;
-              }
-              v = xs[o3 + k];
-              if (v > bestValue) bestIndex = o3 + k;
-              if (bestIndex >= 0) dxs[bestIndex] += dys[dyo + k];
-            }
-            continue;
-          }
-          let count = 0;
-          for (let r = r0; r < r1; r++) {
-            for (let col = c0; col < c1; col++) taps[count++] = xb + (r * w + col) * c;
-          }
+  // Flat offsets (in x) of the current window's taps, relative to its batch image.
+  const taps = new Int32Array(fh * fw);
+  for (let b = 0; b < n; b++) {
+    const xb = b * h * w * c;
+    for (let p = 0; p < oh; p++) {
+      const r0 = Math.max(0, p * sh - top);
+      const r1 = Math.min(h, p * sh - top + fh);
+      for (let q = p < full[0] ? full[1] : 0; q < ow; q++) {
+        const c0 = Math.max(0, q * sw - left);
+        const c1 = Math.min(w, q * sw - left + fw);
+        const dyo = ((b * oh + p) * ow + q) * c;
+        if (r1 - r0 === 2 && c1 - c0 === 2) {
+          // The common 2x2 window, unrolled (a third faster than the generic scan).
+          const o0 = xb + (r0 * w + c0) * c;
+          const o1 = o0 + c;
+          const o2 = o0 + w * c;
+          const o3 = o2 + c;
           for (let k = 0; k < c; k++) {
             let bestValue = Number.NEGATIVE_INFINITY;
             let bestIndex = -1;
-            for (let t = 0; t < count; t++) {
-              const i = taps[t] + k;
-              const v = xs[i];
-              if (v > bestValue) {
-                bestValue = v;
-                bestIndex = i;
-              }
+            let v = xs[o0 + k];
+            if (v > bestValue) {
+              bestValue = v;
+              bestIndex = o0 + k;
             }
+            v = xs[o1 + k];
+            if (v > bestValue) {
+              bestValue = v;
+              bestIndex = o1 + k;
+            }
+            v = xs[o2 + k];
+            if (v > bestValue) {
+              bestValue = v;
+              bestIndex = o2 + k;
+            }
+            v = xs[o3 + k];
+            if (v > bestValue) bestIndex = o3 + k;
             if (bestIndex >= 0) dxs[bestIndex] += dys[dyo + k];
           }
+          continue;
+        }
+        let count = 0;
+        for (let r = r0; r < r1; r++) {
+          for (let col = c0; col < c1; col++) taps[count++] = xb + (r * w + col) * c;
+        }
+        for (let k = 0; k < c; k++) {
+          let bestValue = Number.NEGATIVE_INFINITY;
+          let bestIndex = -1;
+          for (let t = 0; t < count; t++) {
+            const i = taps[t] + k;
+            const v = xs[i];
+            if (v > bestValue) {
+              bestValue = v;
+              bestIndex = i;
+            }
+          }
+          if (bestIndex >= 0) dxs[bestIndex] += dys[dyo + k];
         }
       }
     }
+  }
 }
 
 export const maxPoolGradConfig: tf.KernelConfig = {

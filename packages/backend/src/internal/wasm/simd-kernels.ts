@@ -1,3 +1,4 @@
+// biome-ignore-all format: the instruction sequences are laid out by hand, one source line per step
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 import { type Info, withScope } from './kernel-scope';
 
 /**
@@ -28,7 +28,9 @@ export function unsortedSegmentSum(args: {
     const idRank = ids.shape.length;
     for (let i = 0; i < idRank; i++) {
       if (ids.shape[i] !== x.shape[i]) {
-        throw new Error(`UnsortedSegmentSum: segmentIds shape [${ids.shape}] must be a prefix of x shape [${x.shape}]`);
+        throw new Error(
+          `UnsortedSegmentSum: segmentIds shape [${ids.shape}] must be a prefix of x shape [${x.shape}]`,
+        );
       }
     }
     const innerShape = x.shape.slice(idRank);
