@@ -1,1 +1,48 @@
-export {};
+// The package's only barrel. Browser-safe: the Node-only functions (readSafetensorsFile,
+// saveSafetensorsFile, inspectSafetensorsFile, saveModelDirectory, loadModelDirectory) import
+// node:fs / node:path dynamically inside their bodies, so importing this barrel in a browser
+// bundle never loads Node modules; calling those functions there fails.
+export {
+  type ConvertStateDictOptions,
+  type ConvertStateDictResult,
+  convertStateDict,
+  exportStateDict,
+  type FlattenedFrom,
+  fromPyTorch,
+  type LayoutMap,
+  type LayoutOptions,
+  type LayoutSpec,
+  PARAM_LAYOUTS,
+  type ParamLayout,
+  type ShapeProblem,
+  toPyTorch,
+} from './convert';
+export { SAFETENSORS_DTYPES, type SafetensorsDtype } from './internal/dtypes';
+export { MAX_HEADER_BYTES, type SafetensorsEntry, type SafetensorsHeader } from './internal/header';
+export type { SafetensorsContent, Selection } from './internal/select';
+export { KERAS_SUFFIXES, type KerasNameOptions, kerasNameToKey, mapKerasNames } from './keras';
+export {
+  DEFAULT_SHARD_BYTES,
+  decodeModelJsonWeights,
+  type EncodeModelJsonOptions,
+  encodeModelJson,
+  type LoadModelJsonOptions,
+  loadModelJsonFromUrl,
+  type ManifestDtype,
+  type ModelJson,
+  validateModelJson,
+  type WeightsManifestEntry,
+  type WeightsManifestGroup,
+} from './model-json';
+export { loadModelDirectory, saveModelDirectory } from './node/model-directory';
+export { inspectSafetensorsFile, readSafetensorsFile, saveSafetensorsFile } from './node/safetensors-file';
+export {
+  inspectSafetensors,
+  isNumBatchesTracked,
+  type ReadSafetensorsOptions,
+  readSafetensors,
+  readSafetensorsFromResponse,
+  safetensorsDtypeFor,
+  type WriteSafetensorsOptions,
+  writeSafetensors,
+} from './safetensors';
