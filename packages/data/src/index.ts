@@ -1,1 +1,85 @@
-export {};
+export {
+  type BatchTransform,
+  cutmix,
+  type HostBatch,
+  type MixOptions,
+  mixup,
+  randomChoice,
+  softLabels,
+} from './batch-transforms';
+export { decodeImageBlob, fileListDataset, imageUrlDataset, type UrlImage } from './browser-images';
+export { type ChannelStats, channelStats } from './channel-stats';
+export { CIFAR10_CLASSES, type CifarOptions, loadCifarBinary, parseCifarBinary } from './cifar';
+export {
+  type Batch,
+  DataLoader,
+  type DataLoaderOptions,
+  type DataLoaderState,
+} from './data-loader';
+export {
+  type Dataset,
+  datasetLabels,
+  type FloatImage,
+  type Image,
+  type LabeledImage,
+  mapDataset,
+  subset,
+} from './dataset';
+export {
+  type DownloadFashionMnistOptions,
+  downloadFashionMnist,
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_SHA256,
+  FASHION_MNIST_SYSTEM_DIR,
+  FASHION_MNIST_URL,
+  fashionMnistCacheDir,
+  type LoadFashionMnistOptions,
+  loadFashionMnist,
+} from './fashion-mnist';
+export {
+  encodeIdx,
+  gunzipBytes,
+  type IdxArray,
+  idxDataset,
+  loadIdxDataset,
+  parseIdx,
+  readIdxFile,
+} from './idx';
+export {
+  decodeImage,
+  IMAGE_EXTENSIONS,
+  ImageFolderDataset,
+  type ImageFolderOptions,
+  type ImageFolderSample,
+  imageFolderDataset,
+} from './image-folder';
+export { InMemoryDataset, type InMemoryDatasetOptions } from './in-memory-dataset';
+export { type StratifiedSplitOptions, stratifiedSplit } from './stratified-split';
+export {
+  SHAPE_NAMES,
+  type ShapeName,
+  SyntheticShapesDataset,
+  type SyntheticShapesOptions,
+  syntheticShapesDataset,
+} from './synthetic-shapes';
+export {
+  centerCrop,
+  colorJitter,
+  compose,
+  horizontalFlip,
+  type ImageTransform,
+  normalize,
+  type PaddingMode,
+  type RandomCropOptions,
+  type RandomErasingOptions,
+  randomApply,
+  randomCrop,
+  randomErasing,
+  randomHorizontalFlip,
+  randomRotation,
+  randomVerticalFlip,
+  resize,
+  rotate,
+  toFloat,
+} from './transforms';

@@ -1,0 +1,156 @@
+import { InMemoryDataset } from './in-memory-dataset';
+import { isGzip, readMaybeGzip } from './internal/node';
+
+/** A parsed IDX file (the MNIST format): big-endian header, then values row-major. */
+export interface IdxArray {
+  dims: number[];
+  data: Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+}
+
+const IDX_TYPES: Record<number, { name: string; bytes: number }> = {
+  0x08: { name: 'ubyte', bytes: 1 },
+  0x09: { name: 'byte', bytes: 1 },
+  0x0b: { name: 'short', bytes: 2 },
+  0x0c: { name: 'int', bytes: 4 },
+  0x0d: { name: 'float', bytes: 4 },
+  0x0e: { name: 'double', bytes: 8 },
+};
+
+/**
+ * Parse the bytes of an (uncompressed) IDX file. Validates the magic number (two zero bytes,
+ * a type code, the number of dimensions) and that the length matches the dimensions; errors
+ * name `name` (the file). Works everywhere (no Node modules): in a browser, fetch the bytes
+ * and gunzip with `gunzipBytes` first.
+ */
+export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+  if (isGzip(bytes)) {
+    throw new Error(
+      `${name}: the data is gzipped; decompress it first (readIdxFile in Node and gunzipBytes in browsers do it)`,
+    );
+  }
+  if (bytes.length < 4) throw new Error(`${name}: only ${bytes.length} bytes, too short for an IDX header`);
+  if (bytes[0] !== 0 || bytes[1] !== 0 || !IDX_TYPES[bytes[2]] || bytes[3] === 0) {
+    const magic = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new Error(
+      `${name}: bad IDX magic number ${magic} (expected 00 00 <type 08/09/0b/0c/0d/0e> <ndim>); is this an IDX file?`,
+    );
+  }
+  const type = IDX_TYPES[bytes[2]];
+  const ndim = bytes[3];
+  const header = 4 + 4 * ndim;
+  if (bytes.length < header) {
+    throw new Error(`${name}: truncated header (${bytes.length} bytes, ${ndim} dimensions need ${header})`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dims: number[] = [];
+  for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));
+  const count = dims.reduce((a, b) => a * b, 1);
+  const expected = header + count * type.bytes;
+  if (bytes.length !== expected) {
+    throw new Error(
+      `${name}: dimensions [${dims}] of ${type.name} need ${expected} bytes, but the file has ${bytes.length}` +
+        (bytes.length < expected ? ' (truncated?)' : ' (trailing data)'),
+    );
+  }
+  let data: IdxArray['data'];
+  switch (bytes[2]) {
+    case 0x08:
+      data = bytes.slice(header);
+      break;
+    case 0x09:
+      data = new Int8Array(bytes.slice(header).buffer);
+      break;
+    default: {
+      const Ctor = { 0x0b: Int16Array, 0x0c: Int32Array, 0x0d: Float32Array, 0x0e: Float64Array }[
+        bytes[2] as 0x0b | 0x0c | 0x0d | 0x0e
+      ];
+      const out = new Ctor(count);
+      const get = {
+        0x0b: (o: number) => view.getInt16(o, false),
+        0x0c: (o: number) => view.getInt32(o, false),
+        0x0d: (o: number) => view.getFloat32(o, false),
+        0x0e: (o: number) => view.getFloat64(o, false),
+      }[bytes[2] as 0x0b | 0x0c | 0x0d | 0x0e];
+      for (let i = 0; i < count; i++) out[i] = get(header + i * type.bytes);
+      data = out;
+    }
+  }
+  return { dims, data };
+}
+
+/** Encode an IDX file (ubyte data), e.g. to write fixtures. */
+export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array {
+  const header = 4 + 4 * dims.length;
+  const out = new Uint8Array(header + data.length);
+  const view = new DataView(out.buffer);
+  out[2] = 0x08;
+  out[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, header);
+  return out;
+}
+
+/**
+ * Gunzip bytes when they start with the gzip magic (otherwise return them), with the
+ * platform's `DecompressionStream` (browsers, Node >= 18). Browser-safe.
+ */
+export async function gunzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
+  if (!isGzip(bytes)) return bytes;
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * An image dataset from parsed IDX images (`[N, H, W]` or `[N, H, W, C]` ubyte) and labels
+ * (`[N]`). Errors name the files.
+ */
+export function idxDataset(
+  images: IdxArray,
+  labels: IdxArray,
+  options: { imagesName?: string; labelsName?: string; classNames?: readonly string[] } = {},
+): InMemoryDataset {
+  const iName = options.imagesName ?? 'images';
+  const lName = options.labelsName ?? 'labels';
+  if (!(images.data instanceof Uint8Array) || (images.dims.length !== 3 && images.dims.length !== 4)) {
+    throw new Error(
+      `${iName}: expected ubyte images of 3 or 4 dimensions [N, H, W(, C)], received dims [${images.dims}]`,
+    );
+  }
+  if (labels.dims.length !== 1) {
+    throw new Error(`${lName}: expected labels of 1 dimension [N], received dims [${labels.dims}]`);
+  }
+  if (labels.dims[0] !== images.dims[0]) {
+    throw new Error(
+      `${iName} has ${images.dims[0]} images but ${lName} has ${labels.dims[0]} labels`,
+    );
+  }
+  return new InMemoryDataset({
+    images: images.data,
+    shape: images.dims,
+    labels: labels.data,
+    classNames: options.classNames,
+    name: iName,
+  });
+}
+
+/** Read and parse an IDX file in Node, gzipped or not (detected by the magic bytes). */
+export async function readIdxFile(path: string): Promise<IdxArray> {
+  return parseIdx(await readMaybeGzip(path), path);
+}
+
+/** Node: an image dataset from an IDX images file and an IDX labels file. */
+export async function loadIdxDataset(options: {
+  images: string;
+  labels: string;
+  classNames?: readonly string[];
+}): Promise<InMemoryDataset> {
+  const [images, labels] = await Promise.all([
+    readIdxFile(options.images),
+    readIdxFile(options.labels),
+  ]);
+  return idxDataset(images, labels, {
+    imagesName: options.images,
+    labelsName: options.labels,
+    classNames: options.classNames,
+  });
+}

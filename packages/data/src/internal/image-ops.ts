@@ -1,0 +1,83 @@
+import type { FloatImage, Image } from '../dataset';
+
+/** A float copy of `image` (uint8 scaled by 1/255); float images are copied too. */
+export function toFloatImage(image: Image): FloatImage {
+  const { data, height, width, channels } = image;
+  const out = new Float32Array(data.length);
+  if (data instanceof Float32Array) {
+    out.set(data);
+  } else {
+    const s = 1 / 255;
+    for (let i = 0; i < data.length; i++) out[i] = data[i] * s;
+  }
+  return { data: out, height, width, channels };
+}
+
+/** `image` itself when it is already float, otherwise a float copy. */
+export function asFloatImage(image: Image): FloatImage {
+  return image.data instanceof Float32Array ? (image as FloatImage) : toFloatImage(image);
+}
+
+export function blankImage(height: number, width: number, channels: number, fill = 0): FloatImage {
+  const data = new Float32Array(height * width * channels);
+  if (fill !== 0) data.fill(fill);
+  return { data, height, width, channels };
+}
+
+/** A per-channel fill value: a number for all channels, or one per channel. */
+export function fillValues(fill: number | readonly number[], channels: number, what: string) {
+  if (typeof fill === 'number') return new Float32Array(channels).fill(fill);
+  if (fill.length !== channels) {
+    throw new Error(`${what}: fill has ${fill.length} values but the image has ${channels} channels`);
+  }
+  return Float32Array.from(fill);
+}
+
+/**
+ * Bilinear sample of `src` at continuous pixel-centre coordinates (x, y) (pixel (i, j) has its
+ * centre at (j, i)), writing `channels` values at `out[o..]`. Points outside the image take
+ * `fill`; neighbours outside the image contribute `fill` too, as torchvision's
+ * `rotate(..., fill=...)` on tensors (grid_sample with zero padding, then blended with a mask).
+ */
+export function sampleBilinear(
+  src: FloatImage,
+  x: number,
+  y: number,
+  fill: Float32Array,
+  out: Float32Array,
+  o: number,
+): void {
+  const { data, height: h, width: w, channels: c } = src;
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const fx = x - x0;
+  const fy = y - y0;
+  const weights = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
+  const xs = [x0, x0 + 1, x0, x0 + 1];
+  const ys = [y0, y0, y0 + 1, y0 + 1];
+  for (let ch = 0; ch < c; ch++) out[o + ch] = 0;
+  for (let k = 0; k < 4; k++) {
+    const wgt = weights[k];
+    if (wgt === 0) continue;
+    const xi = xs[k];
+    const yi = ys[k];
+    if (xi < 0 || yi < 0 || xi >= w || yi >= h) {
+      for (let ch = 0; ch < c; ch++) out[o + ch] += wgt * fill[ch];
+    } else {
+      const p = (yi * w + xi) * c;
+      for (let ch = 0; ch < c; ch++) out[o + ch] += wgt * data[p + ch];
+    }
+  }
+}
+
+/** ITU-R 601-2 luma, as PIL's `convert('L')` and torchvision's `rgb_to_grayscale`. */
+export const LUMA = [0.299, 0.587, 0.114] as const;
+
+export function checkFloatImage(image: Image, what: string): void {
+  const { data, height, width, channels } = image;
+  if (data.length !== height * width * channels) {
+    throw new Error(
+      `${what}: image data has ${data.length} values, expected ${height}x${width}x${channels}`,
+    );
+  }
+}
