@@ -871,6 +871,18 @@ describe('bias add and bias-gradient sum (Add, Sum), Identity', () => {
     tf.dispose([s, a]);
   });
 
+  it('casts: same dtype shares, conversions convert', async () => {
+    await use('wasm');
+    const a = tf.tensor([1.5, -2.5, 3]);
+    const same = tf.cast(a, 'float32');
+    const int = tf.cast(a, 'int32');
+    a.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.5, 3]);
+    expect(int.dtype).toBe('int32');
+    expect(Array.from(int.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([same, int]);
+  });
+
   it('clone shares the buffer and outlives its source', async () => {
     await use('wasm');
     const before = tf.memory().numTensors;

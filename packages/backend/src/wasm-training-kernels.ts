@@ -5,7 +5,7 @@ import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filt
 import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthwise-conv2d-backprop-input';
-import { identityConfig } from './internal/wasm/identity';
+import { identityConfig, makeCast } from './internal/wasm/identity';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
 import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
 
@@ -28,7 +28,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  * - `Add` and `Sum` (wrapped, for a bias and its gradient only: tfjs's broadcast add and its
  *   transpose-then-reduce are slow with few channels): SIMD over lcm(C, 4)-float blocks.
  * - `Identity` (replaced: tfjs's copies the buffer on every clone and every tensor a gradient
- *   saves): shares the buffer, as the cpu backend does.
+ *   saves) and `Cast` to the same dtype (wrapped; every ReLU gradient does one): share the
+ *   buffer, as the cpu backend does.
  */
 const CONFIGS: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -51,6 +52,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.BatchMatMul, makeBatchMatMul],
     [tf.Add, makeBiasAdd],
     [tf.Sum, makeLeadingSum],
+    [tf.Cast, makeCast],
   ] as const) {
     const config = wrapped(name, make);
     if (config) configs.push(config);

@@ -24,3 +24,23 @@ export const identityConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: identity as unknown as tf.KernelFunc,
 };
+
+type KernelFunc = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs?: tf.NamedAttrMap;
+}) => tf.TensorInfo;
+
+/**
+ * `Cast` on wasm, wrapped: a cast to the dtype the tensor already has (every ReLU gradient
+ * casts `step(x)`, float32, to float32) shares the buffer like `identity` instead of copying
+ * it; real conversions go to tfjs's kernel.
+ */
+export function makeCast(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const dtype = (args.attrs as { dtype?: tf.DataType } | undefined)?.dtype;
+    if (dtype === x.dtype) return identity(args);
+    return original(args);
+  };
+}
