@@ -1,1 +1,55 @@
-export {};
+export {
+  type BatchLogs,
+  type Callback,
+  type EpochLogs,
+  logValue,
+  type StopReason,
+  type TrainingContext,
+} from './callback';
+export {
+  CHECKPOINT_MANIFEST,
+  type CheckpointFile,
+  CheckpointError,
+  type CheckpointManifest,
+  type LoadCheckpointOptions,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  type SaveCheckpointOptions,
+  saveCheckpoint,
+  verifyCheckpoint,
+} from './checkpoint';
+export { type CSVLoggerOptions, CSVLogger } from './csv-logger';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping';
+export { type EvaluateOptions, type EvaluateResult, evaluate } from './evaluate';
+export { type FitOptions, type FitResult, fit } from './fit';
+export { History } from './history';
+export type { LossName } from './internal/loss';
+export { LearningRateScheduler, type LearningRateSchedulerOptions } from './learning-rate-scheduler';
+export {
+  accuracyMetric,
+  type Metric,
+  type MetricSpec,
+  meanMetric,
+  resolveMetrics,
+  topKAccuracyMetric,
+} from './metrics';
+export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint';
+export { type PredictOptions, predict } from './predict';
+export {
+  formatDuration,
+  ProgressBar,
+  type ProgressBarOptions,
+  type ProgressEvent,
+  type TextStream,
+} from './progress-bar';
+export { type PlateauScheduler, ReduceLROnPlateauCallback } from './reduce-lr-on-plateau-callback';
+export { TerminateOnNaN } from './terminate-on-nan';
+export type {
+  Batch,
+  DataSource,
+  LossFunction,
+  ModelOutput,
+  Schedule,
+  TrainableModel,
+  TrainOptimizer,
+} from './types';

@@ -1,0 +1,465 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type {
+  BatchLogs,
+  Callback,
+  EpochLogs,
+  StopReason,
+  TrainingContext,
+} from './callback';
+import { loadCheckpoint } from './checkpoint';
+import { accumulate, evaluate } from './evaluate';
+import { History } from './history';
+import { batchCount, batchOf, checkDataSource, disposeBatch, ownsBatches } from './internal/batches';
+import { batchLoss, type LossName, resolveLoss } from './internal/loss';
+import { splitOutput } from './internal/outputs';
+import { yieldToEventLoop } from './internal/tick';
+import { LearningRateScheduler } from './learning-rate-scheduler';
+import { type Metric, type MetricSpec, resolveMetrics } from './metrics';
+import type { Batch, DataSource, LossFunction, Schedule, TrainableModel, TrainOptimizer } from './types';
+
+export interface FitOptions {
+  /** Training batches, iterated once per epoch. */
+  data: DataSource<Batch>;
+  /** A convkit optimizer over (at least) the model's trainable variables. */
+  optimizer: TrainOptimizer;
+  /** Total epochs, counted from 0 (a resumed run continues up to this). Default 1. */
+  epochs?: number;
+  /** Epoch to start at (set from the checkpoint when resuming). Default 0. */
+  initialEpoch?: number;
+  /** `(prediction, target) => scalar`, or a name from `@convkit/losses`. Default `'crossEntropy'`. */
+  loss?: LossFunction | LossName;
+  /** Streamed over each epoch, on training and validation data. */
+  metrics?: MetricSpec[];
+  /** Evaluated (in eval mode) after each epoch. */
+  validationData?: DataSource<Batch>;
+  /** An LR schedule, stepped after every epoch or every optimizer step (`scheduleStep`). */
+  schedule?: Schedule;
+  /** Default `'epoch'`. */
+  scheduleStep?: 'epoch' | 'batch';
+  /**
+   * Per-class loss weights `[C]`: the loss becomes sum_i w[y_i] l_i / sum_i w[y_i] (PyTorch's
+   * weighted mean). The loss must honour `{ reduction: 'none' }` (every convkit loss does).
+   */
+  classWeight?: ArrayLike<number>;
+  /**
+   * Micro-batches per optimizer step (default 1). Gradients are summed weighted by each
+   * micro-batch's size (or class-weight total) and divided by the total, so N micro-batches give
+   * the gradient of one batch N times as large for mean losses (BatchNorm statistics aside).
+   */
+  accumulateSteps?: number;
+  /** Weight of each auxiliary output's loss: total = main + w * sum(aux). Default 0.3 (GoogLeNet). */
+  auxLossWeight?: number;
+  callbacks?: Callback[];
+  /** Stop after the current batch (the partial epoch is not logged). */
+  signal?: AbortSignal;
+  /** Restore model, optimizer, schedule, callbacks, data and random state from this checkpoint
+   * directory, then continue from its epoch. */
+  resumeFrom?: string;
+  /** Dispose each batch after use. Default: true, except for arrays of batches (reused). */
+  disposeBatches?: boolean;
+  /** Yield to the event loop every this many batches (default 1). */
+  yieldEvery?: number;
+}
+
+export interface FitResult {
+  /** Epoch logs, including epochs restored from a checkpoint. */
+  history: EpochLogs[];
+  /** Epochs completed by this call. */
+  epochsRun: number;
+  stopReason: StopReason;
+}
+
+/**
+ * Train `model` (any convkit Module, or anything with `forward` and `trainableVariables`).
+ *
+ * Each step is one `tf.tidy` around forward, loss, `tf.variableGrads` and the optimizer step;
+ * the loss (packed with the metrics' statistics) is read back once per step with
+ * `await data()`, and the loop yields to the event loop between batches, so a browser tab stays
+ * responsive. The tensor count is the same after every epoch.
+ */
+export async function fit(model: TrainableModel, options: FitOptions): Promise<FitResult> {
+  const o = checkFitOptions(model, options);
+  const lossFn = resolveLoss(options.loss);
+  const metrics = resolveMetrics(options.metrics);
+  const history = new History();
+  const callbacks: Callback[] = [...(options.callbacks ?? [])];
+  if (options.schedule) {
+    callbacks.push(new LearningRateScheduler(options.schedule, { stepOn: o.scheduleStep }));
+  }
+  callbacks.push(history);
+  const ordered = callbacks
+    .map((c, i) => [c, i] as const)
+    .sort((a, b) => (a[0].order ?? 0) - (b[0].order ?? 0) || a[1] - b[1])
+    .map(([c]) => c);
+  const byName = nameCallbacks(ordered);
+  const schedule =
+    options.schedule ??
+    (ordered.find((c) => c instanceof LearningRateScheduler) as LearningRateScheduler | undefined)
+      ?.schedule;
+
+  let initialEpoch = o.initialEpoch;
+  const previous: EpochLogs[] = [];
+  if (options.resumeFrom !== undefined) {
+    const restored = await loadCheckpoint(options.resumeFrom, {
+      model,
+      optimizer: options.optimizer,
+      schedule,
+      data: options.data,
+      callbacks: byName,
+    });
+    initialEpoch = restored.epoch;
+    previous.push(...restored.history);
+  }
+  history.epochs.splice(0, history.epochs.length, ...previous);
+
+  const context: TrainingContext = {
+    model,
+    optimizer: options.optimizer,
+    data: options.data,
+    history: history.epochs,
+    params: {
+      epochs: o.epochs,
+      initialEpoch,
+      batchesPerEpoch: batchCount(options.data),
+      accumulateSteps: o.accumulateSteps,
+      metrics: metrics.map((m) => m.name),
+      hasValidation: options.validationData !== undefined,
+    },
+    callbacks: byName,
+    schedule,
+    stopReason: undefined,
+    stop(reason: StopReason = 'callback') {
+      this.stopReason ??= reason;
+    },
+  };
+  const call = async <K extends keyof Callback>(
+    hook: K,
+    ...args: Parameters<Extract<NonNullable<Callback[K]>, (...a: never[]) => unknown>>
+  ) => {
+    for (const c of ordered) {
+      const fn = c[hook] as ((...a: unknown[]) => unknown) | undefined;
+      if (typeof fn === 'function') await fn.apply(c, args);
+    }
+  };
+
+  const wasTraining = model.training ?? true;
+  const classWeight = options.classWeight
+    ? tf.tensor1d(Array.from(options.classWeight), 'float32')
+    : null;
+  const loop: Loop = {
+    model,
+    optimizer: options.optimizer,
+    lossFn,
+    metrics,
+    classWeight,
+    auxLossWeight: o.auxLossWeight,
+    accumulateSteps: o.accumulateSteps,
+    owns: ownsBatches(options.data, options.disposeBatches),
+    yieldEvery: o.yieldEvery,
+    signal: options.signal,
+    optimizerSteps: 0,
+  };
+  let epochsRun = 0;
+  try {
+    await call('onTrainBegin', context);
+    for (let epoch = initialEpoch; epoch < o.epochs; epoch++) {
+      if (options.signal?.aborted) context.stop('abort');
+      if (context.stopReason) break;
+      model.train();
+      await call('onEpochBegin', epoch, context);
+      const logs = await runEpoch(loop, epoch, context, (name, ...args) =>
+        call(name as 'onBatchEnd', ...(args as [BatchLogs, TrainingContext])),
+      );
+      // A stop during the epoch (abort, NaN, a callback) leaves the partial epoch unlogged.
+      if (context.stopReason) break;
+      context.params.batchesPerEpoch ??= logs.batches;
+      if (options.validationData !== undefined) {
+        const val = await evaluate(model, options.validationData, {
+          loss: lossFn,
+          metrics,
+          signal: options.signal,
+          disposeBatches: options.disposeBatches,
+        });
+        model.train();
+        logs.valLoss = val.loss;
+        logs.valMetrics = val.metrics;
+      }
+      epochsRun += 1;
+      await call('onEpochEnd', logs, context);
+    }
+    if (options.signal?.aborted) context.stop('abort');
+    await call('onTrainEnd', context);
+  } finally {
+    classWeight?.dispose();
+    model.train(wasTraining);
+  }
+  return { history: history.epochs, epochsRun, stopReason: context.stopReason ?? 'completed' };
+}
+
+interface Loop {
+  model: TrainableModel;
+  optimizer: TrainOptimizer;
+  lossFn: LossFunction;
+  metrics: Metric[];
+  classWeight: tf.Tensor | null;
+  auxLossWeight: number;
+  accumulateSteps: number;
+  owns: boolean;
+  yieldEvery: number;
+  signal: AbortSignal | undefined;
+  optimizerSteps: number;
+}
+
+/** Gradients summed over micro-batches (weighted), and the summed weights. */
+interface Accumulated {
+  grads: Record<string, tf.Tensor>;
+  weight: tf.Scalar;
+  count: number;
+}
+
+async function runEpoch(
+  loop: Loop,
+  epoch: number,
+  context: TrainingContext,
+  call: (hook: 'onBatchEnd' | 'onOptimizerStep', ...args: unknown[]) => Promise<void>,
+): Promise<EpochLogs> {
+  const start = performance.now();
+  const lr = currentLr(loop.optimizer);
+  const variables = loop.model.trainableVariables();
+  if (variables.length === 0) throw new Error('fit: the model has no trainable variables');
+  let accumulated: Accumulated | null = null;
+  let lossSum = 0;
+  let samples = 0;
+  let batch = 0;
+  const sums: number[][] = loop.metrics.map(() => []);
+  const afterStep = async () => {
+    loop.optimizerSteps += 1;
+    await call('onOptimizerStep', loop.optimizerSteps, context);
+  };
+  try {
+    for await (const value of context.data as AsyncIterable<Batch>) {
+      if (loop.signal?.aborted) {
+        if (loop.owns) disposeBatch(value);
+        context.stop('abort');
+        break;
+      }
+      let packed: tf.Tensor;
+      let sizes: number[];
+      let n: number;
+      try {
+        const { x, y } = batchOf('fit', value, batch);
+        n = x.shape[0];
+        const step = trainStep(loop, variables, x, y, accumulated);
+        packed = step.packed;
+        sizes = step.sizes;
+        accumulated = step.accumulated;
+      } finally {
+        if (loop.owns) disposeBatch(value);
+      }
+      const values = await packed.data();
+      packed.dispose();
+      let stepped = accumulated === null;
+      if (accumulated !== null && accumulated.count === loop.accumulateSteps) {
+        applyAccumulated(loop.optimizer, accumulated);
+        accumulated = null;
+        stepped = true;
+      }
+      if (stepped) await afterStep();
+      const loss = values[0];
+      lossSum += loss * n;
+      accumulate(sums, sizes, values);
+      samples += n;
+      batch += 1;
+      await call(
+        'onBatchEnd',
+        {
+          epoch,
+          batch: batch - 1,
+          size: n,
+          loss,
+          running: { loss: lossSum / samples, metrics: results(loop.metrics, sums) },
+          lr: currentLr(loop.optimizer),
+          samples,
+          seconds: (performance.now() - start) / 1000,
+        } satisfies BatchLogs,
+        context,
+      );
+      if (context.stopReason) break;
+      if (batch % loop.yieldEvery === 0) await yieldToEventLoop();
+    }
+    if (accumulated !== null && !context.stopReason) {
+      // A partial accumulation at the end of the epoch still makes a step.
+      applyAccumulated(loop.optimizer, accumulated);
+      accumulated = null;
+      await afterStep();
+    }
+  } finally {
+    if (accumulated !== null) disposeAccumulated(accumulated);
+  }
+  if (batch === 0 && !context.stopReason) throw new Error(`fit: the data yielded no batches in epoch ${epoch}`);
+  return {
+    epoch,
+    loss: samples === 0 ? Number.NaN : lossSum / samples,
+    metrics: results(loop.metrics, sums),
+    lr,
+    samples,
+    batches: batch,
+    seconds: (performance.now() - start) / 1000,
+  };
+}
+
+/**
+ * One training step in one tidy: forward, loss (plus weighted auxiliary losses), gradients, and
+ * either the optimizer step or the accumulation. Returns `[loss, ...metric statistics]` as one
+ * tensor, so the step reads back once.
+ */
+function trainStep(
+  loop: Loop,
+  variables: tf.Variable[],
+  x: tf.Tensor,
+  y: tf.Tensor,
+  previous: Accumulated | null,
+): { packed: tf.Tensor; sizes: number[]; accumulated: Accumulated | null } {
+  // Tensors made inside the differentiated function survive its inner tidy only if kept; they
+  // are freed here once packed.
+  const kept: tf.Tensor[] = [];
+  const sizes: number[] = [];
+  let accumulated: Accumulated | null = null;
+  try {
+    const packed = tf.tidy(() => {
+      let weight: tf.Scalar | undefined;
+      const stats: tf.Tensor[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const { main, aux } = splitOutput(loop.model.forward(x), 'fit');
+        const primary = batchLoss(loop.lossFn, main, y, loop.classWeight);
+        let total: tf.Scalar = primary.loss;
+        for (const output of aux) {
+          const extra = batchLoss(loop.lossFn, output, y, loop.classWeight).loss;
+          total = tf.add(total, tf.mul(extra, loop.auxLossWeight));
+        }
+        weight = tf.keep(primary.weight);
+        kept.push(weight);
+        for (const metric of loop.metrics) {
+          const s = tf.keep(tf.cast(tf.reshape(metric.update(main, y), [-1]), 'float32'));
+          kept.push(s);
+          stats.push(s);
+          sizes.push(s.size);
+        }
+        return total;
+      }, variables);
+      if (loop.accumulateSteps === 1) {
+        loop.optimizer.step(grads);
+      } else {
+        const sum: Record<string, tf.Tensor> = {};
+        for (const [name, g] of Object.entries(grads)) {
+          const scaled = tf.mul(g, weight!);
+          const before = previous?.grads[name];
+          sum[name] = tf.keep(before ? tf.add(before, scaled) : scaled);
+        }
+        const total = tf.keep(previous ? tf.add(previous.weight, weight!) : tf.clone(weight!));
+        accumulated = { grads: sum, weight: total as tf.Scalar, count: (previous?.count ?? 0) + 1 };
+      }
+      return tf.concat([tf.reshape(value, [1]), ...stats]);
+    });
+    if (previous) {
+      // Gradients without a new contribution this micro-batch carry over.
+      for (const [name, t] of Object.entries(previous.grads)) {
+        if (accumulated && !(name in (accumulated as Accumulated).grads)) {
+          (accumulated as Accumulated).grads[name] = t;
+        } else {
+          t.dispose();
+        }
+      }
+      previous.weight.dispose();
+    }
+    return { packed, sizes, accumulated };
+  } catch (error) {
+    if (accumulated) disposeAccumulated(accumulated);
+    throw error;
+  } finally {
+    tf.dispose(kept);
+  }
+}
+
+function applyAccumulated(optimizer: TrainOptimizer, accumulated: Accumulated): void {
+  try {
+    tf.tidy(() => {
+      const grads: tf.NamedTensorMap = {};
+      for (const [name, g] of Object.entries(accumulated.grads)) {
+        grads[name] = tf.div(g, accumulated.weight);
+      }
+      optimizer.step(grads);
+    });
+  } finally {
+    disposeAccumulated(accumulated);
+  }
+}
+
+function disposeAccumulated(accumulated: Accumulated): void {
+  tf.dispose(Object.values(accumulated.grads));
+  accumulated.weight.dispose();
+}
+
+function results(metrics: Metric[], sums: number[][]): Record<string, number> {
+  return Object.fromEntries(metrics.map((m, i) => [m.name, m.result(sums[i])]));
+}
+
+/** The learning rate of the first parameter group (NaN when the optimizer has none). */
+export function currentLr(optimizer: TrainOptimizer): number {
+  return optimizer.paramGroups?.[0]?.lr ?? Number.NaN;
+}
+
+function nameCallbacks(callbacks: Callback[]): Map<string, Callback> {
+  const byName = new Map<string, Callback>();
+  for (const c of callbacks) {
+    const base = c.callbackName ?? c.constructor?.name ?? 'Callback';
+    let name = base;
+    for (let i = 2; byName.has(name); i++) name = `${base}${i}`;
+    byName.set(name, c);
+  }
+  return byName;
+}
+
+function checkFitOptions(model: TrainableModel, options: FitOptions) {
+  const fail = (what: string, expected: string, received: unknown): never => {
+    throw new Error(`fit: expected ${what} to be ${expected}, received ${String(received)}`);
+  };
+  if (model == null || typeof model.forward !== 'function' || typeof model.trainableVariables !== 'function') {
+    fail('model', 'a convkit Module (forward, trainableVariables)', model);
+  }
+  if (options == null || typeof options !== 'object') fail('options', 'an object', options);
+  checkDataSource('fit', 'data', options.data);
+  if (options.validationData !== undefined) {
+    checkDataSource('fit', 'validationData', options.validationData);
+  }
+  if (options.optimizer == null || typeof options.optimizer.step !== 'function') {
+    fail('optimizer', 'a convkit optimizer (with step(grads))', options.optimizer);
+  }
+  const int = (name: string, value: unknown, min: number, fallback: number) => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || (v as number) < min) fail(name, `an integer >= ${min}`, v);
+    return v as number;
+  };
+  const epochs = int('epochs', options.epochs, 0, 1);
+  const initialEpoch = int('initialEpoch', options.initialEpoch, 0, 0);
+  const accumulateSteps = int('accumulateSteps', options.accumulateSteps, 1, 1);
+  const yieldEvery = int('yieldEvery', options.yieldEvery, 1, 1);
+  const auxLossWeight = options.auxLossWeight ?? 0.3;
+  if (typeof auxLossWeight !== 'number' || !Number.isFinite(auxLossWeight)) {
+    fail('auxLossWeight', 'a finite number', auxLossWeight);
+  }
+  const scheduleStep = options.scheduleStep ?? 'epoch';
+  if (scheduleStep !== 'epoch' && scheduleStep !== 'batch') {
+    fail('scheduleStep', "'epoch' or 'batch'", scheduleStep);
+  }
+  if (options.schedule !== undefined && typeof options.schedule?.step !== 'function') {
+    fail('schedule', 'an LR schedule with step()', options.schedule);
+  }
+  if (options.classWeight !== undefined) {
+    const w = Array.from(options.classWeight ?? []);
+    if (w.length === 0 || w.some((v) => !(Number.isFinite(v) && v >= 0))) {
+      fail('classWeight', 'a non-empty array of finite weights >= 0', `[${w.join(', ')}]`);
+    }
+  }
+  return { epochs, initialEpoch, accumulateSteps, yieldEvery, auxLossWeight, scheduleStep };
+}
