@@ -1,5 +1,7 @@
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
+import { padWith } from './functional/padding';
+import { dilateKernel } from './internal/dilate-kernel';
 import { initParam } from './internal/init-param';
 import { convOutputSize, type IntOrPair, toPair } from './internal/pairs';
 import { Module, type Shape } from './module';
@@ -11,24 +13,33 @@ export interface Conv2dOptions {
   kernelSize: IntOrPair;
   /** Default 1. */
   stride?: IntOrPair;
-  /** Zero padding per side, or `'same'` (stride 1 only, as in PyTorch) or `'valid'`. Default 0. */
+  /** Padding per side, or `'same'` (stride 1 only, as in PyTorch) or `'valid'`. Default 0. */
   padding?: IntOrPair | 'same' | 'valid';
-  /** Default 1. */
+  /** How padded cells are filled, as PyTorch's padding_mode. Default 'zeros'. */
+  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
+  /** Default 1. Trainable (gradients through a zero-inserted kernel). */
   dilation?: IntOrPair;
-  /** 1 (dense) or `inChannels` (depthwise, `outChannels` a multiple of it). Default 1. */
+  /** Divides `inChannels` and `outChannels`; `groups = inChannels` is depthwise. Default 1. */
   groups?: number;
   /** Default true. */
   bias?: boolean;
 }
 
+const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
+
 /**
- * 2-D convolution over NHWC input, as torch.nn.Conv2d.
+ * 2-D convolution over NHWC input, as torch.nn.Conv2d (padding modes, dilation with stride,
+ * any `groups`).
  *
  * Shape: `[N, H, W, inChannels]` -> `[N, H', W', outChannels]` with
  * `H' = floor((H + 2p - d(k - 1) - 1) / s) + 1`.
- * Parameters: `weight` `[kh, kw, inChannels, outChannels]` (layout `HWIO`; PyTorch stores
- * `[out, in, kh, kw]`) or, depthwise, `[kh, kw, inChannels, outChannels / inChannels]` (`HWCM`);
+ * Parameters: `weight` `[kh, kw, inChannels / groups, outChannels]` (layout `HWIO`; PyTorch
+ * stores `[out, in / groups, kh, kw]`) or, depthwise (`groups = inChannels`),
+ * `[kh, kw, inChannels, outChannels / inChannels]` (`HWCM`; PyTorch `[C * M, 1, kh, kw]`);
  * `bias` `[outChannels]`. Both U(±1/sqrt(fanIn)), PyTorch's default.
+ *
+ * Grouped convolutions (1 < groups < inChannels) run one convolution per group; dilation > 1
+ * convolves with a zero-inserted kernel (exact, differentiable, but it multiplies the zeros).
  */
 export class Conv2d extends Module<Required<Conv2dOptions>> {
   weight: Param;
@@ -39,9 +50,17 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
   private readonly pads: [number, number] | 'same' | 'valid';
 
   constructor(options: Conv2dOptions) {
-    const config = { stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, ...options };
+    const config = {
+      stride: 1,
+      padding: 0,
+      paddingMode: 'zeros' as const,
+      dilation: 1,
+      groups: 1,
+      bias: true,
+      ...options,
+    };
     const where = 'Conv2d';
-    for (const key of ['inChannels', 'outChannels'] as const) {
+    for (const key of ['inChannels', 'outChannels', 'groups'] as const) {
       if (!Number.isInteger(config[key]) || config[key] < 1) {
         throw new Error(
           `${where}: expected ${key} to be a positive integer, received ${config[key]}`,
@@ -55,20 +74,20 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
       config.padding === 'same' || config.padding === 'valid'
         ? config.padding
         : toPair(where, 'padding', config.padding, 0);
-    const depthwise = config.groups === config.inChannels && config.groups > 1;
-    if (config.groups !== 1 && !(depthwise && config.outChannels % config.inChannels === 0)) {
+    const { groups, inChannels, outChannels } = config;
+    if (inChannels % groups !== 0 || outChannels % groups !== 0) {
       throw new Error(
-        `${where}: groups must be 1 or inChannels (depthwise, outChannels a multiple of inChannels); received groups=${config.groups}, inChannels=${config.inChannels}, outChannels=${config.outChannels}`,
+        `${where}: groups must divide inChannels and outChannels; received groups=${groups}, inChannels=${inChannels}, outChannels=${outChannels}`,
+      );
+    }
+    if (!PADDING_MODES.includes(config.paddingMode)) {
+      throw new Error(
+        `${where}: expected paddingMode 'zeros', 'reflect', 'replicate' or 'circular', received ${JSON.stringify(config.paddingMode)}`,
       );
     }
     if (pads === 'same' && strides.some((s) => s !== 1)) {
       throw new Error(
         `${where}: padding 'same' needs stride 1 (as in PyTorch), received stride ${JSON.stringify(config.stride)}`,
-      );
-    }
-    if (strides.some((s) => s > 1) && dilations.some((d) => d > 1)) {
-      throw new Error(
-        `${where}: tfjs cannot combine stride > 1 with dilation > 1, received stride ${JSON.stringify(config.stride)} and dilation ${JSON.stringify(config.dilation)}`,
       );
     }
     super(config);
@@ -77,49 +96,58 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
     this.dilations = dilations;
     this.pads = pads;
 
-    const perGroupIn = config.inChannels / config.groups;
+    const depthwise = groups === inChannels && groups > 1;
     const shape = depthwise
-      ? [kernel[0], kernel[1], config.inChannels, config.outChannels / config.inChannels]
-      : [kernel[0], kernel[1], config.inChannels, config.outChannels];
+      ? [kernel[0], kernel[1], inChannels, outChannels / inChannels]
+      : [kernel[0], kernel[1], inChannels / groups, outChannels];
     const fans = {
-      fanIn: perGroupIn * kernel[0] * kernel[1],
-      fanOut: (config.outChannels / config.groups) * kernel[0] * kernel[1],
+      fanIn: (inChannels / groups) * kernel[0] * kernel[1],
+      fanOut: (outChannels / groups) * kernel[0] * kernel[1],
     };
     this.weight = initParam(depthwise ? 'HWCM' : 'HWIO', () =>
       initPresets.pytorch.convWeight.tensor(shape, { fans }),
     );
     if (config.bias) {
       this.bias = initParam('vector', () =>
-        initPresets.pytorch.convBias.tensor([config.outChannels], { fans }),
+        initPresets.pytorch.convBias.tensor([outChannels], { fans }),
       );
     }
   }
 
   private get depthwise(): boolean {
-    return this.config.groups > 1;
-  }
-
-  /** tfjs's padding argument: 'same', 'valid' or explicit NHWC pairs. */
-  private get tfPadding(): 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] {
-    if (typeof this.pads === 'string') return this.pads;
-    const [ph, pw] = this.pads;
-    return [
-      [0, 0],
-      [ph, ph],
-      [pw, pw],
-      [0, 0],
-    ];
+    return this.config.groups === this.config.inChannels && this.config.groups > 1;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    if (x.rank !== 4 || x.shape[3] !== this.config.inChannels) this.outputShape(x.shape);
-    const w = this.weight.variable as tf.Tensor4D;
-    const input = x as tf.Tensor4D;
-    let y = this.depthwise
-      ? tf.depthwiseConv2d(input, w, this.strides, this.tfPadding, 'NHWC', this.dilations)
-      : tf.conv2d(input, w, this.strides, this.tfPadding, 'NHWC', this.dilations);
-    if (this.bias) y = tf.add(y, this.bias.variable);
-    return y;
+    this.outputShape(x.shape);
+    return tf.tidy(() => {
+      const [ph, pw] = this.padsPerAxis();
+      const padded = ph[0] || ph[1] || pw[0] || pw[1];
+      let input = x as tf.Tensor4D;
+      let pad: 'valid' | [[0, 0], [number, number], [number, number], [0, 0]] = 'valid';
+      if (padded && this.config.paddingMode !== 'zeros') {
+        input = padWith(x, [ph, pw], this.config.paddingMode, 0) as tf.Tensor4D;
+      } else if (padded) {
+        pad = [[0, 0], ph, pw, [0, 0]];
+      }
+      const w = dilateKernel(this.weight.variable, this.dilations) as tf.Tensor4D;
+      const { groups } = this.config;
+      let y: tf.Tensor;
+      if (this.depthwise) {
+        y = tf.depthwiseConv2d(input, w, this.strides, pad);
+      } else if (groups === 1) {
+        y = tf.conv2d(input, w, this.strides, pad);
+      } else {
+        const xs = tf.split(input, groups, 3);
+        const ws = tf.split(w, groups, 3);
+        y = tf.concat(
+          xs.map((xg, g) => tf.conv2d(xg as tf.Tensor4D, ws[g] as tf.Tensor4D, this.strides, pad)),
+          3,
+        );
+      }
+      if (this.bias) y = tf.add(y, this.bias.variable);
+      return y;
+    });
   }
 
   /** Pads before and after on each spatial axis. */
@@ -156,6 +184,17 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
       if (size + pads[i][0] + pads[i][1] < effective) {
         throw new Error(
           `${this.label}: kernel ${this.kernel[0]}x${this.kernel[1]} (dilation ${this.dilations[i]}) is larger than the padded input ${size + pads[i][0] + pads[i][1]} on axis ${i === 0 ? 'H' : 'W'}; input shape [${input}]`,
+        );
+      }
+      const mode = this.config.paddingMode;
+      if (mode === 'reflect' && pads[i].some((p) => p >= size)) {
+        throw new Error(
+          `${this.label}: reflect padding ${pads[i][0]} needs an input larger than it on axis ${i === 0 ? 'H' : 'W'}; input shape [${input}]`,
+        );
+      }
+      if (mode === 'circular' && pads[i].some((p) => p > size)) {
+        throw new Error(
+          `${this.label}: circular padding ${pads[i][0]} needs an input at least as large on axis ${i === 0 ? 'H' : 'W'}; input shape [${input}]`,
         );
       }
       return convOutputSize(

@@ -1,3 +1,12 @@
+import { AdaptiveAvgPool2d } from './adaptive-avg-pool-2d';
+import { AdaptiveMaxPool2d } from './adaptive-max-pool-2d';
+import { AvgPool2d } from './avg-pool-2d';
+import { ConvTranspose2d } from './conv-transpose-2d';
+import { GlobalAvgPool2d } from './global-avg-pool-2d';
+import { Identity } from './identity';
+import { Unflatten } from './unflatten';
+import { Upsample } from './upsample';
+import { ZeroPad2d } from './zero-pad-2d';
 import { Conv2d } from './conv2d';
 import { Flatten } from './flatten';
 import { Linear } from './linear';
@@ -8,6 +17,15 @@ import { Sequential } from './sequential';
 
 /** The layer classes `moduleFromJSON` can rebuild, by `toJSON().type`. */
 export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> = Object.freeze({
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool2d,
+  AvgPool2d,
+  ConvTranspose2d,
+  GlobalAvgPool2d,
+  Identity,
+  Unflatten,
+  Upsample,
+  ZeroPad2d,
   Conv2d,
   Flatten,
   Linear,

@@ -201,8 +201,8 @@ describe('module system', () => {
     expect(() => model.forward(tf.zeros([1, 12, 12]))).toThrow(
       '0 (Conv2d): expected a rank-4 NHWC input, received shape [1,12,12]',
     );
-    expect(() => new Conv2d({ inChannels: 4, outChannels: 6, kernelSize: 3, groups: 2 })).toThrow(
-      'Conv2d: groups must be 1 or inChannels',
+    expect(() => new Conv2d({ inChannels: 4, outChannels: 6, kernelSize: 3, groups: 4 })).toThrow(
+      'Conv2d: groups must divide inChannels and outChannels',
     );
     expect(() => new Linear({ inFeatures: 0, outFeatures: 2 })).toThrow(
       'Linear: expected inFeatures to be a positive integer, received 0',
