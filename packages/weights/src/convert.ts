@@ -176,8 +176,10 @@ function convertAll(
   const missing = Object.keys(layouts).filter((k) => !Object.hasOwn(state, k));
   const unexpected = Object.keys(state).filter((k) => !Object.hasOwn(layouts, k));
   const misShaped: ShapeProblem[] = [];
-  for (const [key, value] of Object.entries(state)) {
-    if (!Object.hasOwn(layouts, key)) continue;
+  // In layout-map order (the module's order), whatever the input's order.
+  for (const key of Object.keys(layouts)) {
+    if (!Object.hasOwn(state, key)) continue;
+    const value = state[key];
     const spec = specOf(layouts[key]);
     const flattenedFrom = spec.layout === 'IO' ? flattenFor(key, options.flattenedFrom) : undefined;
     // The expected shape is convkit's: checked after fromPyTorch, before toPyTorch.

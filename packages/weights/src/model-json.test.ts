@@ -1,0 +1,173 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBackend } from '@convkit/tooling/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeModelJsonWeights,
+  encodeModelJson,
+  loadModelDirectory,
+  loadModelJsonFromUrl,
+  type ModelJson,
+  saveModelDirectory,
+  validateModelJson,
+} from './index';
+
+let dir: string;
+beforeAll(async () => {
+  await useBackend('cpu');
+  dir = mkdtempSync(join(tmpdir(), 'convkit-modeljson-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sample(): Record<string, tf.Tensor> {
+  return {
+    'conv1.weight': tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => i / 7 - 3), [3, 3, 3, 4]),
+    'bn1.num_batches_tracked': tf.scalar(42, 'int32'),
+    'mask': tf.tensor1d([true, false, true], 'bool'),
+    'fc.weight': tf.tensor2d(Float32Array.from({ length: 40 }, (_, i) => Math.cos(i)), [8, 5]),
+    'fc.bias': tf.tensor1d([0.5, -0.25, 1, 2, 3]),
+  };
+}
+
+function expectSame(actual: Record<string, tf.Tensor>, expected: Record<string, tf.Tensor>): void {
+  expect(Object.keys(actual)).toEqual(Object.keys(expected));
+  for (const [name, t] of Object.entries(expected)) {
+    expect(actual[name].dtype, name).toBe(t.dtype);
+    expect(actual[name].shape, name).toEqual(t.shape);
+    expect(Array.from(actual[name].dataSync()), name).toEqual(Array.from(t.dataSync()));
+  }
+}
+
+const disposeAll = (...groups: Record<string, tf.Tensor>[]) => {
+  for (const g of groups) for (const t of Object.values(g)) t.dispose();
+};
+
+describe('model.json + shards', () => {
+  it('cuts the weights into shards of at most shardBytes, across tensor boundaries, and reads them back', () => {
+    const tensors = sample();
+    const { modelJson, shards } = encodeModelJson(tensors, { shardBytes: 100, convkit: { type: 'TinyCNN', config: {} } });
+    const total = 108 * 4 + 4 + 3 + 40 * 4 + 5 * 4;
+    expect(shards.map((s) => s.data.byteLength)).toEqual([...Array(Math.floor(total / 100)).fill(100), total % 100]);
+    expect(shards[0].path).toBe(`group1-shard1of${shards.length}.bin`);
+    expect(modelJson.weightsManifest[0].weights.map((w) => [w.name, w.dtype])).toEqual([
+      ['conv1.weight', 'float32'],
+      ['bn1.num_batches_tracked', 'int32'],
+      ['mask', 'bool'],
+      ['fc.weight', 'float32'],
+      ['fc.bias', 'float32'],
+    ]);
+    const read = decodeModelJsonWeights(modelJson, [shards.map((s) => s.data)]);
+    expectSame(read, tensors);
+    disposeAll(tensors, read);
+  });
+
+  it('matches tfjs-core io: tf.io.decodeWeights reads our shards, and we read tf.io.encodeWeights output', async () => {
+    const tensors = sample();
+    const { modelJson, shards } = encodeModelJson(tensors, { shardBytes: 64 });
+    const joined = new Uint8Array(shards.reduce((n, s) => n + s.data.byteLength, 0));
+    let offset = 0;
+    for (const s of shards) {
+      joined.set(s.data, offset);
+      offset += s.data.byteLength;
+    }
+    const theirs = tf.io.decodeWeights(joined.buffer, modelJson.weightsManifest[0].weights);
+    expectSame(theirs, tensors);
+    const encoded = await tf.io.encodeWeights(tensors);
+    const ours = decodeModelJsonWeights({ weightsManifest: [{ paths: ['w.bin'], weights: encoded.specs as ModelJson['weightsManifest'][0]['weights'] }] }, [
+      [new Uint8Array(encoded.data as ArrayBuffer)],
+    ]);
+    expectSame(ours, tensors);
+    disposeAll(tensors, theirs, ours);
+  });
+
+  it('dequantizes uint8 / uint16 / float16 weights written by tfjs-converter', () => {
+    const modelJson: ModelJson = {
+      weightsManifest: [
+        {
+          paths: ['q.bin'],
+          weights: [
+            { name: 'u8', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } },
+            { name: 'f16', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } },
+          ],
+        },
+      ],
+    };
+    const data = new Uint8Array([0, 2, 255, 0x00, 0x3c, 0x00, 0xc1]);
+    const read = decodeModelJsonWeights(modelJson, [[data]]);
+    expect(Array.from(read.u8.dataSync())).toEqual([-1, 0, 126.5]);
+    expect(Array.from(read.f16.dataSync())).toEqual([1, -2.5]);
+    disposeAll(read);
+  });
+
+  it('saves to a directory (atomic files, model.json last) and loads it back, from the directory or the file', async () => {
+    const tensors = sample();
+    const target = join(dir, 'tiny');
+    const saved = await saveModelDirectory(target, tensors, {
+      shardBytes: 256,
+      format: 'layers-model',
+      modelTopology: { class_name: 'Sequential' },
+      convkit: { type: 'TinyCNN', config: { classes: 5 } },
+    });
+    const files = readdirSync(target).sort();
+    expect(files).toEqual(['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin', 'model.json']);
+    const json = JSON.parse(readFileSync(join(target, 'model.json'), 'utf8'));
+    expect(json).toEqual(saved);
+    expect(json.convkit).toEqual({ type: 'TinyCNN', config: { classes: 5 } });
+    expect(json.format).toBe('layers-model');
+    for (const from of [target, join(target, 'model.json')]) {
+      const { modelJson, tensors: read } = await loadModelDirectory(from);
+      expect(modelJson.modelTopology).toEqual({ class_name: 'Sequential' });
+      expectSame(read, tensors);
+      disposeAll(read);
+    }
+    // A shard that does not match the manifest is refused before it is decoded.
+    writeFileSync(join(target, 'group1-shard3of3.bin'), new Uint8Array(3));
+    await expect(loadModelDirectory(target)).rejects.toThrow(
+      /weightsManifest\[0\] weights need 619 bytes, shards group1-shard1of3.bin, group1-shard2of3.bin, group1-shard3of3.bin hold 515/,
+    );
+    expect(statSync(join(target, 'model.json')).size).toBeGreaterThan(0);
+    disposeAll(tensors);
+  });
+
+  it('loads from URLs with fetch, resolving shard paths against the model.json URL', async () => {
+    const tensors = sample();
+    const { modelJson, shards } = encodeModelJson(tensors, { shardBytes: 200 });
+    const served = new Map<string, Uint8Array | string>([['https://example.test/models/tiny/model.json', JSON.stringify(modelJson)]]);
+    for (const s of shards) served.set(`https://example.test/models/tiny/${s.path}`, s.data);
+    const requested: string[] = [];
+    const fakeFetch = (async (url: string) => {
+      requested.push(url);
+      const body = served.get(url);
+      return body === undefined ? new Response('missing', { status: 404, statusText: 'Not Found' }) : new Response(body);
+    }) as typeof fetch;
+    const { tensors: read } = await loadModelJsonFromUrl('https://example.test/models/tiny/model.json', { fetch: fakeFetch });
+    expectSame(read, tensors);
+    expect(requested).toHaveLength(1 + shards.length);
+    served.delete(`https://example.test/models/tiny/${shards[1].path}`);
+    await expect(loadModelJsonFromUrl('https://example.test/models/tiny/model.json', { fetch: fakeFetch })).rejects.toThrow(
+      /shard group1-shard2of4.bin: HTTP 404 Not Found/,
+    );
+    disposeAll(tensors, read);
+  });
+
+  it('validates the manifest with messages naming the weight', () => {
+    const group = (weights: unknown[], paths: unknown[] = ['a.bin']) => ({ weightsManifest: [{ paths, weights }] });
+    expect(() => validateModelJson({}, 'm.json')).toThrow('model.json m.json: weightsManifest must be an array');
+    expect(() => validateModelJson(group([{ name: 'w', shape: [2], dtype: 'float32' }], ['../secret.bin']))).toThrow(
+      /shard path "..\/secret.bin" must be a relative path inside the model directory/,
+    );
+    expect(() => validateModelJson(group([], ['https://evil.test/x.bin']))).toThrow(/must be a relative path/);
+    expect(() => validateModelJson(group([{ name: 'w', shape: [-2], dtype: 'float32' }]))).toThrow(
+      /weight "w": shape must be non-negative integers, received \[-2\]/,
+    );
+    expect(() => validateModelJson(group([{ name: 'w', shape: [2], dtype: 'string' }]))).toThrow(/weight "w": dtype "string"/);
+    expect(() =>
+      validateModelJson(group([{ name: 'w', shape: [1], dtype: 'float32' }, { name: 'w', shape: [1], dtype: 'float32' }])),
+    ).toThrow(/weight "w" appears twice/);
+    const ok = group([{ name: 'w', shape: [2, 3], dtype: 'float32' }]);
+    expect(validateModelJson(ok).groupBytes).toEqual([24]);
+    expect(() => decodeModelJsonWeights(ok as ModelJson, [[new Uint8Array(20)]])).toThrow(/weights need 24 bytes, shards a.bin hold 20/);
+  });
+});
