@@ -5,7 +5,7 @@ import type { Callback, EpochLogs } from './callback';
 import { nodeModules, syncDirectory, writeFileAtomic } from './internal/node-files';
 import { sha256Hex } from './internal/sha256';
 import { decodeTensorFile, encodeTensorFile } from './internal/tensor-file';
-import type { Schedule, TrainableModel, TrainOptimizer } from './types';
+import type { Schedule, StatefulData, TrainableModel, TrainOptimizer } from './types';
 
 /** The manifest's name inside a checkpoint directory. */
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
@@ -66,8 +66,8 @@ export interface SaveCheckpointOptions {
   epoch: number;
   optimizer?: TrainOptimizer;
   schedule?: Schedule;
-  /** The training data; its `getState()` (shuffling state) is saved when it has one. */
-  data?: { getState?(): unknown };
+  /** The training data; its `state()` / `getState()` (position, shuffling) is saved when it has one. */
+  data?: StatefulData;
   /** Callbacks whose `stateDict()` is saved, by name. */
   callbacks?: CallbackSet;
   history?: EpochLogs[];
@@ -128,7 +128,7 @@ export async function saveCheckpoint(
     schedule: (schedule as Stateful | undefined)?.stateDict?.() ?? null,
     random: {
       global: globalRandom().getState(),
-      data: typeof data?.getState === 'function' ? data.getState() : null,
+      data: dataState(data),
     },
     callbacks,
     history,
@@ -164,8 +164,8 @@ export interface LoadCheckpointOptions {
   strict?: boolean;
   optimizer?: TrainOptimizer;
   schedule?: Schedule;
-  /** The training data; its `setState` receives the saved shuffling state. */
-  data?: { setState?(state: never): void };
+  /** The training data; its `loadState` / `setState` receives the saved state. */
+  data?: StatefulData;
   /** Callbacks whose `loadStateDict` receives their saved state, by name. */
   callbacks?: CallbackSet;
   /** Restore the global random stream (default true), so that a resumed run is exact. */
@@ -226,8 +226,9 @@ export async function loadCheckpoint(
         c.loadStateDict(manifest.callbacks[name]);
       }
     }
-    if (options.data?.setState && manifest.random.data != null) {
-      options.data.setState(manifest.random.data as never);
+    if (options.data && manifest.random.data != null) {
+      if (typeof options.data.loadState === 'function') options.data.loadState(manifest.random.data as never);
+      else if (typeof options.data.setState === 'function') options.data.setState(manifest.random.data as never);
     }
     if (options.restoreRandom ?? true) globalRandom().setState(manifest.random.global);
     return {
@@ -326,6 +327,12 @@ function decode(file: string, bytes: Uint8Array): Record<string, tf.Tensor> {
   } catch (error) {
     throw new CheckpointError(file, (error as Error).message.replace(`${file}: `, ''));
   }
+}
+
+function dataState(data: StatefulData | undefined): unknown {
+  if (typeof data?.state === 'function') return data.state();
+  if (typeof data?.getState === 'function') return data.getState();
+  return null;
 }
 
 function entriesOf(callbacks: CallbackSet | undefined): [string, Callback][] {

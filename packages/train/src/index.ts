@@ -50,6 +50,7 @@ export type {
   LossFunction,
   ModelOutput,
   Schedule,
+  StatefulData,
   TrainableModel,
   TrainOptimizer,
 } from './types';

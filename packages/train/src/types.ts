@@ -11,15 +11,24 @@ export interface Batch {
  * array of batches, a generator factory's result is iterable only once, so prefer objects with
  * `[Symbol.asyncIterator]()` such as a DataLoader). Optional members are used when present:
  * `length` or `numBatches` (batches per epoch, for the progress bar's ETA) and
- * `getState` / `setState` (the shuffling state, saved in checkpoints so that a resumed run sees
- * the same order).
+ * `state` / `loadState` or `getState` / `setState` (the position and shuffling state, saved in
+ * checkpoints so that a resumed run sees the same order).
  */
-export type DataSource<T = Batch> = (Iterable<T> | AsyncIterable<T>) & {
+export type DataSource<T = Batch> = (Iterable<T> | AsyncIterable<T>) & StatefulData & {
   length?: number;
   numBatches?: number;
+};
+
+/**
+ * Data whose position / shuffling state can be saved and restored: `state()` / `loadState()`
+ * (the `DataLoader` of `@convkit/data`) or `getState()` / `setState()`.
+ */
+export interface StatefulData {
+  state?(): unknown;
+  loadState?(state: never): void;
   getState?(): unknown;
   setState?(state: never): void;
-};
+}
 
 /**
  * What a model's forward may return: the logits, or the logits plus auxiliary outputs (as
