@@ -7,6 +7,31 @@ import { Identity } from './identity';
 import { Unflatten } from './unflatten';
 import { Upsample } from './upsample';
 import { ZeroPad2d } from './zero-pad-2d';
+import { Add } from './add';
+import { BatchNorm1d } from './batch-norm-1d';
+import { BatchNorm2d } from './batch-norm-2d';
+import { Concat } from './concat';
+import { Dropout } from './dropout';
+import { Dropout2d } from './dropout-2d';
+import { ELU } from './elu';
+import { GELU } from './gelu';
+import { GroupNorm } from './group-norm';
+import { Hardsigmoid } from './hardsigmoid';
+import { Hardswish } from './hardswish';
+import { InstanceNorm2d } from './instance-norm-2d';
+import { LayerNorm } from './layer-norm';
+import { LeakyReLU } from './leaky-relu';
+import { LocalResponseNorm } from './local-response-norm';
+import { LogSoftmax } from './log-softmax';
+import { Mish } from './mish';
+import { PReLU } from './prelu';
+import { ReLU6 } from './relu6';
+import { SELU } from './selu';
+import { Sigmoid } from './sigmoid';
+import { SiLU } from './silu';
+import { Softmax } from './softmax';
+import { SqueezeExcitation } from './squeeze-excitation';
+import { Tanh } from './tanh';
 import { Conv2d } from './conv2d';
 import { Flatten } from './flatten';
 import { Linear } from './linear';
@@ -26,6 +51,31 @@ export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> 
   Unflatten,
   Upsample,
   ZeroPad2d,
+  Add,
+  BatchNorm1d,
+  BatchNorm2d,
+  Concat,
+  Dropout,
+  Dropout2d,
+  ELU,
+  GELU,
+  GroupNorm,
+  Hardsigmoid,
+  Hardswish,
+  InstanceNorm2d,
+  LayerNorm,
+  LeakyReLU,
+  LocalResponseNorm,
+  LogSoftmax,
+  Mish,
+  PReLU,
+  ReLU6,
+  SELU,
+  Sigmoid,
+  SiLU,
+  Softmax,
+  SqueezeExcitation,
+  Tanh,
   Conv2d,
   Flatten,
   Linear,

@@ -29,3 +29,53 @@ export {
   type MaxPool2dFunctionOptions,
   maxPool2d,
 } from './functional/pooling';
+export { Add } from './add';
+export { BatchNorm1d, type BatchNorm1dOptions } from './batch-norm-1d';
+export { BatchNorm2d, type BatchNorm2dOptions } from './batch-norm-2d';
+export { Concat, type ConcatOptions } from './concat';
+export { Dropout, type DropoutOptions } from './dropout';
+export { Dropout2d, type Dropout2dOptions } from './dropout-2d';
+export { ELU, type ELUOptions } from './elu';
+export { GELU, type GELUOptions } from './gelu';
+export { GroupNorm, type GroupNormOptions } from './group-norm';
+export { Hardsigmoid } from './hardsigmoid';
+export { Hardswish } from './hardswish';
+export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
+export { LayerNorm, type LayerNormOptions } from './layer-norm';
+export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu';
+export { LocalResponseNorm, type LocalResponseNormOptions } from './local-response-norm';
+export { LogSoftmax, type LogSoftmaxOptions } from './log-softmax';
+export { Mish } from './mish';
+export { PReLU, type PReLUOptions } from './prelu';
+export { ReLU6 } from './relu6';
+export { SELU } from './selu';
+export { Sigmoid } from './sigmoid';
+export { SiLU } from './silu';
+export { Softmax, type SoftmaxOptions } from './softmax';
+export {
+  SqueezeExcitation,
+  type SqueezeExcitationActivation,
+  type SqueezeExcitationOptions,
+} from './squeeze-excitation';
+export { Tanh } from './tanh';
+export {
+  elu,
+  gelu,
+  hardsigmoid,
+  hardswish,
+  leakyRelu,
+  logSoftmax,
+  mish,
+  prelu,
+  relu,
+  relu6,
+  SELU_ALPHA,
+  SELU_SCALE,
+  selu,
+  sigmoid,
+  silu,
+  softmax,
+  tanh,
+} from './functional/activations';
+export { dropout, dropout2d } from './functional/dropout';
+export { batchNorm, groupNorm, layerNorm, localResponseNorm } from './functional/normalization';

@@ -1,0 +1,49 @@
+import { globalRandom, type RandomSource } from '@convkit/backend';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Throw, naming `where`, unless 0 <= p <= 1 (PyTorch's check). */
+export function checkDropoutProbability(where: string, p: number): void {
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new Error(`${where}: expected a dropout probability p in [0, 1], received ${p}`);
+  }
+}
+
+/**
+ * Zero each element with probability `p` and scale the kept ones by 1 / (1 - p) (inverted
+ * dropout, as torch.nn.functional.dropout); the identity when `training` is false or p is 0.
+ *
+ * The mask is `maskShape` (default: the input's shape; size-1 axes broadcast, so
+ * `[N, 1, 1, C]` drops whole channels) drawn from `random` (default `globalRandom()`), so
+ * `manualSeed` reproduces it on every backend. It is a constant for autograd.
+ */
+export function dropout(
+  x: tf.Tensor,
+  p = 0.5,
+  training = true,
+  { maskShape, random }: { maskShape?: number[]; random?: RandomSource | undefined } = {},
+): tf.Tensor {
+  checkDropoutProbability('dropout', p);
+  if (!training || p === 0) return tf.clone(x);
+  return tf.tidy(() => {
+    if (p === 1) return tf.mul(x, tf.zerosLike(x));
+    const keep = (random ?? globalRandom()).bernoulliTensor(maskShape ?? x.shape, 1 - p);
+    return tf.mul(x, tf.div(keep, 1 - p));
+  });
+}
+
+/**
+ * Channel dropout on NHWC input (torch.nn.functional.dropout2d): every `[H, W]` plane of a
+ * sample's channel is zeroed together, with mask shape `[N, 1, 1, C]`.
+ */
+export function dropout2d(
+  x: tf.Tensor,
+  p = 0.5,
+  training = true,
+  { random }: { random?: RandomSource } = {},
+): tf.Tensor {
+  if (x.rank !== 4) {
+    throw new Error(`dropout2d: expected a rank-4 NHWC input, received shape [${x.shape}]`);
+  }
+  const [n, , , c] = x.shape as number[];
+  return dropout(x, p, training, { maskShape: [n, 1, 1, c], random });
+}
