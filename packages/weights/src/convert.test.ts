@@ -62,19 +62,58 @@ describe('PyTorch -> convkit converters', () => {
     expect(w['fc.weight'].shape).toEqual([72, 5]);
     expect(w['bn1.num_batches_tracked'].dtype).toBe('int32');
     const [logits, upsampled] = tf.tidy(() => {
-      const x = tf.transpose(tf.tensor4d(fromBits(tinyFixture.input.bits), tinyFixture.input.shape as [number, number, number, number]), [0, 2, 3, 1]);
+      const x = tf.transpose(
+        tf.tensor4d(
+          fromBits(tinyFixture.input.bits),
+          tinyFixture.input.shape as [number, number, number, number],
+        ),
+        [0, 2, 3, 1],
+      );
       const bn = (h: tf.Tensor4D, p: string) =>
-        tf.batchNorm(h, w[`${p}.running_mean`] as tf.Tensor1D, w[`${p}.running_var`] as tf.Tensor1D, w[`${p}.bias`] as tf.Tensor1D, w[`${p}.weight`] as tf.Tensor1D, 1e-5);
-      let h = tf.relu(bn(tf.conv2d(x as tf.Tensor4D, w['conv1.weight'] as tf.Tensor4D, 1, 'same'), 'bn1'));
-      h = tf.relu(bn(tf.add(tf.depthwiseConv2d(h, w['dw.weight'] as tf.Tensor4D, 1, 'same'), w['dw.bias']) as tf.Tensor4D, 'bn2'));
+        tf.batchNorm(
+          h,
+          w[`${p}.running_mean`] as tf.Tensor1D,
+          w[`${p}.running_var`] as tf.Tensor1D,
+          w[`${p}.bias`] as tf.Tensor1D,
+          w[`${p}.weight`] as tf.Tensor1D,
+          1e-5,
+        );
+      let h = tf.relu(
+        bn(tf.conv2d(x as tf.Tensor4D, w['conv1.weight'] as tf.Tensor4D, 1, 'same'), 'bn1'),
+      );
+      h = tf.relu(
+        bn(
+          tf.add(
+            tf.depthwiseConv2d(h, w['dw.weight'] as tf.Tensor4D, 1, 'same'),
+            w['dw.bias'],
+          ) as tf.Tensor4D,
+          'bn2',
+        ),
+      );
       const f = tf.maxPool(h, 2, 2, 'valid'); // [2, 3, 3, 8]
-      const logits = tf.add(tf.matMul(tf.reshape(f, [2, 72]), w['fc.weight'] as tf.Tensor2D), w['fc.bias']);
-      const up = tf.add(tf.conv2dTranspose(f, w['up.weight'] as tf.Tensor4D, [2, 6, 6, 2], 2, 'valid'), w['up.bias']);
+      const logits = tf.add(
+        tf.matMul(tf.reshape(f, [2, 72]), w['fc.weight'] as tf.Tensor2D),
+        w['fc.bias'],
+      );
+      const up = tf.add(
+        tf.conv2dTranspose(f, w['up.weight'] as tf.Tensor4D, [2, 6, 6, 2], 2, 'valid'),
+        w['up.bias'],
+      );
       return [logits, tf.transpose(up, [0, 3, 1, 2])]; // back to NCHW to compare
     });
-    expect(findMismatch(logits.dataSync(), fromBits(tinyFixture.logits.bits), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
+    expect(
+      findMismatch(logits.dataSync(), fromBits(tinyFixture.logits.bits), {
+        rtol: 1e-5,
+        atol: 1e-5,
+      }),
+    ).toBeNull();
     expect(upsampled.shape).toEqual(tinyFixture.upsampled.shape);
-    expect(findMismatch(upsampled.dataSync(), fromBits(tinyFixture.upsampled.bits), { rtol: 1e-5, atol: 1e-5 })).toBeNull();
+    expect(
+      findMismatch(upsampled.dataSync(), fromBits(tinyFixture.upsampled.bits), {
+        rtol: 1e-5,
+        atol: 1e-5,
+      }),
+    ).toBeNull();
 
     // Without the flatten hint the linear layer reads the columns in the wrong order.
     const wrong = fromPyTorch(state['fc.weight'], 'IO');
@@ -86,7 +125,9 @@ describe('PyTorch -> convkit converters', () => {
     expect(back.misShaped).toEqual([]);
     for (const [key, original] of Object.entries(state)) {
       expect(back.tensors[key].shape, key).toEqual(original.shape);
-      expect(Array.from(back.tensors[key].dataSync()), key).toEqual(Array.from(original.dataSync()));
+      expect(Array.from(back.tensors[key].dataSync()), key).toEqual(
+        Array.from(original.dataSync()),
+      );
     }
     disposeAll(state, w, back.tensors);
     logits.dispose();
@@ -108,7 +149,9 @@ describe('PyTorch -> convkit converters', () => {
     expect(result.missing).toEqual(['fc.weight']);
     expect(result.unexpected).toEqual(['extra.weight']);
     expect(result.misShaped.map((p) => p.key)).toEqual(['conv1.weight', 'bn1.bias']);
-    expect(result.misShaped[0].expected).toMatch(/convkit shape \[5, 5, 3, 4\] \(HWIO\), the converted tensor is \[3, 3, 3, 4\]/);
+    expect(result.misShaped[0].expected).toMatch(
+      /convkit shape \[5, 5, 3, 4\] \(HWIO\), the converted tensor is \[3, 3, 3, 4\]/,
+    );
     expect(result.misShaped[0].received).toEqual([4, 3, 3, 3]);
     expect(result.misShaped[1].expected).toMatch(/HWIO .* expects rank 4, received shape \[4\]/);
     expect('conv1.weight' in result.tensors).toBe(false);
@@ -118,18 +161,28 @@ describe('PyTorch -> convkit converters', () => {
       /convertStateDict: 4 problem\(s\):\n {2}conv1.weight: expected .*\n {2}bn1.bias: expected .*\n {2}missing key fc.weight\n {2}unexpected key extra.weight/,
     );
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => convertStateDict(state, { ...LAYOUTS, 'fc.weight': 'IO' }, { flattenedFrom: { 'extra.weight': [1, 1, 1] } })).not.toThrow();
+    expect(() =>
+      convertStateDict(
+        state,
+        { ...LAYOUTS, 'fc.weight': 'IO' },
+        { flattenedFrom: { 'extra.weight': [1, 1, 1] } },
+      ),
+    ).not.toThrow();
     disposeAll(state);
   });
 
   it('checks depthwise and flatten shapes with clear messages', () => {
     const dw = tf.zeros([6, 1, 3, 3]);
-    expect(() => fromPyTorch(dw, 'HWCM', { depthMultiplier: 4 })).toThrow(/6 output channels are not a multiple of the depth multiplier 4/);
+    expect(() => fromPyTorch(dw, 'HWCM', { depthMultiplier: 4 })).toThrow(
+      /6 output channels are not a multiple of the depth multiplier 4/,
+    );
     expect(fromPyTorch(dw, 'HWCM').shape).toEqual([3, 3, 6, 1]);
     const grouped = tf.zeros([6, 2, 3, 3]);
     expect(() => fromPyTorch(grouped, 'HWCM')).toThrow(/expects PyTorch shape \[C\*M, 1, kh, kw\]/);
     const fc = tf.zeros([5, 70]);
-    expect(() => fromPyTorch(fc, 'IO', { flattenedFrom: [8, 3, 3] })).toThrow(/flattenedFrom \[C, H, W\] = \[8, 3, 3\] has 72 features, the weight has 70 inputs/);
+    expect(() => fromPyTorch(fc, 'IO', { flattenedFrom: [8, 3, 3] })).toThrow(
+      /flattenedFrom \[C, H, W\] = \[8, 3, 3\] has 72 features, the weight has 70 inputs/,
+    );
     const round = toPyTorch(fromPyTorch(tf.range(0, 24).reshape([2, 3, 2, 2]), 'HWOI'), 'HWOI');
     expect(Array.from(round.dataSync())).toEqual(Array.from({ length: 24 }, (_, i) => i));
     for (const t of [dw, grouped, fc, round]) t.dispose();
@@ -141,11 +194,17 @@ describe('Keras / tfjs-layers names', () => {
     expect(kerasNameToKey('conv2d/kernel:0')).toBe('conv2d.weight');
     expect(kerasNameToKey('batch_normalization/gamma:0')).toBe('batch_normalization.weight');
     expect(kerasNameToKey('batch_normalization/beta')).toBe('batch_normalization.bias');
-    expect(kerasNameToKey('batch_normalization/moving_mean:0')).toBe('batch_normalization.running_mean');
-    expect(kerasNameToKey('batch_normalization/moving_variance:0')).toBe('batch_normalization.running_var');
+    expect(kerasNameToKey('batch_normalization/moving_mean:0')).toBe(
+      'batch_normalization.running_mean',
+    );
+    expect(kerasNameToKey('batch_normalization/moving_variance:0')).toBe(
+      'batch_normalization.running_var',
+    );
     expect(kerasNameToKey('depthwise_conv2d/depthwise_kernel:0')).toBe('depthwise_conv2d.weight');
     expect(kerasNameToKey('model/block1/dense/bias')).toBe('model.block1.dense.bias');
-    expect(() => kerasNameToKey('sep/pointwise_kernel:0')).toThrow(/no mapping for variable "pointwise_kernel"/);
+    expect(() => kerasNameToKey('sep/pointwise_kernel:0')).toThrow(
+      /no mapping for variable "pointwise_kernel"/,
+    );
   });
 
   it('renames a whole Keras model to a convkit state dict, with user-extended layer and variable maps', () => {
@@ -163,7 +222,13 @@ describe('Keras / tfjs-layers names', () => {
       'dropout/seed_generator_state': 's',
     };
     const { mapped, dropped } = mapKerasNames(keras, {
-      layers: { conv2d: 'conv1', batch_normalization: 'bn1', depthwise_conv2d: 'dw', separable: 'sep', dense: 'fc' },
+      layers: {
+        conv2d: 'conv1',
+        batch_normalization: 'bn1',
+        depthwise_conv2d: 'dw',
+        separable: 'sep',
+        dense: 'fc',
+      },
       suffixes: { pointwise_kernel: 'pointwise.weight', seed_generator_state: 'seed' },
       rename: (key) => (key.endsWith('.seed') ? null : key),
     });

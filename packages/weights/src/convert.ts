@@ -16,7 +16,14 @@ import { define } from './internal/select';
  */
 export type ParamLayout = 'HWIO' | 'HWCM' | 'HWOI' | 'IO' | 'vector' | 'scalar';
 
-export const PARAM_LAYOUTS: readonly ParamLayout[] = ['HWIO', 'HWCM', 'HWOI', 'IO', 'vector', 'scalar'];
+export const PARAM_LAYOUTS: readonly ParamLayout[] = [
+  'HWIO',
+  'HWCM',
+  'HWOI',
+  'IO',
+  'vector',
+  'scalar',
+];
 
 /** A layout, optionally with the expected convkit shape (checked, and gives HWCM's multiplier). */
 export interface LayoutSpec {
@@ -56,7 +63,11 @@ function expectRank(tensor: tf.Tensor, rank: number, what: string): void {
  *   reordered from PyTorch's `c*H*W + h*W + w` to convkit's NHWC flatten `h*W*C + w*C + c`
  * - vector, scalar: copied
  */
-export function fromPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: LayoutOptions = {}): tf.Tensor {
+export function fromPyTorch(
+  tensor: tf.Tensor,
+  layout: ParamLayout,
+  options: LayoutOptions = {},
+): tf.Tensor {
   return tf.tidy(() => {
     switch (layout) {
       case 'HWIO':
@@ -69,7 +80,10 @@ export function fromPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: Lay
         expectRank(tensor, 4, 'HWCM (from PyTorch depthwise [C*M, 1, kh, kw])');
         const [cm, one, kh, kw] = tensor.shape as number[];
         const m = options.depthMultiplier ?? 1;
-        if (one !== 1) fail(`HWCM expects PyTorch shape [C*M, 1, kh, kw] (groups = C), received [${tensor.shape}]`);
+        if (one !== 1)
+          fail(
+            `HWCM expects PyTorch shape [C*M, 1, kh, kw] (groups = C), received [${tensor.shape}]`,
+          );
         if (!Number.isInteger(m) || m < 1 || cm % m !== 0) {
           fail(`HWCM: ${cm} output channels are not a multiple of the depth multiplier ${m}`);
         }
@@ -81,9 +95,14 @@ export function fromPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: Lay
         const [c, h, w] = options.flattenedFrom;
         const [out, inFeatures] = tensor.shape as number[];
         if (c * h * w !== inFeatures) {
-          fail(`IO: flattenedFrom [C, H, W] = [${c}, ${h}, ${w}] has ${c * h * w} features, the weight has ${inFeatures} inputs`);
+          fail(
+            `IO: flattenedFrom [C, H, W] = [${c}, ${h}, ${w}] has ${c * h * w} features, the weight has ${inFeatures} inputs`,
+          );
         }
-        return tf.reshape(tf.transpose(tf.reshape(tensor, [out, c, h, w]), [2, 3, 1, 0]), [h * w * c, out]);
+        return tf.reshape(tf.transpose(tf.reshape(tensor, [out, c, h, w]), [2, 3, 1, 0]), [
+          h * w * c,
+          out,
+        ]);
       }
       case 'vector':
         expectRank(tensor, 1, 'vector');
@@ -91,13 +110,19 @@ export function fromPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: Lay
       case 'scalar':
         return tf.clone(tensor);
       default:
-        return fail(`unknown layout ${JSON.stringify(layout)} (expected one of ${PARAM_LAYOUTS.join(', ')})`);
+        return fail(
+          `unknown layout ${JSON.stringify(layout)} (expected one of ${PARAM_LAYOUTS.join(', ')})`,
+        );
     }
   });
 }
 
 /** One tensor from convkit's layout back to PyTorch's (the inverse of `fromPyTorch`). */
-export function toPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: LayoutOptions = {}): tf.Tensor {
+export function toPyTorch(
+  tensor: tf.Tensor,
+  layout: ParamLayout,
+  options: LayoutOptions = {},
+): tf.Tensor {
   return tf.tidy(() => {
     switch (layout) {
       case 'HWIO':
@@ -115,9 +140,14 @@ export function toPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: Layou
         const [c, h, w] = options.flattenedFrom;
         const [inFeatures, out] = tensor.shape as number[];
         if (c * h * w !== inFeatures) {
-          fail(`IO: flattenedFrom [C, H, W] = [${c}, ${h}, ${w}] has ${c * h * w} features, the weight has ${inFeatures} inputs`);
+          fail(
+            `IO: flattenedFrom [C, H, W] = [${c}, ${h}, ${w}] has ${c * h * w} features, the weight has ${inFeatures} inputs`,
+          );
         }
-        return tf.reshape(tf.transpose(tf.reshape(tensor, [h, w, c, out]), [3, 2, 0, 1]), [out, c * h * w]);
+        return tf.reshape(tf.transpose(tf.reshape(tensor, [h, w, c, out]), [3, 2, 0, 1]), [
+          out,
+          c * h * w,
+        ]);
       }
       case 'vector':
         expectRank(tensor, 1, 'vector');
@@ -125,7 +155,9 @@ export function toPyTorch(tensor: tf.Tensor, layout: ParamLayout, options: Layou
       case 'scalar':
         return tf.clone(tensor);
       default:
-        return fail(`unknown layout ${JSON.stringify(layout)} (expected one of ${PARAM_LAYOUTS.join(', ')})`);
+        return fail(
+          `unknown layout ${JSON.stringify(layout)} (expected one of ${PARAM_LAYOUTS.join(', ')})`,
+        );
     }
   });
 }
@@ -159,7 +191,10 @@ function specOf(value: ParamLayout | LayoutSpec): LayoutSpec {
   return typeof value === 'string' ? { layout: value } : value;
 }
 
-function flattenFor(key: string, hints: Record<string, FlattenedFrom> | undefined): FlattenedFrom | undefined {
+function flattenFor(
+  key: string,
+  hints: Record<string, FlattenedFrom> | undefined,
+): FlattenedFrom | undefined {
   if (!hints) return undefined;
   if (Object.hasOwn(hints, key)) return hints[key];
   const module = key.endsWith('.weight') ? key.slice(0, -'.weight'.length) : undefined;
@@ -183,7 +218,11 @@ function convertAll(
     const spec = specOf(layouts[key]);
     const flattenedFrom = spec.layout === 'IO' ? flattenFor(key, options.flattenedFrom) : undefined;
     // The expected shape is convkit's: checked after fromPyTorch, before toPyTorch.
-    if (direction === 'toPyTorch' && spec.shape && !tf.util.arraysEqual(value.shape, [...spec.shape])) {
+    if (
+      direction === 'toPyTorch' &&
+      spec.shape &&
+      !tf.util.arraysEqual(value.shape, [...spec.shape])
+    ) {
       misShaped.push({ key, expected: `[${spec.shape.join(', ')}]`, received: [...value.shape] });
       continue;
     }
@@ -197,7 +236,11 @@ function convertAll(
       misShaped.push({ key, expected: (error as Error).message, received: [...value.shape] });
       continue;
     }
-    if (direction === 'fromPyTorch' && spec.shape && !tf.util.arraysEqual(converted.shape, [...spec.shape])) {
+    if (
+      direction === 'fromPyTorch' &&
+      spec.shape &&
+      !tf.util.arraysEqual(converted.shape, [...spec.shape])
+    ) {
       misShaped.push({
         key,
         expected: `convkit shape [${spec.shape.join(', ')}] (${spec.layout}), the converted tensor is [${converted.shape.join(', ')}]`,
@@ -211,11 +254,15 @@ function convertAll(
   if (options.strict && (missing.length > 0 || unexpected.length > 0 || misShaped.length > 0)) {
     for (const t of Object.values(tensors)) t.dispose();
     const problems = [
-      ...misShaped.map((p) => `${p.key}: expected ${p.expected}, received [${p.received.join(', ')}]`),
+      ...misShaped.map(
+        (p) => `${p.key}: expected ${p.expected}, received [${p.received.join(', ')}]`,
+      ),
       ...missing.map((k) => `missing key ${k}`),
       ...unexpected.map((k) => `unexpected key ${k}`),
     ];
-    throw new Error(`${direction === 'fromPyTorch' ? 'convertStateDict' : 'exportStateDict'}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+    throw new Error(
+      `${direction === 'fromPyTorch' ? 'convertStateDict' : 'exportStateDict'}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`,
+    );
   }
   return { tensors, missing, unexpected, misShaped };
 }

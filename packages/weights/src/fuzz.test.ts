@@ -20,7 +20,8 @@ function generator(seed: number): () => number {
   };
 }
 
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url)));
+const fixture = (name: string) =>
+  new Uint8Array(readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url)));
 
 function corpus(): Uint8Array[] {
   const mixed = encodeRawSafetensors(
@@ -39,7 +40,9 @@ type Random = () => number;
 const int = (random: Random, n: number) => Math.floor(random() * n);
 
 function headerLength(bytes: Uint8Array): number {
-  return bytes.byteLength >= 8 ? Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true)) : 0;
+  return bytes.byteLength >= 8
+    ? Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true))
+    : 0;
 }
 
 /** Replace the header with `json` (re-serialized), keeping the data; optionally a wrong length. */
@@ -59,14 +62,29 @@ const WEIRD = [-1, 0, 1, 2.5, 2 ** 31, 2 ** 32 + 1, 2 ** 53, 1e300, '3', null, [
 
 function editJson(bytes: Uint8Array, random: Random): Uint8Array {
   const n = headerLength(bytes);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, any>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    any
+  >;
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
   const name = names[int(random, names.length)];
   const entry = header[name];
   const pick = <T>(values: readonly T[]) => values[int(random, values.length)];
   switch (int(random, 10)) {
     case 0:
-      entry.dtype = pick(['F32', 'F16', 'BF16', 'I64', 'U8', 'BOOL', 'F64', 'F8_E5M2', 'X', 7, 'f32']);
+      entry.dtype = pick([
+        'F32',
+        'F16',
+        'BF16',
+        'I64',
+        'U8',
+        'BOOL',
+        'F64',
+        'F8_E5M2',
+        'X',
+        7,
+        'f32',
+      ]);
       break;
     case 1:
       entry.shape[int(random, entry.shape.length + 1)] = pick(WEIRD);
@@ -101,7 +119,7 @@ function editJson(bytes: Uint8Array, random: Random): Uint8Array {
 }
 
 function mutate(original: Uint8Array, random: Random): Uint8Array {
-  let bytes = original.slice();
+  let bytes: Uint8Array = original.slice();
   const rounds = random() < 0.75 ? 1 : 2;
   for (let r = 0; r < rounds; r++) {
     const n = headerLength(bytes);
@@ -111,7 +129,8 @@ function mutate(original: Uint8Array, random: Random): Uint8Array {
         const inHeader = random() < 0.5;
         const from = inHeader ? 0 : Math.min(bytes.byteLength, 8 + n);
         const span = (inHeader ? Math.min(bytes.byteLength, 8 + n) : bytes.byteLength) - from;
-        for (let i = 0, flips = 1 + int(random, 4); i < flips && span > 0; i++) bytes[from + int(random, span)] ^= 1 << int(random, 8);
+        for (let i = 0, flips = 1 + int(random, 4); i < flips && span > 0; i++)
+          bytes[from + int(random, span)] ^= 1 << int(random, 8);
         break;
       }
       case 1:
@@ -120,7 +139,12 @@ function mutate(original: Uint8Array, random: Random): Uint8Array {
       case 2: {
         if (bytes.byteLength < 8) break;
         const view = new DataView(bytes.buffer, bytes.byteOffset);
-        const choices = [BigInt(n + int(random, 33) - 16), 2n ** BigInt(int(random, 64)), BigInt(int(random, 2 ** 31)), 0xffffffffffffffffn];
+        const choices = [
+          BigInt(n + int(random, 33) - 16),
+          2n ** BigInt(int(random, 64)),
+          BigInt(int(random, 2 ** 31)),
+          0xffffffffffffffffn,
+        ];
         const value = choices[int(random, choices.length)];
         view.setBigUint64(0, value < 0n ? 0n : value, true);
         break;
@@ -140,14 +164,19 @@ function mutate(original: Uint8Array, random: Random): Uint8Array {
         const count = 1 + int(random, 8);
         bytes =
           random() < 0.5
-            ? Uint8Array.from([...bytes.subarray(0, at), ...Array.from({ length: count }, () => int(random, 256)), ...bytes.subarray(at)])
+            ? Uint8Array.from([
+                ...bytes.subarray(0, at),
+                ...Array.from({ length: count }, () => int(random, 256)),
+                ...bytes.subarray(at),
+              ])
             : Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + count)]);
         break;
       }
       default: {
         // JSON-significant characters written into the header.
         const chars = '{}[],:"0-.e \\';
-        for (let i = 0; i < 3 && n > 0 && 8 + n <= bytes.byteLength; i++) bytes[8 + int(random, n)] = chars.charCodeAt(int(random, chars.length));
+        for (let i = 0; i < 3 && n > 0 && 8 + n <= bytes.byteLength; i++)
+          bytes[8 + int(random, n)] = chars.charCodeAt(int(random, chars.length));
       }
     }
   }
@@ -160,7 +189,10 @@ function check(content: ReturnType<typeof readSafetensors>, input: Uint8Array): 
   let bytes = 0;
   for (const [name, tensor] of Object.entries(content.tensors)) {
     expect(['float32', 'int32', 'bool']).toContain(tensor.dtype);
-    expect(tensor.shape.every((d) => Number.isSafeInteger(d) && d >= 0), name).toBe(true);
+    expect(
+      tensor.shape.every((d) => Number.isSafeInteger(d) && d >= 0),
+      name,
+    ).toBe(true);
     expect(tensor.dataSync().length).toBe(tensor.size);
     bytes += tensor.size * (tensor.dtype === 'bool' ? 1 : 4);
     expect(typeof content.dtypes[name]).toBe('string');
@@ -203,10 +235,15 @@ describe('safetensors fuzz', () => {
         for (const t of Object.values(content.tensors)) t.dispose();
         tally.ok++;
       } catch (error) {
-        if ((error as Error).name === 'AssertionError') throw new Error(`iteration ${i}: ${(error as Error).message}`);
+        if ((error as Error).name === 'AssertionError')
+          throw new Error(`iteration ${i}: ${(error as Error).message}`);
         outcome = { ok: false, message: classify(error) };
         tally.error++;
-        const reason = outcome.message.replace(/^safetensors fuzz: /, '').replace(/tensor "[^"]*"/g, 'tensor').replace(/\d+/g, 'N').slice(0, 60);
+        const reason = outcome.message
+          .replace(/^safetensors fuzz: /, '')
+          .replace(/tensor "[^"]*"/g, 'tensor')
+          .replace(/\d+/g, 'N')
+          .slice(0, 60);
         reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       }
       slowest = Math.max(slowest, performance.now() - t0);
@@ -214,7 +251,8 @@ describe('safetensors fuzz', () => {
       if (i % 8 === 0) {
         const body = new ReadableStream<Uint8Array>({
           start(controller) {
-            for (let at = 0; at < input.byteLength; at += 97) controller.enqueue(input.slice(at, at + 97));
+            for (let at = 0; at < input.byteLength; at += 97)
+              controller.enqueue(input.slice(at, at + 97));
             controller.close();
           },
         });
@@ -226,7 +264,10 @@ describe('safetensors fuzz', () => {
         } catch (error) {
           streamed = { ok: false, message: classify(error) };
         }
-        expect(streamed.ok, `iteration ${i}: ${JSON.stringify([outcome, streamed]).slice(0, 400)}`).toBe(outcome.ok);
+        expect(
+          streamed.ok,
+          `iteration ${i}: ${JSON.stringify([outcome, streamed]).slice(0, 400)}`,
+        ).toBe(outcome.ok);
         if (outcome.ok && streamed.ok) expect(streamed.names).toEqual(outcome.names);
       }
     }

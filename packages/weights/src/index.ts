@@ -35,7 +35,11 @@ export {
   type WeightsManifestGroup,
 } from './model-json';
 export { loadModelDirectory, saveModelDirectory } from './node/model-directory';
-export { inspectSafetensorsFile, readSafetensorsFile, saveSafetensorsFile } from './node/safetensors-file';
+export {
+  inspectSafetensorsFile,
+  readSafetensorsFile,
+  saveSafetensorsFile,
+} from './node/safetensors-file';
 export {
   inspectSafetensors,
   isNumBatchesTracked,

@@ -78,10 +78,17 @@ export function mapKerasNames<T>(
       continue;
     }
     if (from.has(key)) {
-      throw new Error(`Keras weights ${JSON.stringify(from.get(key))} and ${JSON.stringify(name)} both map to ${JSON.stringify(key)}`);
+      throw new Error(
+        `Keras weights ${JSON.stringify(from.get(key))} and ${JSON.stringify(name)} both map to ${JSON.stringify(key)}`,
+      );
     }
     from.set(key, name);
-    Object.defineProperty(mapped, key, { value, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(mapped, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return { mapped, dropped };
 }

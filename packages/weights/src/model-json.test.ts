@@ -23,10 +23,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function sample(): Record<string, tf.Tensor> {
   return {
-    'conv1.weight': tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => i / 7 - 3), [3, 3, 3, 4]),
+    'conv1.weight': tf.tensor4d(
+      Float32Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => i / 7 - 3),
+      [3, 3, 3, 4],
+    ),
     'bn1.num_batches_tracked': tf.scalar(42, 'int32'),
-    'mask': tf.tensor1d([true, false, true], 'bool'),
-    'fc.weight': tf.tensor2d(Float32Array.from({ length: 40 }, (_, i) => Math.cos(i)), [8, 5]),
+    mask: tf.tensor1d([true, false, true], 'bool'),
+    'fc.weight': tf.tensor2d(
+      Float32Array.from({ length: 40 }, (_, i) => Math.cos(i)),
+      [8, 5],
+    ),
     'fc.bias': tf.tensor1d([0.5, -0.25, 1, 2, 3]),
   };
 }
@@ -47,9 +53,15 @@ const disposeAll = (...groups: Record<string, tf.Tensor>[]) => {
 describe('model.json + shards', () => {
   it('cuts the weights into shards of at most shardBytes, across tensor boundaries, and reads them back', () => {
     const tensors = sample();
-    const { modelJson, shards } = encodeModelJson(tensors, { shardBytes: 100, convkit: { type: 'TinyCNN', config: {} } });
+    const { modelJson, shards } = encodeModelJson(tensors, {
+      shardBytes: 100,
+      convkit: { type: 'TinyCNN', config: {} },
+    });
     const total = 108 * 4 + 4 + 3 + 40 * 4 + 5 * 4;
-    expect(shards.map((s) => s.data.byteLength)).toEqual([...Array(Math.floor(total / 100)).fill(100), total % 100]);
+    expect(shards.map((s) => s.data.byteLength)).toEqual([
+      ...Array(Math.floor(total / 100)).fill(100),
+      total % 100,
+    ]);
     expect(shards[0].path).toBe(`group1-shard1of${shards.length}.bin`);
     expect(modelJson.weightsManifest[0].weights.map((w) => [w.name, w.dtype])).toEqual([
       ['conv1.weight', 'float32'],
@@ -75,9 +87,17 @@ describe('model.json + shards', () => {
     const theirs = tf.io.decodeWeights(joined.buffer, modelJson.weightsManifest[0].weights);
     expectSame(theirs, tensors);
     const encoded = await tf.io.encodeWeights(tensors);
-    const ours = decodeModelJsonWeights({ weightsManifest: [{ paths: ['w.bin'], weights: encoded.specs as ModelJson['weightsManifest'][0]['weights'] }] }, [
-      [new Uint8Array(encoded.data as ArrayBuffer)],
-    ]);
+    const ours = decodeModelJsonWeights(
+      {
+        weightsManifest: [
+          {
+            paths: ['w.bin'],
+            weights: encoded.specs as ModelJson['weightsManifest'][0]['weights'],
+          },
+        ],
+      },
+      [[new Uint8Array(encoded.data as ArrayBuffer)]],
+    );
     expectSame(ours, tensors);
     disposeAll(tensors, theirs, ours);
   });
@@ -88,7 +108,12 @@ describe('model.json + shards', () => {
         {
           paths: ['q.bin'],
           weights: [
-            { name: 'u8', shape: [3], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } },
+            {
+              name: 'u8',
+              shape: [3],
+              dtype: 'float32',
+              quantization: { dtype: 'uint8', scale: 0.5, min: -1 },
+            },
             { name: 'f16', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } },
           ],
         },
@@ -111,7 +136,12 @@ describe('model.json + shards', () => {
       convkit: { type: 'TinyCNN', config: { classes: 5 } },
     });
     const files = readdirSync(target).sort();
-    expect(files).toEqual(['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin', 'model.json']);
+    expect(files).toEqual([
+      'group1-shard1of3.bin',
+      'group1-shard2of3.bin',
+      'group1-shard3of3.bin',
+      'model.json',
+    ]);
     const json = JSON.parse(readFileSync(join(target, 'model.json'), 'utf8'));
     expect(json).toEqual(saved);
     expect(json.convkit).toEqual({ type: 'TinyCNN', config: { classes: 5 } });
@@ -134,40 +164,63 @@ describe('model.json + shards', () => {
   it('loads from URLs with fetch, resolving shard paths against the model.json URL', async () => {
     const tensors = sample();
     const { modelJson, shards } = encodeModelJson(tensors, { shardBytes: 200 });
-    const served = new Map<string, Uint8Array | string>([['https://example.test/models/tiny/model.json', JSON.stringify(modelJson)]]);
-    for (const s of shards) served.set(`https://example.test/models/tiny/${s.path}`, s.data);
+    const served = new Map<string, BodyInit>([
+      ['https://example.test/models/tiny/model.json', JSON.stringify(modelJson)],
+    ]);
+    for (const s of shards)
+      served.set(`https://example.test/models/tiny/${s.path}`, s.data as Uint8Array<ArrayBuffer>);
     const requested: string[] = [];
     const fakeFetch = (async (url: string) => {
       requested.push(url);
       const body = served.get(url);
-      return body === undefined ? new Response('missing', { status: 404, statusText: 'Not Found' }) : new Response(body);
+      return body === undefined
+        ? new Response('missing', { status: 404, statusText: 'Not Found' })
+        : new Response(body);
     }) as typeof fetch;
-    const { tensors: read } = await loadModelJsonFromUrl('https://example.test/models/tiny/model.json', { fetch: fakeFetch });
+    const { tensors: read } = await loadModelJsonFromUrl(
+      'https://example.test/models/tiny/model.json',
+      { fetch: fakeFetch },
+    );
     expectSame(read, tensors);
     expect(requested).toHaveLength(1 + shards.length);
     served.delete(`https://example.test/models/tiny/${shards[1].path}`);
-    await expect(loadModelJsonFromUrl('https://example.test/models/tiny/model.json', { fetch: fakeFetch })).rejects.toThrow(
-      /shard group1-shard2of4.bin: HTTP 404 Not Found/,
-    );
+    await expect(
+      loadModelJsonFromUrl('https://example.test/models/tiny/model.json', { fetch: fakeFetch }),
+    ).rejects.toThrow(/shard group1-shard2of4.bin: HTTP 404 Not Found/);
     disposeAll(tensors, read);
   });
 
   it('validates the manifest with messages naming the weight', () => {
-    const group = (weights: unknown[], paths: unknown[] = ['a.bin']) => ({ weightsManifest: [{ paths, weights }] });
-    expect(() => validateModelJson({}, 'm.json')).toThrow('model.json m.json: weightsManifest must be an array');
-    expect(() => validateModelJson(group([{ name: 'w', shape: [2], dtype: 'float32' }], ['../secret.bin']))).toThrow(
-      /shard path "..\/secret.bin" must be a relative path inside the model directory/,
+    const group = (weights: unknown[], paths: unknown[] = ['a.bin']) => ({
+      weightsManifest: [{ paths, weights }],
+    });
+    expect(() => validateModelJson({}, 'm.json')).toThrow(
+      'model.json m.json: weightsManifest must be an array',
     );
-    expect(() => validateModelJson(group([], ['https://evil.test/x.bin']))).toThrow(/must be a relative path/);
+    expect(() =>
+      validateModelJson(group([{ name: 'w', shape: [2], dtype: 'float32' }], ['../secret.bin'])),
+    ).toThrow(/shard path "..\/secret.bin" must be a relative path inside the model directory/);
+    expect(() => validateModelJson(group([], ['https://evil.test/x.bin']))).toThrow(
+      /must be a relative path/,
+    );
     expect(() => validateModelJson(group([{ name: 'w', shape: [-2], dtype: 'float32' }]))).toThrow(
       /weight "w": shape must be non-negative integers, received \[-2\]/,
     );
-    expect(() => validateModelJson(group([{ name: 'w', shape: [2], dtype: 'string' }]))).toThrow(/weight "w": dtype "string"/);
+    expect(() => validateModelJson(group([{ name: 'w', shape: [2], dtype: 'string' }]))).toThrow(
+      /weight "w": dtype "string"/,
+    );
     expect(() =>
-      validateModelJson(group([{ name: 'w', shape: [1], dtype: 'float32' }, { name: 'w', shape: [1], dtype: 'float32' }])),
+      validateModelJson(
+        group([
+          { name: 'w', shape: [1], dtype: 'float32' },
+          { name: 'w', shape: [1], dtype: 'float32' },
+        ]),
+      ),
     ).toThrow(/weight "w" appears twice/);
     const ok = group([{ name: 'w', shape: [2, 3], dtype: 'float32' }]);
     expect(validateModelJson(ok).groupBytes).toEqual([24]);
-    expect(() => decodeModelJsonWeights(ok as ModelJson, [[new Uint8Array(20)]])).toThrow(/weights need 24 bytes, shards a.bin hold 20/);
+    expect(() => decodeModelJsonWeights(ok as ModelJson, [[new Uint8Array(20)]])).toThrow(
+      /weights need 24 bytes, shards a.bin hold 20/,
+    );
   });
 });

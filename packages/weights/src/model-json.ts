@@ -44,7 +44,14 @@ export interface EncodeModelJsonOptions {
 
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+const BYTES_PER_ELEMENT: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 function tensorBytes(name: string, tensor: tf.Tensor): Uint8Array {
   const values = tensor.dataSync();
@@ -53,7 +60,9 @@ function tensorBytes(name: string, tensor: tf.Tensor): Uint8Array {
     return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
   }
   if (tensor.dtype === 'bool') return Uint8Array.from(values as Uint8Array, (v) => (v ? 1 : 0));
-  throw new Error(`model.json: weight ${JSON.stringify(name)} has dtype ${tensor.dtype}, which cannot be written`);
+  throw new Error(
+    `model.json: weight ${JSON.stringify(name)} has dtype ${tensor.dtype}, which cannot be written`,
+  );
 }
 
 /**
@@ -73,7 +82,9 @@ export function encodeModelJson(
   let total = 0;
   for (const [name, tensor] of Object.entries(tensors)) {
     if (!['float32', 'int32', 'bool'].includes(tensor.dtype)) {
-      throw new Error(`model.json: weight ${JSON.stringify(name)} has dtype ${tensor.dtype}, which cannot be written`);
+      throw new Error(
+        `model.json: weight ${JSON.stringify(name)} has dtype ${tensor.dtype}, which cannot be written`,
+      );
     }
     weights.push({ name, shape: [...tensor.shape], dtype: tensor.dtype as ManifestDtype });
     total += tensor.size * BYTES_PER_ELEMENT[tensor.dtype];
@@ -117,7 +128,10 @@ function where(file?: string): string {
  * the byte size of each group. Shard paths must be relative and stay inside the model's
  * directory (no `..`, no absolute paths or URLs).
  */
-export function validateModelJson(json: unknown, file?: string): { modelJson: ModelJson; groupBytes: number[] } {
+export function validateModelJson(
+  json: unknown,
+  file?: string,
+): { modelJson: ModelJson; groupBytes: number[] } {
   const at = where(file);
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new Error(`${at}: expected a JSON object`);
@@ -128,32 +142,59 @@ export function validateModelJson(json: unknown, file?: string): { modelJson: Mo
   }
   const names = new Set<string>();
   const groupBytes = manifest.map((group, g) => {
-    if (group === null || typeof group !== 'object' || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+    if (
+      group === null ||
+      typeof group !== 'object' ||
+      !Array.isArray(group.paths) ||
+      !Array.isArray(group.weights)
+    ) {
       throw new Error(`${at}: weightsManifest[${g}] must be {paths: string[], weights: [...]}`);
     }
     for (const path of group.paths) {
-      if (typeof path !== 'string' || path === '' || /^[a-z][a-z0-9+.-]*:|^[\\/]/i.test(path) || path.split(/[\\/]/).includes('..')) {
-        throw new Error(`${at}: weightsManifest[${g}] shard path ${JSON.stringify(path)} must be a relative path inside the model directory`);
+      if (
+        typeof path !== 'string' ||
+        path === '' ||
+        /^[a-z][a-z0-9+.-]*:|^[\\/]/i.test(path) ||
+        path.split(/[\\/]/).includes('..')
+      ) {
+        throw new Error(
+          `${at}: weightsManifest[${g}] shard path ${JSON.stringify(path)} must be a relative path inside the model directory`,
+        );
       }
     }
     let bytes = 0;
     for (const weight of group.weights) {
       const name = weight?.name;
-      if (typeof name !== 'string') throw new Error(`${at}: weightsManifest[${g}] has a weight without a name`);
+      if (typeof name !== 'string')
+        throw new Error(`${at}: weightsManifest[${g}] has a weight without a name`);
       if (names.has(name)) throw new Error(`${at}: weight ${JSON.stringify(name)} appears twice`);
       names.add(name);
-      if (!Array.isArray(weight.shape) || !weight.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-        throw new Error(`${at}: weight ${JSON.stringify(name)}: shape must be non-negative integers, received ${JSON.stringify(weight.shape)}`);
+      if (
+        !Array.isArray(weight.shape) ||
+        !weight.shape.every((d) => Number.isSafeInteger(d) && d >= 0)
+      ) {
+        throw new Error(
+          `${at}: weight ${JSON.stringify(name)}: shape must be non-negative integers, received ${JSON.stringify(weight.shape)}`,
+        );
       }
       if (!['float32', 'int32', 'bool'].includes(weight.dtype)) {
-        throw new Error(`${at}: weight ${JSON.stringify(name)}: dtype ${JSON.stringify(weight.dtype)} is not float32, int32 or bool`);
+        throw new Error(
+          `${at}: weight ${JSON.stringify(name)}: dtype ${JSON.stringify(weight.dtype)} is not float32, int32 or bool`,
+        );
       }
       const q = weight.quantization;
-      if (q !== undefined && (q === null || !['uint8', 'uint16', 'float16'].includes(q.dtype) || weight.dtype === 'bool')) {
-        throw new Error(`${at}: weight ${JSON.stringify(name)}: unknown quantization ${JSON.stringify(weight.quantization)}`);
+      if (
+        q !== undefined &&
+        (q === null || !['uint8', 'uint16', 'float16'].includes(q.dtype) || weight.dtype === 'bool')
+      ) {
+        throw new Error(
+          `${at}: weight ${JSON.stringify(name)}: unknown quantization ${JSON.stringify(weight.quantization)}`,
+        );
       }
-      bytes += weight.shape.reduce((p, d) => p * d, 1) * BYTES_PER_ELEMENT[q?.dtype ?? weight.dtype];
-      if (!Number.isSafeInteger(bytes)) throw new Error(`${at}: weight ${JSON.stringify(name)}: shape too large`);
+      bytes +=
+        weight.shape.reduce((p, d) => p * d, 1) * BYTES_PER_ELEMENT[q?.dtype ?? weight.dtype];
+      if (!Number.isSafeInteger(bytes))
+        throw new Error(`${at}: weight ${JSON.stringify(name)}: shape too large`);
     }
     return bytes;
   });
@@ -171,11 +212,14 @@ export function decodeModelJsonWeights(
   file?: string,
 ): Record<string, tf.Tensor> {
   const { groupBytes } = validateModelJson(modelJson, file);
-  const decoded: { entry: WeightsManifestEntry; values: Float32Array | Int32Array | Uint8Array }[] = [];
+  const decoded: { entry: WeightsManifestEntry; values: Float32Array | Int32Array | Uint8Array }[] =
+    [];
   modelJson.weightsManifest.forEach((group, g) => {
     const parts = shards[g] ?? [];
     if (parts.length !== group.paths.length) {
-      throw new Error(`${where(file)}: weightsManifest[${g}] lists ${group.paths.length} shard(s), received ${parts.length}`);
+      throw new Error(
+        `${where(file)}: weightsManifest[${g}] lists ${group.paths.length} shard(s), received ${parts.length}`,
+      );
     }
     const received = parts.reduce((sum, p) => sum + p.byteLength, 0);
     if (received !== groupBytes[g]) {
@@ -194,7 +238,8 @@ export function decodeModelJsonWeights(
     }
   });
   const tensors: Record<string, tf.Tensor> = {};
-  for (const { entry, values } of decoded) define(tensors, entry.name, tf.tensor(values, entry.shape, entry.dtype));
+  for (const { entry, values } of decoded)
+    define(tensors, entry.name, tf.tensor(values, entry.shape, entry.dtype));
   return tensors;
 }
 
@@ -209,7 +254,11 @@ function concatenate(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-function decodeWeight(entry: WeightsManifestEntry, bytes: Uint8Array, count: number): Float32Array | Int32Array | Uint8Array {
+function decodeWeight(
+  entry: WeightsManifestEntry,
+  bytes: Uint8Array,
+  count: number,
+): Float32Array | Int32Array | Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const q = entry.quantization;
   if (!q) {
@@ -253,14 +302,18 @@ export async function loadModelJsonFromUrl(
 ): Promise<{ modelJson: ModelJson; tensors: Record<string, tf.Tensor> }> {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const response = await fetchFn(url, options.requestInit);
-  if (!response.ok) throw new Error(`${where(url)}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  if (!response.ok)
+    throw new Error(`${where(url)}: HTTP ${response.status} ${response.statusText}`.trimEnd());
   let json: unknown;
   try {
     json = JSON.parse(await response.text());
   } catch (error) {
     throw new Error(`${where(url)}: not valid JSON (${(error as Error).message})`);
   }
-  const base = new URL(url, (globalThis as { location?: { href: string } }).location?.href).toString();
+  const base = new URL(
+    url,
+    (globalThis as { location?: { href: string } }).location?.href,
+  ).toString();
   const { modelJson, groupBytes } = validateModelJson(json, url);
   const shards: Uint8Array[][] = [];
   for (const [g, group] of modelJson.weightsManifest.entries()) {
@@ -268,11 +321,16 @@ export async function loadModelJsonFromUrl(
     let received = 0;
     for (const path of group.paths) {
       const shard = await fetchFn(shardUrl(base, path), options.requestInit);
-      if (!shard.ok) throw new Error(`${where(url)}: shard ${path}: HTTP ${shard.status} ${shard.statusText}`.trimEnd());
+      if (!shard.ok)
+        throw new Error(
+          `${where(url)}: shard ${path}: HTTP ${shard.status} ${shard.statusText}`.trimEnd(),
+        );
       const data = new Uint8Array(await shard.arrayBuffer());
       received += data.byteLength;
       if (received > groupBytes[g]) {
-        throw new Error(`${where(url)}: shard ${path}: the shards of group ${g} hold more than the ${groupBytes[g]} bytes its weights need`);
+        throw new Error(
+          `${where(url)}: shard ${path}: the shards of group ${g} hold more than the ${groupBytes[g]} bytes its weights need`,
+        );
       }
       parts.push(data);
     }

@@ -9,7 +9,13 @@ import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inspectSafetensorsFile, isNumBatchesTracked, readSafetensors, readSafetensorsFile, saveSafetensorsFile } from './index';
+import {
+  inspectSafetensorsFile,
+  isNumBatchesTracked,
+  readSafetensors,
+  readSafetensorsFile,
+  saveSafetensorsFile,
+} from './index';
 import { planSafetensors } from './internal/encode';
 import { writeAll, writeFileAtomic } from './node/atomic-write';
 
@@ -27,16 +33,23 @@ const BIG = 12_500_000; // float32 elements: 50 MB
 
 /** Write a ~50 MB file in 1 MB pieces (the test never holds it in memory): big[i] = i % 1000. */
 async function writeBigFile(path: string): Promise<void> {
-  const plan = planSafetensors([
-    { name: 'big', dtype: 'F32', shape: [BIG] },
-    { name: 'small', dtype: 'F32', shape: [4, 4] },
-  ], { format: 'pt' });
+  const plan = planSafetensors(
+    [
+      { name: 'big', dtype: 'F32', shape: [BIG] },
+      { name: 'small', dtype: 'F32', shape: [4, 4] },
+    ],
+    { format: 'pt' },
+  );
   const handle = await open(path, 'w');
   await writeAll(handle, plan.head);
   const piece = new Float32Array(250_000); // 1 MB, a multiple of 1000 elements
   for (let i = 0; i < piece.length; i++) piece[i] = i % 1000;
-  for (let written = 0; written < BIG; written += piece.length) await writeAll(handle, new Uint8Array(piece.buffer));
-  await writeAll(handle, new Uint8Array(Float32Array.from({ length: 16 }, (_, i) => i * 0.5).buffer));
+  for (let written = 0; written < BIG; written += piece.length)
+    await writeAll(handle, new Uint8Array(piece.buffer));
+  await writeAll(
+    handle,
+    new Uint8Array(Float32Array.from({ length: 16 }, (_, i) => i * 0.5).buffer),
+  );
   await handle.close();
 }
 
@@ -51,19 +64,28 @@ describe('readSafetensorsFile (streaming)', () => {
     const before = process.memoryUsage();
     const content = await readSafetensorsFile(path, { select: ['small'] });
     const after = process.memoryUsage();
-    expect(Array.from(content.tensors.small.dataSync())).toEqual(Array.from({ length: 16 }, (_, i) => i * 0.5));
+    expect(Array.from(content.tensors.small.dataSync())).toEqual(
+      Array.from({ length: 16 }, (_, i) => i * 0.5),
+    );
     expect(content.metadata).toEqual({ format: 'pt' });
     content.tensors.small.dispose();
     const arrayBuffers = after.arrayBuffers - before.arrayBuffers;
     const rss = after.rss - before.rss;
-    console.log(`select 1 of 50 MB: arrayBuffers +${(arrayBuffers / 1e6).toFixed(2)} MB, rss +${(rss / 1e6).toFixed(2)} MB`);
+    console.log(
+      `select 1 of 50 MB: arrayBuffers +${(arrayBuffers / 1e6).toFixed(2)} MB, rss +${(rss / 1e6).toFixed(2)} MB`,
+    );
     expect(arrayBuffers).toBeLessThan(2_000_000);
     expect(rss).toBeLessThan(20_000_000);
 
     // The whole big tensor reads correctly too, straight into its Float32Array.
     const all = await readSafetensorsFile(path, { select: ['big'] });
     const values = all.tensors.big.dataSync();
-    expect([values[0], values[999], values[1000], values[BIG - 1]]).toEqual([0, 999, 0, (BIG - 1) % 1000]);
+    expect([values[0], values[999], values[1000], values[BIG - 1]]).toEqual([
+      0,
+      999,
+      0,
+      (BIG - 1) % 1000,
+    ]);
     all.tensors.big.dispose();
     rmSync(path);
   });
@@ -73,16 +95,26 @@ describe('readSafetensorsFile (streaming)', () => {
     const bytes = new Uint8Array(64);
     new DataView(bytes.buffer).setBigUint64(0, 1000n, true);
     writeFileSync(path, bytes);
-    await expect(readSafetensorsFile(path)).rejects.toThrow(`safetensors ${path}: header length 1000 runs past the end of the file (64 bytes`);
+    await expect(readSafetensorsFile(path)).rejects.toThrow(
+      `safetensors ${path}: header length 1000 runs past the end of the file (64 bytes`,
+    );
     writeFileSync(path, bytes.subarray(0, 3));
-    await expect(readSafetensorsFile(path)).rejects.toThrow(/truncated: expected at least 8 bytes .* the file has 3/);
+    await expect(readSafetensorsFile(path)).rejects.toThrow(
+      /truncated: expected at least 8 bytes .* the file has 3/,
+    );
   });
 });
 
 describe('saveSafetensorsFile (atomic)', () => {
   it('saves, overwrites and leaves no temporary files', async () => {
     const path = join(dir, 'model.safetensors');
-    const first = { w: tf.tensor2d([[1, 2], [3, 4]]), 'bn.num_batches_tracked': tf.scalar(7, 'int32') };
+    const first = {
+      w: tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      'bn.num_batches_tracked': tf.scalar(7, 'int32'),
+    };
     await saveSafetensorsFile(path, first, { epoch: '1' }, { int64: isNumBatchesTracked });
     const read = await readSafetensorsFile(path);
     expect(read.dtypes['bn.num_batches_tracked']).toBe('I64');
@@ -93,7 +125,12 @@ describe('saveSafetensorsFile (atomic)', () => {
     await saveSafetensorsFile(path, second);
     expect(Array.from((await readSafetensorsFile(path)).tensors.w.dataSync())).toEqual([9]);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    for (const t of [...Object.values(first), ...Object.values(second), ...Object.values(read.tensors)]) t.dispose();
+    for (const t of [
+      ...Object.values(first),
+      ...Object.values(second),
+      ...Object.values(read.tensors),
+    ])
+      t.dispose();
   });
 
   it('keeps the previous file when the write fails midway, and removes the temporary file', async () => {
@@ -122,7 +159,9 @@ describe('saveSafetensorsFile (atomic)', () => {
     // The child runs the real atomic writer (transpiled from src), writes 20 MB of a 40 MB file
     // into the temporary file, reports, and waits to be killed.
     const source = readFileSync(new URL('./node/atomic-write.ts', import.meta.url), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = ts.transpileModule(source, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     writeFileSync(join(dir, 'atomic-write.mjs'), js);
     writeFileSync(
       join(dir, 'child.mjs'),
@@ -135,14 +174,18 @@ describe('saveSafetensorsFile (atomic)', () => {
         await new Promise(() => {});
       });`,
     );
-    const child = spawn(process.execPath, [join(dir, 'child.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(dir, 'child.mjs')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('half written')) resolve();
       });
       child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
     });
-    const temporary = readdirSync(dir).filter((f) => f.startsWith('.crash.safetensors.') && f.endsWith('.tmp'));
+    const temporary = readdirSync(dir).filter(
+      (f) => f.startsWith('.crash.safetensors.') && f.endsWith('.tmp'),
+    );
     expect(temporary).toHaveLength(1);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -29,7 +29,10 @@ function asBytes(bytes: ArrayBuffer | Uint8Array): Uint8Array {
 }
 
 /** Parse and validate the header of a safetensors file held in memory, without its data. */
-export function inspectSafetensors(bytes: ArrayBuffer | Uint8Array, file?: string): SafetensorsHeader {
+export function inspectSafetensors(
+  bytes: ArrayBuffer | Uint8Array,
+  file?: string,
+): SafetensorsHeader {
   const data = asBytes(bytes);
   const n = readHeaderLength(data.subarray(0, 8), data.byteLength, file);
   return parseHeader(data.subarray(8, 8 + n), data.byteLength - 8 - n, file);
@@ -138,16 +141,24 @@ export async function readSafetensorsFromResponse(
   const lengthHeader = response.headers.get('content-length');
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const total =
-    lengthHeader !== null && !encoded && /^\d+$/.test(lengthHeader.trim()) ? Number(lengthHeader) : undefined;
+    lengthHeader !== null && !encoded && /^\d+$/.test(lengthHeader.trim())
+      ? Number(lengthHeader)
+      : undefined;
   const reader = new ChunkReader(response.body.getReader());
   try {
     await reader.fill(8);
     const n = readHeaderLength(reader.take(8), total, file);
     await reader.fill(n);
     if (reader.available < n) {
-      throw new Error(`${prefix(file)}: truncated: the header needs ${n} bytes, the stream ended after ${reader.available}`);
+      throw new Error(
+        `${prefix(file)}: truncated: the header needs ${n} bytes, the stream ended after ${reader.available}`,
+      );
     }
-    const header = parseHeader(reader.take(n), total === undefined ? undefined : total - 8 - n, file);
+    const header = parseHeader(
+      reader.take(n),
+      total === undefined ? undefined : total - 8 - n,
+      file,
+    );
     const wanted = new Set(selectEntries(header, options.select, file));
     const decoded: DecodedTensor[] = [];
     let position = 0;
@@ -180,7 +191,11 @@ export async function readSafetensorsFromResponse(
   }
 }
 
-function truncated(file: string | undefined, entry: SafetensorsEntry, header: SafetensorsHeader): Error {
+function truncated(
+  file: string | undefined,
+  entry: SafetensorsEntry,
+  header: SafetensorsHeader,
+): Error {
   return new Error(
     `${prefix(file)}: truncated: tensor ${JSON.stringify(entry.name)} needs data bytes [${entry.begin}, ${entry.end}) of ${header.dataLength}, the stream ended before`,
   );
@@ -216,12 +231,17 @@ export function safetensorsDtypeFor(
       return wide ? 'I64' : 'I32';
     }
     default:
-      throw new Error(`safetensors: tensor ${JSON.stringify(name)} has dtype ${tensor.dtype}, which cannot be written`);
+      throw new Error(
+        `safetensors: tensor ${JSON.stringify(name)} has dtype ${tensor.dtype}, which cannot be written`,
+      );
   }
 }
 
 /** Specs (name, dtype, shape) of the tensors to write. */
-export function specsOf(tensors: Record<string, tf.Tensor>, options: WriteSafetensorsOptions = {}): TensorSpec[] {
+export function specsOf(
+  tensors: Record<string, tf.Tensor>,
+  options: WriteSafetensorsOptions = {},
+): TensorSpec[] {
   return Object.entries(tensors).map(([name, tensor]) => ({
     name,
     dtype: safetensorsDtypeFor(name, tensor, options),

@@ -30,18 +30,28 @@ export function compareNames(a: string, b: string): number {
  * and metadata give the same bytes. Header keys are written `__metadata__` first, then tensor
  * names in code-point order (built by hand so names such as "0" keep their place).
  */
-export function planSafetensors(specs: TensorSpec[], metadata?: Record<string, string>): SafetensorsPlan {
+export function planSafetensors(
+  specs: TensorSpec[],
+  metadata?: Record<string, string>,
+): SafetensorsPlan {
   const seen = new Set<string>();
   for (const spec of specs) {
-    if (spec.name === '__metadata__') throw new Error('safetensors: "__metadata__" cannot be a tensor name');
-    if (seen.has(spec.name)) throw new Error(`safetensors: duplicate tensor name ${JSON.stringify(spec.name)}`);
+    if (spec.name === '__metadata__')
+      throw new Error('safetensors: "__metadata__" cannot be a tensor name');
+    if (seen.has(spec.name))
+      throw new Error(`safetensors: duplicate tensor name ${JSON.stringify(spec.name)}`);
     seen.add(spec.name);
     if (!spec.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new Error(`safetensors: tensor ${JSON.stringify(spec.name)} has an invalid shape [${spec.shape}]`);
+      throw new Error(
+        `safetensors: tensor ${JSON.stringify(spec.name)} has an invalid shape [${spec.shape}]`,
+      );
     }
   }
   const order = [...specs]
-    .sort((a, b) => SAFETENSORS_DTYPES[b.dtype] - SAFETENSORS_DTYPES[a.dtype] || compareNames(a.name, b.name))
+    .sort(
+      (a, b) =>
+        SAFETENSORS_DTYPES[b.dtype] - SAFETENSORS_DTYPES[a.dtype] || compareNames(a.name, b.name),
+    )
     .map((spec) => ({ ...spec, shape: [...spec.shape], begin: 0, end: 0 }));
   let cursor = 0;
   for (const entry of order) {
@@ -56,7 +66,9 @@ export function planSafetensors(specs: TensorSpec[], metadata?: Record<string, s
     const fields = keys.map((key) => {
       const value = metadata[key];
       if (typeof value !== 'string') {
-        throw new Error(`safetensors: metadata ${JSON.stringify(key)} must be a string, received ${typeof value}`);
+        throw new Error(
+          `safetensors: metadata ${JSON.stringify(key)} must be a string, received ${typeof value}`,
+        );
       }
       return `${JSON.stringify(key)}:${JSON.stringify(value)}`;
     });
@@ -82,7 +94,8 @@ export function encodeValues(
   dtype: SafetensorsDtype,
   name: string,
 ): Uint8Array {
-  const view = (array: ArrayBufferView) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  const view = (array: ArrayBufferView) =>
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   switch (dtype) {
     case 'F32':
       return view(values instanceof Float32Array ? values : Float32Array.from(values));
@@ -94,7 +107,9 @@ export function encodeValues(
       for (let i = 0; i < values.length; i++) {
         const value = values[i];
         if (!Number.isInteger(value)) {
-          throw new Error(`safetensors: tensor ${JSON.stringify(name)} element ${i} is ${value}, not an integer for I64`);
+          throw new Error(
+            `safetensors: tensor ${JSON.stringify(name)} element ${i} is ${value}, not an integer for I64`,
+          );
         }
         dv.setBigInt64(i * 8, BigInt(value), true);
       }
@@ -106,7 +121,9 @@ export function encodeValues(
       return out;
     }
     default:
-      throw new Error(`safetensors: writing ${dtype} is not supported (write F32, I32, I64 or BOOL)`);
+      throw new Error(
+        `safetensors: writing ${dtype} is not supported (write F32, I32, I64 or BOOL)`,
+      );
   }
 }
 

@@ -47,7 +47,11 @@ function show(value: unknown): string {
  * Read the 8-byte little-endian header length and check it before anything is allocated from
  * it: at most MAX_HEADER_BYTES and, when the total size is known, within the file.
  */
-export function readHeaderLength(first8: Uint8Array, totalBytes: number | undefined, file?: string): number {
+export function readHeaderLength(
+  first8: Uint8Array,
+  totalBytes: number | undefined,
+  file?: string,
+): number {
   if (first8.byteLength < 8) {
     throw new Error(
       `${prefix(file)}: truncated: expected at least 8 bytes (the header length), received ${first8.byteLength}`,
@@ -91,7 +95,9 @@ export function parseHeader(
 ): SafetensorsHeader {
   const where = prefix(file);
   if (headerBytes[0] !== 0x7b) {
-    throw new Error(`${where}: the header must start with "{" (0x7b), received byte 0x${(headerBytes[0] ?? 0).toString(16)}`);
+    throw new Error(
+      `${where}: the header must start with "{" (0x7b), received byte 0x${(headerBytes[0] ?? 0).toString(16)}`,
+    );
   }
   let text: string;
   try {
@@ -106,20 +112,31 @@ export function parseHeader(
     throw new Error(`${where}: the header is not valid JSON (${(error as Error).message})`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new Error(`${where}: the header must be a JSON object, received ${Array.isArray(json) ? 'an array' : typeof json}`);
+    throw new Error(
+      `${where}: the header must be a JSON object, received ${Array.isArray(json) ? 'an array' : typeof json}`,
+    );
   }
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
   for (const [name, info] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (info === null || typeof info !== 'object' || Array.isArray(info)) {
-        throw new Error(`${where}: __metadata__ must be an object of strings, received ${show(info)}`);
+        throw new Error(
+          `${where}: __metadata__ must be an object of strings, received ${show(info)}`,
+        );
       }
       for (const [key, value] of Object.entries(info as Record<string, unknown>)) {
         if (typeof value !== 'string') {
-          throw new Error(`${where}: __metadata__[${JSON.stringify(key)}] must be a string, received ${show(value)}`);
+          throw new Error(
+            `${where}: __metadata__[${JSON.stringify(key)}] must be a string, received ${show(value)}`,
+          );
         }
-        Object.defineProperty(metadata, key, { value, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(metadata, key, {
+          value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       continue;
     }
@@ -157,7 +174,9 @@ function parseEntry(
 ): SafetensorsEntry {
   const at = `${where}: ${quote(name)}`;
   if (info === null || typeof info !== 'object' || Array.isArray(info)) {
-    throw new Error(`${at}: expected an object {dtype, shape, data_offsets}, received ${show(info)}`);
+    throw new Error(
+      `${at}: expected an object {dtype, shape, data_offsets}, received ${show(info)}`,
+    );
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
   if (!isSafetensorsDtype(dtype)) {
@@ -166,7 +185,9 @@ function parseEntry(
     );
   }
   if (!Array.isArray(shape) || !shape.every(isNonNegativeInteger)) {
-    throw new Error(`${at}: shape must be an array of non-negative integers, received ${show(shape)}`);
+    throw new Error(
+      `${at}: shape must be an array of non-negative integers, received ${show(shape)}`,
+    );
   }
   if (
     !Array.isArray(offsets) ||
@@ -174,7 +195,9 @@ function parseEntry(
     !isNonNegativeInteger(offsets[0]) ||
     !isNonNegativeInteger(offsets[1])
   ) {
-    throw new Error(`${at}: data_offsets must be two non-negative integers [begin, end], received ${show(offsets)}`);
+    throw new Error(
+      `${at}: data_offsets must be two non-negative integers [begin, end], received ${show(offsets)}`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) {
@@ -195,7 +218,10 @@ function parseEntry(
     if (bytes > end - begin) break;
   }
   if (bytes !== end - begin) {
-    const needed = bytes < end - begin ? `${bytes} bytes` : productText(shape as number[], itemSize, end - begin);
+    const needed =
+      bytes < end - begin
+        ? `${bytes} bytes`
+        : productText(shape as number[], itemSize, end - begin);
     throw new Error(
       `${at}: data_offsets [${begin}, ${end}] span ${end - begin} bytes, but ${dtype} shape [${shortList(shape as number[])}] needs ${needed}`,
     );
@@ -211,5 +237,7 @@ function productText(shape: number[], itemSize: number, span: number): string {
 }
 
 function shortList(values: number[]): string {
-  return values.length > 16 ? `${values.slice(0, 16).join(', ')}, ... (${values.length} dims)` : values.join(', ');
+  return values.length > 16
+    ? `${values.slice(0, 16).join(', ')}, ... (${values.length} dims)`
+    : values.join(', ');
 }

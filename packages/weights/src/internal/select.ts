@@ -7,7 +7,12 @@ export type Selection = readonly string[] | ((name: string, entry: SafetensorsEn
 
 /** Set an own, enumerable property even for names such as "__proto__". */
 export function define<T>(target: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 export function selectEntries(
@@ -33,10 +38,17 @@ export interface DecodedTensor {
   values: DecodedValues;
 }
 
-export function decodeEntry(entry: SafetensorsEntry, bytes: Uint8Array, file?: string): DecodedTensor {
-  const describe = () => `${prefix(file)}: ${quote(entry.name)} (${entry.dtype} [${entry.shape.join(', ')}])`;
+export function decodeEntry(
+  entry: SafetensorsEntry,
+  bytes: Uint8Array,
+  file?: string,
+): DecodedTensor {
+  const describe = () =>
+    `${prefix(file)}: ${quote(entry.name)} (${entry.dtype} [${entry.shape.join(', ')}])`;
   if (tfDtypeOf(entry.dtype) === null) {
-    throw new Error(`${describe()}: dtype ${entry.dtype} is not supported (tfjs has no 8-bit floats)`);
+    throw new Error(
+      `${describe()}: dtype ${entry.dtype} is not supported (tfjs has no 8-bit floats)`,
+    );
   }
   const count = entry.shape.reduce((p, d) => p * d, 1);
   return { entry, values: decodeValues(bytes, entry.dtype, count, describe) };
@@ -53,11 +65,18 @@ export interface SafetensorsContent {
 }
 
 /** Build tensors only after every selected entry decoded, so a failure leaks none. */
-export function toContent(decoded: DecodedTensor[], metadata: Record<string, string>): SafetensorsContent {
+export function toContent(
+  decoded: DecodedTensor[],
+  metadata: Record<string, string>,
+): SafetensorsContent {
   const tensors: Record<string, tf.Tensor> = {};
   const dtypes: Record<string, SafetensorsDtype> = {};
   for (const { entry, values } of decoded) {
-    define(tensors, entry.name, tf.tensor(values, entry.shape, tfDtypeOf(entry.dtype) as 'float32'));
+    define(
+      tensors,
+      entry.name,
+      tf.tensor(values, entry.shape, tfDtypeOf(entry.dtype) as 'float32'),
+    );
     define(dtypes, entry.name, entry.dtype);
   }
   return { tensors, metadata, dtypes };

@@ -74,7 +74,9 @@ export async function readExactly(
   while (filled < length) {
     const { bytesRead } = await handle.read(out, filled, length - filled, position + filled);
     if (bytesRead === 0) {
-      throw new Error(`${describe()}: truncated: expected ${length} bytes at offset ${position}, received ${filled}`);
+      throw new Error(
+        `${describe()}: truncated: expected ${length} bytes at offset ${position}, received ${filled}`,
+      );
     }
     filled += bytesRead;
   }

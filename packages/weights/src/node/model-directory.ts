@@ -48,7 +48,9 @@ export async function loadModelDirectory(
   const directory = dirname(file);
   const { size } = await fs.stat(file);
   if (size > MAX_MODEL_JSON_BYTES) {
-    throw new Error(`model.json ${file}: ${size} bytes exceeds the ${MAX_MODEL_JSON_BYTES}-byte limit`);
+    throw new Error(
+      `model.json ${file}: ${size} bytes exceeds the ${MAX_MODEL_JSON_BYTES}-byte limit`,
+    );
   }
   let json: unknown;
   try {

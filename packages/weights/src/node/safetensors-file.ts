@@ -3,7 +3,13 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { SAFETENSORS_DTYPES } from '../internal/dtypes';
 import { encodeValues, planSafetensors } from '../internal/encode';
 import { parseHeader, prefix, readHeaderLength, type SafetensorsHeader } from '../internal/header';
-import { type DecodedTensor, decodeEntry, type SafetensorsContent, selectEntries, toContent } from '../internal/select';
+import {
+  type DecodedTensor,
+  decodeEntry,
+  type SafetensorsContent,
+  selectEntries,
+  toContent,
+} from '../internal/select';
 import { type ReadSafetensorsOptions, specsOf, type WriteSafetensorsOptions } from '../safetensors';
 import { readExactly, writeAll, writeFileAtomic } from './atomic-write';
 
@@ -16,7 +22,9 @@ async function openHeader(path: string): Promise<{ handle: Handle; header: Safet
     const { size } = await handle.stat();
     const describe = () => prefix(path);
     if (size < 8) {
-      throw new Error(`${prefix(path)}: truncated: expected at least 8 bytes (the header length), the file has ${size}`);
+      throw new Error(
+        `${prefix(path)}: truncated: expected at least 8 bytes (the header length), the file has ${size}`,
+      );
     }
     const n = readHeaderLength(await readExactly(handle, 0, 8, describe), size, path);
     const header = parseHeader(await readExactly(handle, 8, n, describe), size - 8 - n, path);
@@ -57,7 +65,9 @@ export async function readSafetensorsFile(
         await readExactly(handle, position, length, describe, new Uint8Array(values.buffer));
         decoded.push({ entry, values });
       } else {
-        decoded.push(decodeEntry(entry, await readExactly(handle, position, length, describe), path));
+        decoded.push(
+          decodeEntry(entry, await readExactly(handle, position, length, describe), path),
+        );
       }
     }
     return toContent(decoded, header.metadata);
