@@ -77,6 +77,13 @@ export interface SimdKernels {
     top: number,
     left: number,
   ): void;
+  /**
+   * C[m, n] (+)= sum_k A[m, k] * Bt[n, k] for row-major A [M, K], Bt [N, >= K] (row stride
+   * ldb floats), C [M, N]: dot products 4 rows x 2 columns at a time (edge blocks recompute the
+   * last row / column and store only their own entries), no packing. `accumulate` != 0 adds
+   * to C.
+   */
+  gemmNT(a: number, bt: number, c: number, m: number, n: number, k: number, ldb: number, accumulate: number): void;
   /** acc[j] += x[i + j] for i in [0, total) step period, j in [0, period); period % 4 == 0. */
   sumPattern(x: number, acc: number, total: number, period: number): void;
   /** out[i + j] = x[i + j] + pattern[j], same walk. */
@@ -86,6 +93,7 @@ export interface SimdKernels {
 // --- a minimal WebAssembly binary writer -------------------------------------------------
 
 const I32 = 0x7f;
+const F32 = 0x7d;
 const V128 = 0x7b;
 
 function uleb(value: number): number[] {
@@ -143,6 +151,7 @@ const op = {
   shl: [0x74],
   ltS: [0x48],
   ne32: [0x47],
+  eqz: [0x45],
   gtS: [0x4a],
   and32: [0x71],
   geS: [0x4e],
@@ -171,6 +180,9 @@ const op = {
   anyTrue: simd(0x53), // v128.any_true
   fadd: simd(0xe4), // f32x4.add
   fmax: simd(0xe9), // f32x4.max (NaN-propagating)
+  fmul: simd(0xe6), // f32x4.mul
+  lane: (i: number): Code => [...simd(0x1f), i], // f32x4.extract_lane
+  f32Mul: [0x94],
 };
 
 /** `for (i = start; i < end; i += step) body` as block/loop; `depth` of break/continue: 1/0. */
@@ -193,7 +205,7 @@ interface FunctionDef {
   name: string;
   params: number;
   results: number[];
-  locals: { i32?: number; v128?: number };
+  locals: { i32?: number; f32?: number; v128?: number };
   body: Code;
 }
 
@@ -203,6 +215,7 @@ function assemble(functions: FunctionDef[]): Uint8Array {
   const codes = functions.map((f) => {
     const locals: number[][] = [];
     if (f.locals.i32) locals.push([...uleb(f.locals.i32), I32]);
+    if (f.locals.f32) locals.push([...uleb(f.locals.f32), F32]);
     if (f.locals.v128) locals.push([...uleb(f.locals.v128), V128]);
     const body = [...vec(locals), ...f.body, 0x0b];
     return [...uleb(body.length), ...body];
@@ -417,6 +430,74 @@ function im2colT(): FunctionDef {
   return { name: 'im2colT', params: 18, results: [], locals: { i32: 13, v128: 1 }, body };
 }
 
+function gemmNT(): FunctionDef {
+  const [A, B, C, M, N, K, ldb, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [m0, n0, o, k4b, kb] = [8, 9, 10, 11, 12];
+  const rowA = [13, 14, 15, 16]; // byte address of the 4 rows of A
+  const rowB = [17, 18]; // and of the 2 rows of Bt
+  const mi = [19, 20, 21, 22]; // clamped row indices
+  const nj = [23, 24]; // clamped column indices
+  const t = 25; // f32 local
+  const acc = [26, 27, 28, 29, 30, 31, 32, 33]; // v128: acc[2*i + j]
+  const av = [34, 35, 36, 37];
+  const bv = [38, 39];
+  const clamp = (start: number, i: number, limit: number): Code => [
+    // min(start + i, limit - 1)
+    ...op.get(start), ...op.i32(i), ...op.add, ...op.get(limit), ...op.i32(1), ...op.sub,
+    ...op.get(start), ...op.i32(i), ...op.add, ...op.get(limit), ...op.ltS, ...op.select,
+  ];
+  const perPair: Code[] = [];
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 2; j++) {
+      const a = acc[2 * i + j];
+      perPair.push(
+        [...op.get(a), ...op.lane(0), ...op.get(a), ...op.lane(1), ...op.f32Add, ...op.get(a), ...op.lane(2), ...op.get(a),
+          ...op.lane(3), ...op.f32Add, ...op.f32Add, ...op.set(t)],
+        forLoop(o, op.get(k4b), op.get(kb), 4, [
+          [...op.get(t), ...op.get(rowA[i]), ...op.get(o), ...op.add, ...op.f32Load, ...op.get(rowB[j]), ...op.get(o), ...op.add,
+            ...op.f32Load, ...op.f32Mul, ...op.f32Add, ...op.set(t)],
+        ]),
+        op.block(
+          // edge blocks: only the unclamped (row, column) pairs store
+          [...op.get(m0), ...op.i32(i), ...op.add, ...op.get(M), ...op.geS, ...op.brIf(0)],
+          [...op.get(n0), ...op.i32(j), ...op.add, ...op.get(N), ...op.geS, ...op.brIf(0)],
+          // address of C[mi, nj]; add the old value when accumulating
+          [...op.get(mi[i]), ...op.get(N), ...op.mul, ...op.get(nj[j]), ...op.add, ...op.i32(2), ...op.shl, ...op.get(C), ...op.add, ...op.set(o)],
+          op.block(
+            [...op.get(accumulate), ...op.eqz, ...op.brIf(0)],
+            [...op.get(t), ...op.get(o), ...op.f32Load, ...op.f32Add, ...op.set(t)],
+          ),
+          [...op.get(o), ...op.get(t), ...op.f32Store],
+        ),
+      );
+    }
+  }
+  const inner: Code[] = [];
+  for (let i = 0; i < 4; i++) inner.push([...op.get(rowA[i]), ...op.get(o), ...op.add, ...op.load(), ...op.set(av[i])]);
+  for (let j = 0; j < 2; j++) inner.push([...op.get(rowB[j]), ...op.get(o), ...op.add, ...op.load(), ...op.set(bv[j])]);
+  for (let i = 0; i < 4; i++) {
+    for (let j = 0; j < 2; j++) {
+      const a = acc[2 * i + j];
+      inner.push([...op.get(a), ...op.get(av[i]), ...op.get(bv[j]), ...op.fmul, ...op.fadd, ...op.set(a)]);
+    }
+  }
+  const zero = [...op.f32Const(0), ...op.splat];
+  const body: Code = [
+    ...op.get(K), ...op.i32(2), ...op.shl, ...op.set(kb),
+    ...op.get(K), ...op.i32(-4), ...op.and32, ...op.i32(2), ...op.shl, ...op.set(k4b),
+    ...forLoop(m0, op.i32(0), op.get(M), 4, [
+      ...[0, 1, 2, 3].map((i) => [...clamp(m0, i, M), ...op.tee(mi[i]), ...op.get(kb), ...op.mul, ...op.get(A), ...op.add, ...op.set(rowA[i])]),
+      forLoop(n0, op.i32(0), op.get(N), 2, [
+        ...[0, 1].map((j) => [...clamp(n0, j, N), ...op.tee(nj[j]), ...op.get(ldb), ...op.mul, ...op.i32(2), ...op.shl, ...op.get(B), ...op.add, ...op.set(rowB[j])]),
+        ...acc.map((a) => [...zero, ...op.set(a)]),
+        forLoop(o, op.i32(0), op.get(k4b), 16, inner),
+        ...perPair,
+      ]),
+    ]),
+  ];
+  return { name: 'gemmNT', params: 8, results: [], locals: { i32: 17, f32: 1, v128: 14 }, body };
+}
+
 function sumPattern(): FunctionDef {
   const [x, acc, total, period] = [0, 1, 2, 3];
   const [i, j, src, dst] = [4, 5, 6, 7];
@@ -473,7 +554,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (cached) return cached;
   if (compiled === undefined) {
     try {
-      const bytes = assemble([maxPoolGrad2x2(), col2im(), im2colT(), sumPattern(), addPattern()]) as Uint8Array<ArrayBuffer>;
+      const bytes = assemble([maxPoolGrad2x2(), col2im(), im2colT(), gemmNT(), sumPattern(), addPattern()]) as Uint8Array<ArrayBuffer>;
       compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       compiled = null;
