@@ -11,7 +11,7 @@ import time
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(__import__("os").environ.get("BENCH_THREADS", "2")))
 torch.manual_seed(0)
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
 
