@@ -56,7 +56,8 @@ function mixLabels(soft: Float32Array, n: number, k: number, lambda: number): Fl
   const out = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
     const j = (i + n - 1) % n;
-    for (let c = 0; c < k; c++) out[i * k + c] = lambda * soft[i * k + c] + (1 - lambda) * soft[j * k + c];
+    for (let c = 0; c < k; c++)
+      out[i * k + c] = lambda * soft[i * k + c] + (1 - lambda) * soft[j * k + c];
   }
   return out;
 }
@@ -81,7 +82,8 @@ export function mixup(options: MixOptions = {}): BatchTransform {
     for (let i = 0; i < n; i++) {
       const a = i * size;
       const b = ((i + n - 1) % n) * size;
-      for (let q = 0; q < size; q++) x[a + q] = lambda * batch.x[a + q] + (1 - lambda) * batch.x[b + q];
+      for (let q = 0; q < size; q++)
+        x[a + q] = lambda * batch.x[a + q] + (1 - lambda) * batch.x[b + q];
     }
     return { ...batch, x, soft: mixLabels(soft, n, kk, lambda), numClasses: kk };
   };

@@ -13,7 +13,10 @@ export async function decodeImageBlob(blob: Blob, channels: 1 | 3 | 4 = 3): Prom
       'decodeImageBlob needs createImageBitmap and OffscreenCanvas (a browser or worker); in Node use imageFolderDataset / decodeImage',
     );
   }
-  const bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  const bitmap = await createImageBitmap(blob, {
+    premultiplyAlpha: 'none',
+    colorSpaceConversion: 'none',
+  });
   try {
     const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
     const ctx = canvas.getContext('2d', { willReadFrequently: true });
@@ -61,8 +64,8 @@ export function fileListDataset(
   files: Iterable<File>,
   options: { channels?: 1 | 3 | 4; extensions?: readonly string[] } = {},
 ): Dataset<LabeledImage> & { labels: Int32Array; classNames: readonly string[]; files: File[] } {
-  const extensions = (options.extensions ?? ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp']).map((e) =>
-    e.toLowerCase(),
+  const extensions = (options.extensions ?? ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp']).map(
+    (e) => e.toLowerCase(),
   );
   const entries: { file: File; path: string; cls: string }[] = [];
   for (const file of files) {
@@ -77,7 +80,9 @@ export function fileListDataset(
     throw new Error('fileListDataset: no images found under root/<class>/ in the given files');
   }
   const index = new Map(classNames.map((c, i) => [c, i]));
-  entries.sort((a, b) => (index.get(a.cls)! - index.get(b.cls)!) || compareCodePoints(a.path, b.path));
+  entries.sort(
+    (a, b) => index.get(a.cls)! - index.get(b.cls)! || compareCodePoints(a.path, b.path),
+  );
   const labels = Int32Array.from(entries, (e) => index.get(e.cls)!);
   return {
     length: entries.length,
@@ -86,7 +91,10 @@ export function fileListDataset(
     files: entries.map((e) => e.file),
     async get(i: number) {
       checkIndex('fileListDataset', i, entries.length);
-      return { image: await decodeImageBlob(entries[i].file, options.channels ?? 3), label: labels[i] };
+      return {
+        image: await decodeImageBlob(entries[i].file, options.channels ?? 3),
+        label: labels[i],
+      };
     },
   };
 }

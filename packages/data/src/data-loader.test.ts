@@ -65,7 +65,11 @@ describe('DataLoader', () => {
     ]);
     expect(loader.epoch).toBe(1);
     const batches = await drain(new DataLoader(ds, { batchSize: 4 }));
-    expect(batches.map((b) => b.ids)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(batches.map((b) => b.ids)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect(batches[0].labels).toEqual([0, 1, 2, 0]);
     expect(batches[1].x[0]).toBeCloseTo(4 / 255, 7);
     const dropped = new DataLoader(ds, { batchSize: 4, dropLast: true });
@@ -84,15 +88,23 @@ describe('DataLoader', () => {
     const a1 = await drain(a);
     expect(a1.map((x) => x.ids)).not.toEqual(a0.map((x) => x.ids));
     expect(a1.flatMap((x) => x.ids).sort((p, q) => p - q)).toEqual([...Array(50).keys()]);
-    expect(a0.map((x) => x.ids)).not.toEqual((await drain(new DataLoader(ds, { batchSize: 8, shuffle: true, seed: 43 }))).map((x) => x.ids));
+    expect(a0.map((x) => x.ids)).not.toEqual(
+      (await drain(new DataLoader(ds, { batchSize: 8, shuffle: true, seed: 43 }))).map(
+        (x) => x.ids,
+      ),
+    );
 
     manualSeed(7);
     const c = await drain(new DataLoader(ds, { batchSize: 8, shuffle: true }));
     manualSeed(7);
     const d = await drain(new DataLoader(ds, { batchSize: 8, shuffle: true }));
     expect(c.map((x) => x.ids)).toEqual(d.map((x) => x.ids));
-    const e = await drain(new DataLoader(ds, { batchSize: 8, shuffle: true, random: new RandomSource(1) }));
-    const f = await drain(new DataLoader(ds, { batchSize: 8, shuffle: true, random: new RandomSource(1) }));
+    const e = await drain(
+      new DataLoader(ds, { batchSize: 8, shuffle: true, random: new RandomSource(1) }),
+    );
+    const f = await drain(
+      new DataLoader(ds, { batchSize: 8, shuffle: true, random: new RandomSource(1) }),
+    );
     expect(e.map((x) => x.ids)).toEqual(f.map((x) => x.ids));
   });
 
@@ -140,7 +152,13 @@ describe('DataLoader', () => {
       },
     };
     const transform = randomHorizontalFlip();
-    const loader = new DataLoader(slow, { batchSize: 8, prefetch: 2, seed: 3, shuffle: true, transform });
+    const loader = new DataLoader(slow, {
+      batchSize: 8,
+      prefetch: 2,
+      seed: 3,
+      shuffle: true,
+      transform,
+    });
     const order = loader.order(0);
     const batchOf = (sample: number) => Math.floor(order.indexOf(sample) / 8);
     let consumed = 0;
@@ -158,7 +176,13 @@ describe('DataLoader', () => {
       consumed++;
     }
     expect(consumed).toBe(8);
-    const eager = new DataLoader(base, { batchSize: 8, prefetch: 0, seed: 3, shuffle: true, transform });
+    const eager = new DataLoader(base, {
+      batchSize: 8,
+      prefetch: 0,
+      seed: 3,
+      shuffle: true,
+      transform,
+    });
     expect((await drain(eager)).map((b) => b.x)).toEqual(seen);
   });
 
@@ -189,11 +213,17 @@ describe('DataLoader', () => {
     for await (const { x, y } of oneHot) {
       expect(y.shape).toEqual([6, 4]);
       expect(y.dtype).toBe('float32');
-      expect(Array.from(await y.argMax(-1).data())).toEqual([0, 1, 2, 3, 0, 1].map((v, i) => (v + (x.shape[0] === 6 ? 0 : i)) % 4));
+      expect(Array.from(await y.argMax(-1).data())).toEqual(
+        [0, 1, 2, 3, 0, 1].map((v, i) => (v + (x.shape[0] === 6 ? 0 : i)) % 4),
+      );
       tf.dispose([x, y]);
       break;
     }
-    const mixed = new DataLoader(ds, { batchSize: 6, batchTransform: mixup({ alpha: 0.4 }), seed: 2 });
+    const mixed = new DataLoader(ds, {
+      batchSize: 6,
+      batchTransform: mixup({ alpha: 0.4 }),
+      seed: 2,
+    });
     for await (const { x, y } of mixed) {
       expect(y.shape).toEqual([6, 4]);
       const sums = await y.sum(-1).data();
@@ -205,19 +235,31 @@ describe('DataLoader', () => {
   it('reports mismatched sample shapes, bad labels and concurrent iteration clearly', async () => {
     const ragged: Dataset<LabeledImage> = {
       length: 2,
-      get: (i) => ({ image: { data: new Uint8Array(i === 0 ? 4 : 9), height: i === 0 ? 2 : 3, width: i === 0 ? 2 : 3, channels: 1 }, label: 0 }),
+      get: (i) => ({
+        image: {
+          data: new Uint8Array(i === 0 ? 4 : 9),
+          height: i === 0 ? 2 : 3,
+          width: i === 0 ? 2 : 3,
+          channels: 1,
+        },
+        label: 0,
+      }),
     };
     await expect(drain(new DataLoader(ragged, { batchSize: 2 }))).rejects.toThrow(
       /sample 1 is 3x3x1 but sample 0 of the same batch is 2x2x1; add a resize/,
     );
     const badLabel = indexDataset(4, 2);
-    await expect(drain(new DataLoader(badLabel, { batchSize: 2, numClasses: 1 }))).rejects.toThrow(/label 1, expected an integer in \[0, 1\)/);
+    await expect(drain(new DataLoader(badLabel, { batchSize: 2, numClasses: 1 }))).rejects.toThrow(
+      /label 1, expected an integer in \[0, 1\)/,
+    );
     const loader = new DataLoader(indexDataset(8), { batchSize: 2 });
     const it1 = loader[Symbol.asyncIterator]();
     const first = await it1.next();
     tf.dispose([first.value.x, first.value.y]);
     await expect(loader[Symbol.asyncIterator]().next()).rejects.toThrow(/already running/);
     await it1.return?.();
-    expect(() => new DataLoader(badLabel, { batchSize: 0 })).toThrow(/positive integer, received 0/);
+    expect(() => new DataLoader(badLabel, { batchSize: 0 })).toThrow(
+      /positive integer, received 0/,
+    );
   });
 });

@@ -102,7 +102,10 @@ async function findSplit(dir: string, split: 'train' | 'test') {
 async function sha256File(file: string): Promise<string> {
   const fs = await nodeFs();
   const crypto = await nodeCrypto();
-  return crypto.createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }
 
 let tempCounter = 0;
@@ -114,7 +117,9 @@ let tempCounter = 0;
  * the file, the expected and the received hash. Files already present with the right hash are
  * kept. Returns the directory.
  */
-export async function downloadFashionMnist(options: DownloadFashionMnistOptions = {}): Promise<string> {
+export async function downloadFashionMnist(
+  options: DownloadFashionMnistOptions = {},
+): Promise<string> {
   const fs = await nodeFs();
   const path = await nodePath();
   const crypto = await nodeCrypto();
@@ -147,7 +152,9 @@ export async function downloadFashionMnist(options: DownloadFashionMnistOptions 
         throw new Error(`downloadFashionMnist: cannot fetch ${url}: ${(error as Error).message}`);
       }
       if (!response.ok || !response.body) {
-        throw new Error(`downloadFashionMnist: ${url} answered HTTP ${response.status} ${response.statusText}`);
+        throw new Error(
+          `downloadFashionMnist: ${url} answered HTTP ${response.status} ${response.statusText}`,
+        );
       }
       const hash = crypto.createHash('sha256');
       const handle = await fs.open(temp, 'w');
@@ -183,11 +190,15 @@ export async function downloadFashionMnist(options: DownloadFashionMnistOptions 
  * downloaded (and verified) into the cache. The error when nothing is found says how to get
  * the data.
  */
-export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): Promise<InMemoryDataset> {
+export async function loadFashionMnist(
+  options: LoadFashionMnistOptions = {},
+): Promise<InMemoryDataset> {
   const path = await nodePath();
   const split = options.split ?? 'train';
   if (split !== 'train' && split !== 'test') {
-    throw new Error(`loadFashionMnist: split must be 'train' or 'test', received ${JSON.stringify(split)}`);
+    throw new Error(
+      `loadFashionMnist: split must be 'train' or 'test', received ${JSON.stringify(split)}`,
+    );
   }
   const cacheDir = options.cacheDir ?? (await fashionMnistCacheDir());
   const dataRoot = env('CONVKIT_DATA');
@@ -197,7 +208,8 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
   } else {
     if (dataRoot) candidates.push(path.join(dataRoot, 'fashion-mnist'), dataRoot);
     candidates.push(cacheDir);
-    const systemDir = options.systemDir === undefined ? FASHION_MNIST_SYSTEM_DIR : options.systemDir;
+    const systemDir =
+      options.systemDir === undefined ? FASHION_MNIST_SYSTEM_DIR : options.systemDir;
     if (systemDir) candidates.push(systemDir);
   }
   let found: { images: string; labels: string } | null = null;
@@ -212,7 +224,8 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
   if (!found) {
     const files = FASHION_MNIST_FILES[split];
     const searched = candidates.map((d) => `  - ${d}`);
-    if (!options.path && !dataRoot) searched.unshift('  - $CONVKIT_DATA/fashion-mnist (CONVKIT_DATA is not set)');
+    if (!options.path && !dataRoot)
+      searched.unshift('  - $CONVKIT_DATA/fashion-mnist (CONVKIT_DATA is not set)');
     throw new Error(
       [
         `Fashion-MNIST (${split}) not found: looked for ${files.images} and ${files.labels} (or uncompressed) in`,
@@ -224,9 +237,14 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
       ].join('\n'),
     );
   }
-  const [images, labels] = await Promise.all([readIdxFile(found.images), readIdxFile(found.labels)]);
+  const [images, labels] = await Promise.all([
+    readIdxFile(found.images),
+    readIdxFile(found.labels),
+  ]);
   if (images.dims.length !== 3 || images.dims[1] !== 28 || images.dims[2] !== 28) {
-    throw new Error(`${found.images}: expected Fashion-MNIST images [N, 28, 28], received [${images.dims}]`);
+    throw new Error(
+      `${found.images}: expected Fashion-MNIST images [N, 28, 28], received [${images.dims}]`,
+    );
   }
   const dataset = idxDataset(images, labels, {
     imagesName: found.images,
@@ -234,6 +252,7 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
     classNames: FASHION_MNIST_CLASSES,
   });
   const bad = dataset.labels.findIndex((l) => l < 0 || l > 9);
-  if (bad >= 0) throw new Error(`${found.labels}: label ${dataset.labels[bad]} at ${bad} is outside 0..9`);
+  if (bad >= 0)
+    throw new Error(`${found.labels}: label ${dataset.labels[bad]} at ${bad} is outside 0..9`);
   return dataset;
 }

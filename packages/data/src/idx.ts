@@ -8,12 +8,12 @@ export interface IdxArray {
 }
 
 const IDX_TYPES: Record<number, { name: string; bytes: number }> = {
-  0x08: { name: 'ubyte', bytes: 1 },
-  0x09: { name: 'byte', bytes: 1 },
-  0x0b: { name: 'short', bytes: 2 },
-  0x0c: { name: 'int', bytes: 4 },
-  0x0d: { name: 'float', bytes: 4 },
-  0x0e: { name: 'double', bytes: 8 },
+  8: { name: 'ubyte', bytes: 1 },
+  9: { name: 'byte', bytes: 1 },
+  11: { name: 'short', bytes: 2 },
+  12: { name: 'int', bytes: 4 },
+  13: { name: 'float', bytes: 4 },
+  14: { name: 'double', bytes: 8 },
 };
 
 /**
@@ -28,9 +28,12 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
       `${name}: the data is gzipped; decompress it first (readIdxFile in Node and gunzipBytes in browsers do it)`,
     );
   }
-  if (bytes.length < 4) throw new Error(`${name}: only ${bytes.length} bytes, too short for an IDX header`);
+  if (bytes.length < 4)
+    throw new Error(`${name}: only ${bytes.length} bytes, too short for an IDX header`);
   if (bytes[0] !== 0 || bytes[1] !== 0 || !IDX_TYPES[bytes[2]] || bytes[3] === 0) {
-    const magic = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const magic = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(
+      ' ',
+    );
     throw new Error(
       `${name}: bad IDX magic number ${magic} (expected 00 00 <type 08/09/0b/0c/0d/0e> <ndim>); is this an IDX file?`,
     );
@@ -39,7 +42,9 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
   const ndim = bytes[3];
   const header = 4 + 4 * ndim;
   if (bytes.length < header) {
-    throw new Error(`${name}: truncated header (${bytes.length} bytes, ${ndim} dimensions need ${header})`);
+    throw new Error(
+      `${name}: truncated header (${bytes.length} bytes, ${ndim} dimensions need ${header})`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -55,21 +60,22 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
   let data: IdxArray['data'];
   switch (bytes[2]) {
     case 0x08:
-      data = bytes.slice(header);
+      // A plain Uint8Array copy (a Node Buffer's slice would be a view of a pooled buffer).
+      data = new Uint8Array(bytes.subarray(header));
       break;
     case 0x09:
-      data = new Int8Array(bytes.slice(header).buffer);
+      data = new Int8Array(new Uint8Array(bytes.subarray(header)).buffer);
       break;
     default: {
-      const Ctor = { 0x0b: Int16Array, 0x0c: Int32Array, 0x0d: Float32Array, 0x0e: Float64Array }[
+      const Ctor = { 11: Int16Array, 12: Int32Array, 13: Float32Array, 14: Float64Array }[
         bytes[2] as 0x0b | 0x0c | 0x0d | 0x0e
       ];
       const out = new Ctor(count);
       const get = {
-        0x0b: (o: number) => view.getInt16(o, false),
-        0x0c: (o: number) => view.getInt32(o, false),
-        0x0d: (o: number) => view.getFloat32(o, false),
-        0x0e: (o: number) => view.getFloat64(o, false),
+        11: (o: number) => view.getInt16(o, false),
+        12: (o: number) => view.getInt32(o, false),
+        13: (o: number) => view.getFloat32(o, false),
+        14: (o: number) => view.getFloat64(o, false),
       }[bytes[2] as 0x0b | 0x0c | 0x0d | 0x0e];
       for (let i = 0; i < count; i++) out[i] = get(header + i * type.bytes);
       data = out;
@@ -85,7 +91,9 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   out.set(data, header);
   return out;
 }
@@ -96,7 +104,9 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
  */
 export async function gunzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
@@ -111,7 +121,10 @@ export function idxDataset(
 ): InMemoryDataset {
   const iName = options.imagesName ?? 'images';
   const lName = options.labelsName ?? 'labels';
-  if (!(images.data instanceof Uint8Array) || (images.dims.length !== 3 && images.dims.length !== 4)) {
+  if (
+    !(images.data instanceof Uint8Array) ||
+    (images.dims.length !== 3 && images.dims.length !== 4)
+  ) {
     throw new Error(
       `${iName}: expected ubyte images of 3 or 4 dimensions [N, H, W(, C)], received dims [${images.dims}]`,
     );

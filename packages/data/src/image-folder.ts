@@ -64,7 +64,12 @@ export class ImageFolderDataset implements Dataset<LabeledImage> {
   readonly labels: Int32Array;
   readonly channels: 1 | 3 | 4;
 
-  private constructor(root: string, classNames: string[], samples: ImageFolderSample[], channels: 1 | 3 | 4) {
+  private constructor(
+    root: string,
+    classNames: string[],
+    samples: ImageFolderSample[],
+    channels: 1 | 3 | 4,
+  ) {
     this.root = root;
     this.classNames = classNames;
     this.classToIndex = Object.fromEntries(classNames.map((c, i) => [c, i]));
@@ -96,7 +101,9 @@ export class ImageFolderDataset implements Dataset<LabeledImage> {
     }
     classNames.sort(compareCodePoints);
     if (classNames.length === 0) {
-      throw new Error(`imageFolderDataset: no class folders in ${root} (expected root/<class>/<image>)`);
+      throw new Error(
+        `imageFolderDataset: no class folders in ${root} (expected root/<class>/<image>)`,
+      );
     }
     const samples: ImageFolderSample[] = [];
     const empty: string[] = [];
@@ -140,6 +147,9 @@ export class ImageFolderDataset implements Dataset<LabeledImage> {
 }
 
 /** Node: `ImageFolderDataset.create(root, options)`. */
-export function imageFolderDataset(root: string, options?: ImageFolderOptions): Promise<ImageFolderDataset> {
+export function imageFolderDataset(
+  root: string,
+  options?: ImageFolderOptions,
+): Promise<ImageFolderDataset> {
   return ImageFolderDataset.create(root, options);
 }

@@ -30,7 +30,10 @@ function roundToTotal(values: readonly number[], total: number): number[] {
  * class are shuffled with a stream derived from the seed. Returns one sorted `Int32Array` of
  * indices per part; the parts are disjoint and cover every index.
  */
-export function stratifiedSplit(labels: ArrayLike<number>, options: StratifiedSplitOptions): Int32Array[] {
+export function stratifiedSplit(
+  labels: ArrayLike<number>,
+  options: StratifiedSplitOptions,
+): Int32Array[] {
   const n = labels.length;
   const sizes = options.sizes;
   if (sizes.length === 0 || sizes.some((s) => !(s >= 0))) {
@@ -41,7 +44,10 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: StratifiedSp
   if (sizes.every(Number.isInteger) && sum === n && sum !== 1) {
     totals = [...sizes];
   } else if (Math.abs(sum - 1) < 1e-9) {
-    totals = roundToTotal(sizes.map((f) => f * n), n);
+    totals = roundToTotal(
+      sizes.map((f) => f * n),
+      n,
+    );
   } else {
     throw new Error(
       `stratifiedSplit: sizes [${sizes}] must be fractions summing to 1 or counts summing to ${n}`,
@@ -52,9 +58,9 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: StratifiedSp
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {
     const label = labels[i];
-    let list = byClass.get(label);
-    if (!list) byClass.set(label, (list = []));
-    list.push(i);
+    const list = byClass.get(label);
+    if (list) list.push(i);
+    else byClass.set(label, [i]);
   }
   const classes = [...byClass.keys()].sort((a, b) => a - b);
   const parts = totals.length;

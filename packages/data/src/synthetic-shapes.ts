@@ -86,7 +86,8 @@ export class SyntheticShapesDataset implements Dataset<LabeledImage> {
     this.channels = options.channels ?? 1;
     this.classNames = options.shapes ?? SHAPE_NAMES;
     for (const s of this.classNames) {
-      if (!INSIDE[s]) throw new Error(`syntheticShapes: unknown shape "${s}" (known: ${SHAPE_NAMES.join(', ')})`);
+      if (!INSIDE[s])
+        throw new Error(`syntheticShapes: unknown shape "${s}" (known: ${SHAPE_NAMES.join(', ')})`);
     }
     if (!Number.isInteger(this.length) || this.length < 0) {
       throw new Error(`syntheticShapes: length must be an integer >= 0, received ${this.length}`);
@@ -150,7 +151,7 @@ export class SyntheticShapesDataset implements Dataset<LabeledImage> {
         const o = (y * n + x) * c;
         for (let ch = 0; ch < c; ch++) {
           const value = bg[ch] * (1 - a) + fg[ch] * a + (noise > 0 ? r.normal(0, noise) : 0);
-          data[o + ch] = value < 0 ? 0 : value > 1 ? 1 : value;
+          data[o + ch] = value < 0 ? 0 : Math.min(value, 1);
         }
       }
     }

@@ -25,7 +25,8 @@ function randomImage(h: number, w: number, c: number, seed = 1): FloatImage {
   return { data: r.uniformArray(h * w * c), height: h, width: w, channels: c };
 }
 
-const at = (img: Image, y: number, x: number, ch = 0) => img.data[(y * img.width + x) * img.channels + ch];
+const at = (img: Image, y: number, x: number, ch = 0) =>
+  img.data[(y * img.width + x) * img.channels + ch];
 
 describe('per-sample transforms', () => {
   it('toFloat scales uint8 to [0, 1] and never changes its input', () => {
@@ -58,7 +59,9 @@ describe('per-sample transforms', () => {
       expect(Math.abs(s / 256)).toBeLessThan(1e-5);
       expect(Math.abs(s2 / 256 - 1)).toBeLessThan(1e-4);
     }
-    expect(() => normalize({ mean: [0, 0], std: [1, 1] })(img)).toThrow(/2 values for an image with 3 channels/);
+    expect(() => normalize({ mean: [0, 0], std: [1, 1] })(img)).toThrow(
+      /2 values for an image with 3 channels/,
+    );
     expect(() => normalize({ mean: 0, std: 0 })(img)).toThrow(/std contains 0/);
   });
 
@@ -88,22 +91,40 @@ describe('per-sample transforms', () => {
     const small = randomCrop({ size: [3, 5] })(img, new RandomSource(1));
     expect([small.height, small.width]).toEqual([3, 5]);
     // Modes: reflect / edge near a corner of a padded crop.
-    const tiny: FloatImage = { data: Float32Array.from([1, 2, 3, 4]), height: 2, width: 2, channels: 1 };
+    const tiny: FloatImage = {
+      data: Float32Array.from([1, 2, 3, 4]),
+      height: 2,
+      width: 2,
+      channels: 1,
+    };
     const padded = (mode: 'edge' | 'reflect' | 'constant') => {
       // size 4 with padding 1 has exactly one possible window: the whole padded image.
-      return Array.from(randomCrop({ size: 4, padding: 1, paddingMode: mode, fill: 9 })(tiny, new RandomSource(0)).data);
+      return Array.from(
+        randomCrop({ size: 4, padding: 1, paddingMode: mode, fill: 9 })(tiny, new RandomSource(0))
+          .data,
+      );
     };
     expect(padded('constant')).toEqual([9, 9, 9, 9, 9, 1, 2, 9, 9, 3, 4, 9, 9, 9, 9, 9]);
     expect(padded('edge')).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
     expect(padded('reflect')).toEqual([4, 3, 4, 3, 2, 1, 2, 1, 4, 3, 4, 3, 2, 1, 2, 1]);
     expect(() => randomCrop({ size: 40 })(img)).toThrow(/larger than the padded image 28x28/);
-    const cc = centerCrop(2)({ data: Float32Array.from({ length: 16 }, (_, i) => i), height: 4, width: 4, channels: 1 });
+    const cc = centerCrop(2)({
+      data: Float32Array.from({ length: 16 }, (_, i) => i),
+      height: 4,
+      width: 4,
+      channels: 1,
+    });
     expect(Array.from(cc.data)).toEqual([5, 6, 9, 10]);
   });
 
   it('resize matches torch.nn.functional.interpolate(bilinear, align_corners=False)', () => {
     const [h, w, c] = fixture.image.shape;
-    const img: FloatImage = { data: Float32Array.from(fixture.image.data), height: h, width: w, channels: c };
+    const img: FloatImage = {
+      data: Float32Array.from(fixture.image.data),
+      height: h,
+      width: w,
+      channels: c,
+    };
     for (const r of fixture.resize) {
       const out = resize(r.size as [number, number])(img);
       expect([out.height, out.width, out.channels]).toEqual([...r.size, 3]);
@@ -114,16 +135,29 @@ describe('per-sample transforms', () => {
 
   it('rotate matches torchvision F.rotate(bilinear) and 90 degrees is an exact transpose-flip', () => {
     const [h, w, c] = fixture.image.shape;
-    const img: FloatImage = { data: Float32Array.from(fixture.image.data), height: h, width: w, channels: c };
+    const img: FloatImage = {
+      data: Float32Array.from(fixture.image.data),
+      height: h,
+      width: w,
+      channels: c,
+    };
     for (const r of fixture.rotate) {
-      assertAllClose(rotate(img, r.angle).data, r.data, { rtol: 1e-4, atol: 1e-5, label: `rotate ${r.angle}` });
+      assertAllClose(rotate(img, r.angle).data, r.data, {
+        rtol: 1e-4,
+        atol: 1e-5,
+        label: `rotate ${r.angle}`,
+      });
     }
     const sq = randomImage(5, 5, 2);
     const r90 = rotate(sq, 90);
     // Counter-clockwise: the top row of the output is the right column of the input.
     for (let x = 0; x < 5; x++) expect(at(r90, 0, x, 1)).toBeCloseTo(at(sq, x, 4, 1), 6);
     expect(rotate(sq, 0).data).toEqual(sq.data);
-    const filled = rotate({ data: new Float32Array(64).fill(0.5), height: 8, width: 8, channels: 1 }, 45, 1);
+    const filled = rotate(
+      { data: new Float32Array(64).fill(0.5), height: 8, width: 8, channels: 1 },
+      45,
+      1,
+    );
     expect(at(filled, 0, 0)).toBe(1); // corner comes from outside: fill
     expect(at(filled, 4, 4)).toBeCloseTo(0.5, 6);
     const rr = randomRotation({ degrees: 10 });
@@ -133,7 +167,8 @@ describe('per-sample transforms', () => {
   it('colorJitter: brightness scales and clamps, contrast keeps the mean, saturation 0 makes grey', () => {
     const img = randomImage(8, 8, 3);
     const bright = colorJitter({ brightness: [2, 2] })(img, new RandomSource(1));
-    for (let i = 0; i < img.data.length; i++) expect(bright.data[i]).toBeCloseTo(Math.min(1, img.data[i] * 2), 6);
+    for (let i = 0; i < img.data.length; i++)
+      expect(bright.data[i]).toBeCloseTo(Math.min(1, img.data[i] * 2), 6);
     const grey = colorJitter({ saturation: [0, 0] })(img, new RandomSource(1));
     for (let p = 0; p < 64; p++) {
       expect(grey.data[p * 3]).toBeCloseTo(grey.data[p * 3 + 1], 6);
@@ -150,7 +185,12 @@ describe('per-sample transforms', () => {
   });
 
   it('randomErasing erases one box with the value, or nothing with p = 0', () => {
-    const img: FloatImage = { data: new Float32Array(32 * 32 * 3).fill(1), height: 32, width: 32, channels: 3 };
+    const img: FloatImage = {
+      data: new Float32Array(32 * 32 * 3).fill(1),
+      height: 32,
+      width: 32,
+      channels: 3,
+    };
     const out = randomErasing({ p: 1, value: [0, 0, 0] })(img, new RandomSource(2));
     let ys: number[] = [];
     let xs: number[] = [];

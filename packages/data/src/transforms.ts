@@ -74,7 +74,9 @@ type Size = number | readonly [number, number];
 function size2(size: Size, what: string): [number, number] {
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
-    throw new Error(`${what}: expected a positive integer size or [height, width], received ${size}`);
+    throw new Error(
+      `${what}: expected a positive integer size or [height, width], received ${size}`,
+    );
   }
   return [h, w];
 }
@@ -160,9 +162,7 @@ export function randomCrop(options: RandomCropOptions): ImageTransform {
     const ph = src.height + pt + pb;
     const pw = src.width + pl + pr;
     if (ph < h || pw < w) {
-      throw new Error(
-        `randomCrop: crop ${h}x${w} is larger than the padded image ${ph}x${pw}`,
-      );
+      throw new Error(`randomCrop: crop ${h}x${w} is larger than the padded image ${ph}x${pw}`);
     }
     const top = r.int(0, ph - h + 1);
     const left = r.int(0, pw - w + 1);
@@ -334,7 +334,7 @@ function factorRange(value: number | readonly [number, number] | undefined, what
   return value;
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v, 1));
 
 function grayAt(d: Float32Array, p: number, c: number): number {
   return c === 1 ? d[p] : LUMA[0] * d[p] + LUMA[1] * d[p + 1] + LUMA[2] * d[p + 2];
@@ -450,11 +450,13 @@ export function randomErasing(options: RandomErasingOptions = {}): ImageTransfor
 }
 
 /** Apply `transform` with probability `p` (torchvision's `RandomApply`). */
-export function randomApply(transform: ImageTransform, options: { p?: number } = {}): ImageTransform {
+export function randomApply(
+  transform: ImageTransform,
+  options: { p?: number } = {},
+): ImageTransform {
   const p = options.p ?? 0.5;
   return (image, random) => {
     const r = random ?? globalRandom();
     return r.next() < p ? transform(image, r) : asFloatImage(image);
   };
 }
-

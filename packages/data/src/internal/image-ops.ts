@@ -28,7 +28,9 @@ export function blankImage(height: number, width: number, channels: number, fill
 export function fillValues(fill: number | readonly number[], channels: number, what: string) {
   if (typeof fill === 'number') return new Float32Array(channels).fill(fill);
   if (fill.length !== channels) {
-    throw new Error(`${what}: fill has ${fill.length} values but the image has ${channels} channels`);
+    throw new Error(
+      `${what}: fill has ${fill.length} values but the image has ${channels} channels`,
+    );
   }
   return Float32Array.from(fill);
 }

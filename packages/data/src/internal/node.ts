@@ -55,6 +55,8 @@ export async function readMaybeGzip(path: string): Promise<Uint8Array> {
   try {
     return zlib.gunzipSync(bytes);
   } catch (error) {
-    throw new Error(`${path}: starts with the gzip magic but does not gunzip: ${(error as Error).message}`);
+    throw new Error(
+      `${path}: starts with the gzip magic but does not gunzip: ${(error as Error).message}`,
+    );
   }
 }

@@ -11,7 +11,8 @@ export function fromRgba(
   channels: 1 | 3 | 4,
 ): Image {
   const pixels = width * height;
-  if (channels === 4) return { data: new Uint8Array(rgba.subarray(0, pixels * 4)), height, width, channels };
+  if (channels === 4)
+    return { data: new Uint8Array(rgba.subarray(0, pixels * 4)), height, width, channels };
   const out = new Uint8Array(pixels * channels);
   if (channels === 3) {
     for (let p = 0; p < pixels; p++) {
@@ -22,7 +23,8 @@ export function fromRgba(
   } else {
     for (let p = 0; p < pixels; p++) {
       // PIL: L = (R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16
-      out[p] = (rgba[4 * p] * 19595 + rgba[4 * p + 1] * 38470 + rgba[4 * p + 2] * 7471 + 0x8000) >>> 16;
+      out[p] =
+        (rgba[4 * p] * 19595 + rgba[4 * p + 1] * 38470 + rgba[4 * p + 2] * 7471 + 0x8000) >>> 16;
     }
   }
   return { data: out, height, width, channels };
