@@ -1,7 +1,20 @@
-// Node only. node:fs and node:path are imported dynamically inside the functions, so that a
-// browser bundle that imports the package barrel never loads them. This file must keep only
-// type imports at the top (a test transpiles it alone and runs it in a child process).
+// Node only. node:fs and node:path are imported dynamically inside the functions, through
+// `importNode`, whose specifier is a parameter: bundlers neither resolve nor rewrite it (tsup
+// would strip the `node:` prefix of a literal, and webpack / Vite would try to resolve it for
+// the browser). So a browser bundle that imports the package barrel never loads them. This file
+// must keep only type imports at the top (a test transpiles it alone into a child process).
 import type { FileHandle } from 'node:fs/promises';
+
+type Fs = typeof import('node:fs/promises');
+type Path = typeof import('node:path');
+
+/** Import a Node built-in at run time, invisible to bundlers. */
+export function importNode<T>(specifier: string): Promise<T> {
+  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
+}
+
+export const importFs = () => importNode<Fs>('node:fs/promises');
+export const importPath = () => importNode<Path>('node:path');
 
 /**
  * Write `path` atomically: the content goes to a temporary file in the same directory
@@ -14,8 +27,8 @@ export async function writeFileAtomic(
   path: string,
   write: (handle: FileHandle) => Promise<void>,
 ): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname, basename, join } = await import('node:path');
+  const fs = await importFs();
+  const { dirname, basename, join } = await importPath();
   const directory = dirname(path);
   const temporary = join(
     directory,
@@ -40,7 +53,7 @@ export async function writeFileAtomic(
 
 /** fsync a directory so a rename in it is durable (a no-op where directories cannot be opened). */
 async function syncDirectory(directory: string): Promise<void> {
-  const fs = await import('node:fs/promises');
+  const fs = await importFs();
   let handle: FileHandle | undefined;
   try {
     handle = await fs.open(directory, 'r');

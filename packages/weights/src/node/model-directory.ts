@@ -1,4 +1,4 @@
-// Node only: node:fs and node:path are imported dynamically inside each function.
+// Node only: node:fs and node:path are imported at run time inside each function (see atomic-write.ts).
 import type * as tf from '@tensorflow/tfjs-core';
 import {
   decodeModelJsonWeights,
@@ -7,7 +7,7 @@ import {
   type ModelJson,
   validateModelJson,
 } from '../model-json';
-import { writeAll, writeFileAtomic } from './atomic-write';
+import { importFs, importPath, writeAll, writeFileAtomic } from './atomic-write';
 
 /** model.json files larger than this are refused (a topology is kilobytes to a few megabytes). */
 const MAX_MODEL_JSON_BYTES = 100_000_000;
@@ -22,8 +22,8 @@ export async function saveModelDirectory(
   tensors: Record<string, tf.Tensor>,
   options: EncodeModelJsonOptions = {},
 ): Promise<ModelJson> {
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const fs = await importFs();
+  const { join } = await importPath();
   const { modelJson, shards } = encodeModelJson(tensors, options);
   await fs.mkdir(directory, { recursive: true });
   for (const shard of shards) {
@@ -41,8 +41,8 @@ export async function saveModelDirectory(
 export async function loadModelDirectory(
   pathOrDirectory: string,
 ): Promise<{ modelJson: ModelJson; tensors: Record<string, tf.Tensor> }> {
-  const fs = await import('node:fs/promises');
-  const { join, dirname } = await import('node:path');
+  const fs = await importFs();
+  const { join, dirname } = await importPath();
   const stat = await fs.stat(pathOrDirectory);
   const file = stat.isDirectory() ? join(pathOrDirectory, 'model.json') : pathOrDirectory;
   const directory = dirname(file);

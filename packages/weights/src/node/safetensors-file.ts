@@ -1,4 +1,4 @@
-// Node only: node:fs is imported dynamically inside each function (see atomic-write.ts).
+// Node only: node:fs is imported at run time inside each function (see atomic-write.ts).
 import type * as tf from '@tensorflow/tfjs-core';
 import { SAFETENSORS_DTYPES } from '../internal/dtypes';
 import { encodeValues, planSafetensors } from '../internal/encode';
@@ -11,12 +11,12 @@ import {
   toContent,
 } from '../internal/select';
 import { type ReadSafetensorsOptions, specsOf, type WriteSafetensorsOptions } from '../safetensors';
-import { readExactly, writeAll, writeFileAtomic } from './atomic-write';
+import { importFs, readExactly, writeAll, writeFileAtomic } from './atomic-write';
 
 type Handle = import('node:fs/promises').FileHandle;
 
 async function openHeader(path: string): Promise<{ handle: Handle; header: SafetensorsHeader }> {
-  const fs = await import('node:fs/promises');
+  const fs = await importFs();
   const handle = await fs.open(path, 'r');
   try {
     const { size } = await handle.stat();
