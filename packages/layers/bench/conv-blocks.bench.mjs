@@ -52,9 +52,21 @@ await ck.selectBackend({ backend });
 class BasicBlock extends ck.Module {
   constructor(c) {
     super({ c });
-    this.conv1 = new ck.Conv2d({ inChannels: c, outChannels: c, kernelSize: 3, padding: 1, bias: false });
+    this.conv1 = new ck.Conv2d({
+      inChannels: c,
+      outChannels: c,
+      kernelSize: 3,
+      padding: 1,
+      bias: false,
+    });
     this.bn1 = new ck.BatchNorm2d({ numFeatures: c });
-    this.conv2 = new ck.Conv2d({ inChannels: c, outChannels: c, kernelSize: 3, padding: 1, bias: false });
+    this.conv2 = new ck.Conv2d({
+      inChannels: c,
+      outChannels: c,
+      kernelSize: 3,
+      padding: 1,
+      bias: false,
+    });
     this.bn2 = new ck.BatchNorm2d({ numFeatures: c });
   }
   forward(x) {
@@ -78,7 +90,8 @@ function tflConvBlock(shape) {
 function tflBasicBlock(shape) {
   const c = shape[3];
   const input = tfl.input({ shape: shape.slice(1) });
-  const conv = () => tfl.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', useBias: false });
+  const conv = () =>
+    tfl.layers.conv2d({ filters: c, kernelSize: 3, padding: 'same', useBias: false });
   const bn = () => tfl.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
   let h = tfl.layers.reLU().apply(bn().apply(conv().apply(input)));
   h = bn().apply(conv().apply(h));
@@ -99,7 +112,12 @@ const BLOCKS = [
       ),
     tfl: tflConvBlock,
   },
-  { name: 'ResNet basic block', shape: [8, 28, 28, 64], convkit: () => new BasicBlock(64), tfl: tflBasicBlock },
+  {
+    name: 'ResNet basic block',
+    shape: [8, 28, 28, 64],
+    convkit: () => new BasicBlock(64),
+    tfl: tflBasicBlock,
+  },
 ];
 
 /** Median milliseconds of `fn` (which returns a tensor or tensors to read back and dispose). */
@@ -151,15 +169,26 @@ for (const block of BLOCKS) {
   ]) {
     const convkitMs = await time(a);
     const tflMs = await time(b);
-    rows.push({ block: block.name, input: `[${block.shape}]`, pass, convkitMs, tflMs, ratio: convkitMs / tflMs });
-    console.error(`${block.name} ${pass}: convkit ${convkitMs.toFixed(1)} ms, tfjs-layers ${tflMs.toFixed(1)} ms`);
+    rows.push({
+      block: block.name,
+      input: `[${block.shape}]`,
+      pass,
+      convkitMs,
+      tflMs,
+      ratio: convkitMs / tflMs,
+    });
+    console.error(
+      `${block.name} ${pass}: convkit ${convkitMs.toFixed(1)} ms, tfjs-layers ${tflMs.toFixed(1)} ms`,
+    );
   }
   x.dispose();
   convkit.dispose();
   model.dispose();
 }
 
-console.log(`| block | input (NHWC) | pass | convkit ms | tfjs-layers ms | convkit / tfjs-layers |`);
+console.log(
+  `| block | input (NHWC) | pass | convkit ms | tfjs-layers ms | convkit / tfjs-layers |`,
+);
 console.log(`| --- | --- | --- | ---: | ---: | ---: |`);
 for (const r of rows) {
   console.log(
