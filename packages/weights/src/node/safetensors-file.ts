@@ -1,4 +1,5 @@
 // Node only: node:fs is imported at run time inside each function (see atomic-write.ts).
+import type { FileHandle } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs-core';
 import { SAFETENSORS_DTYPES } from '../internal/dtypes';
 import { encodeValues, planSafetensors } from '../internal/encode';
@@ -13,7 +14,7 @@ import {
 import { type ReadSafetensorsOptions, specsOf, type WriteSafetensorsOptions } from '../safetensors';
 import { importFs, readExactly, writeAll, writeFileAtomic } from './atomic-write';
 
-type Handle = import('node:fs/promises').FileHandle;
+type Handle = FileHandle;
 
 async function openHeader(path: string): Promise<{ handle: Handle; header: SafetensorsHeader }> {
   const fs = await importFs();
