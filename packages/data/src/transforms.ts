@@ -54,18 +54,20 @@ export function normalize(options: {
   std: number | readonly number[];
 }): ImageTransform {
   return (image) => {
-    const src = asFloatImage(image);
-    const c = src.channels;
+    const c = image.channels;
     const mean = perChannel(options.mean, c, 'normalize: mean');
     const std = perChannel(options.std, c, 'normalize: std');
     if (std.some((s) => s === 0)) throw new Error(`normalize: std contains 0: [${std}]`);
+    // Uint8 input is scaled by 1/255 in the same pass (no intermediate float copy).
+    const scale = image.data instanceof Float32Array ? 1 : 1 / 255;
     const inv = std.map((s) => 1 / s);
-    const out = new Float32Array(src.data.length);
-    const d = src.data;
+    const mul = inv.map((v) => v * scale);
+    const out = new Float32Array(image.data.length);
+    const d = image.data;
     for (let i = 0; i < d.length; i += c) {
-      for (let ch = 0; ch < c; ch++) out[i + ch] = (d[i + ch] - mean[ch]) * inv[ch];
+      for (let ch = 0; ch < c; ch++) out[i + ch] = d[i + ch] * mul[ch] - mean[ch] * inv[ch];
     }
-    return { ...src, data: out };
+    return { data: out, height: image.height, width: image.width, channels: c };
   };
 }
 

@@ -54,21 +54,27 @@ export function sampleBilinear(
   const y0 = Math.floor(y);
   const fx = x - x0;
   const fy = y - y0;
-  const weights = [(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy];
-  const xs = [x0, x0 + 1, x0, x0 + 1];
-  const ys = [y0, y0, y0 + 1, y0 + 1];
-  for (let ch = 0; ch < c; ch++) out[o + ch] = 0;
-  for (let k = 0; k < 4; k++) {
-    const wgt = weights[k];
-    if (wgt === 0) continue;
-    const xi = xs[k];
-    const yi = ys[k];
-    if (xi < 0 || yi < 0 || xi >= w || yi >= h) {
-      for (let ch = 0; ch < c; ch++) out[o + ch] += wgt * fill[ch];
-    } else {
-      const p = (yi * w + xi) * c;
-      for (let ch = 0; ch < c; ch++) out[o + ch] += wgt * data[p + ch];
-    }
+  const x1 = x0 + 1;
+  const y1 = y0 + 1;
+  const in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h;
+  const in10 = x1 >= 0 && x1 < w && y0 >= 0 && y0 < h;
+  const in01 = x0 >= 0 && x0 < w && y1 >= 0 && y1 < h;
+  const in11 = x1 >= 0 && x1 < w && y1 >= 0 && y1 < h;
+  const w00 = (1 - fx) * (1 - fy);
+  const w10 = fx * (1 - fy);
+  const w01 = (1 - fx) * fy;
+  const w11 = fx * fy;
+  const p00 = (y0 * w + x0) * c;
+  const p10 = p00 + c;
+  const p01 = p00 + w * c;
+  const p11 = p01 + c;
+  for (let ch = 0; ch < c; ch++) {
+    const f = fill[ch];
+    out[o + ch] =
+      w00 * (in00 ? data[p00 + ch] : f) +
+      w10 * (in10 ? data[p10 + ch] : f) +
+      w01 * (in01 ? data[p01 + ch] : f) +
+      w11 * (in11 ? data[p11 + ch] : f);
   }
 }
 
