@@ -505,28 +505,42 @@ describe('depthwise conv2d gradients', () => {
     { name: '5x5 kernel, batch 1', x: [1, 8, 8, 3], w: [5, 5, 3, 1], strides: 1, pad: 'same' },
   ];
   for (const c of cases) {
-    it(c.name, async () => {
+    it.each([true, false])(`${c.name} (simd %s)`, async (simd) => {
       const xv = randomValues(size(c.x), 21);
       const wv = randomValues(size(c.w), 22);
-      await compareBackends(c.name, () => {
-        const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
-        const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
-        const f = (a: tf.Tensor, b: tf.Tensor) => {
-          const y = tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad as any);
-          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 23), y.shape)));
-        };
-        return tf.grads(f)([x, w]);
-      });
+      await withTuning({ simd }, () =>
+        compareBackends(c.name, () => {
+          const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
+          const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
+          const f = (a: tf.Tensor, b: tf.Tensor) => {
+            const y = tf.depthwiseConv2d(
+              a as tf.Tensor4D,
+              b as tf.Tensor4D,
+              c.strides,
+              c.pad as any,
+            );
+            return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 23), y.shape)));
+          };
+          return tf.grads(f)([x, w]);
+        }),
+      );
     });
   }
 
   it('explicit asymmetric pads and dilation 2 (kernels run directly) match a float64 reference', async () => {
-    for (const [s, d, pads] of [
-      [[1, 1], [2, 2], { top: 1, bottom: 3, left: 2, right: 0 }],
-      [[2, 2], [1, 1], { top: 0, bottom: 2, left: 1, right: 1 }],
-    ] as [number[], number[], { top: number; bottom: number; left: number; right: number }][]) {
-      const xShape = [2, 9, 8, 3];
-      const wShape = [3, 3, 3, 2];
+    for (const [s, d, pads, mult] of [
+      [[1, 1], [2, 2], { top: 1, bottom: 3, left: 2, right: 0 }, 2],
+      [[2, 2], [1, 1], { top: 0, bottom: 2, left: 1, right: 1 }, 2],
+      [[1, 1], [2, 2], { top: 1, bottom: 3, left: 2, right: 0 }, 1],
+      [[2, 2], [1, 2], { top: 0, bottom: 2, left: 3, right: 1 }, 1],
+    ] as [
+      number[],
+      number[],
+      { top: number; bottom: number; left: number; right: number },
+      number,
+    ][]) {
+      const xShape = [2, 9, 8, 6];
+      const wShape = [3, 3, 6, mult];
       const pad = [
         [0, 0],
         [pads.top, pads.bottom],

@@ -1,18 +1,20 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Info, withScope } from './kernel-scope';
+import { heapOffset, simdKernels } from './simd-kernels';
 
 /**
  * `DepthwiseConv2dNativeBackpropFilter` on wasm (tfjs-backend-wasm has none).
  *
  *   dW[kh, kw, c, m] = sum_{n, p, q} xpad[n, p*s + kh*d, q*s + kw*d, c] * dy[n, p, q, c*M + m]
  *
- * computed by a JS loop over the wasm heap (no copies of x or dy), with the innermost loop
- * running over the contiguous C*M channels and a float64 accumulator per filter entry, so the
- * result is as exact as the cpu backend's (which also accumulates in doubles). The forward
- * FLOPs at scalar speed: fine for the depthwise layers of MobileNet-sized models in tests, not
- * a vectorized kernel (expressing it through XNNPACK would need the whole Ci x Co cross
- * product of a regular convolution, C times the work).
+ * With channel multiplier 1 (MobileNets) and SIMD available: simd-kernels.ts's
+ * `depthwiseFilterGrad`, which for every output pixel and tap multiplies the contiguous
+ * channel vectors of x and dy and accumulates into dW, 4 channels per step, in float32 (as
+ * every XNNPACK convolution does). Otherwise a JS loop over the wasm heap (no copies of x or
+ * dy), innermost over the contiguous C*M channels, with a float64 accumulator per filter
+ * entry (as exact as the cpu backend). Expressing it through XNNPACK would need the whole
+ * Ci x Co cross product of a regular convolution, C times the work.
  */
 export function depthwiseConv2dNativeBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -52,6 +54,31 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
       throw new Error(
         `DepthwiseConv2dNativeBackpropFilter: dy has shape [${dy.shape}], expected [${n}, ${oh}, ${ow}, ${cm}]`,
       );
+    }
+    const simd = m === 1 ? simdKernels(backend) : undefined;
+    if (simd) {
+      const out = scope.alloc([kh, kw, c, m], 'float32', true);
+      const ptr = (t: Info) => heapOffset(backend, t.dataId);
+      simd.depthwiseFilterGrad(
+        ptr(x),
+        ptr(dy),
+        ptr(out),
+        n,
+        h,
+        w,
+        c,
+        oh,
+        ow,
+        kh,
+        kw,
+        sh,
+        sw,
+        dh,
+        dw,
+        top,
+        left,
+      );
+      return out;
     }
     const acc = new Float64Array(kh * kw * cm);
     const out = scope.alloc([kh, kw, c, m]);

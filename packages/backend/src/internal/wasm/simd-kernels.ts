@@ -12,6 +12,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  *   (conv2d-backprop-input.ts), 4 floats at a time.
  * - `im2colT`: the transposed patch matrix of a convolution's input, for its filter
  *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
+ * - `gemmNT`: dot-product GEMM for the filter gradient (no operand repacking).
+ * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
  *
@@ -84,6 +86,30 @@ export interface SimdKernels {
    * to C.
    */
   gemmNT(a: number, bt: number, c: number, m: number, n: number, k: number, ldb: number, accumulate: number): void;
+  /**
+   * Depthwise filter gradient, channel multiplier 1: acc[(a*kw + e)*C + c] += sum over
+   * (n, p, q) of x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, c], 4 channels
+   * per step (acc must start at zero).
+   */
+  depthwiseFilterGrad(
+    x: number,
+    dy: number,
+    acc: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    top: number,
+    left: number,
+  ): void;
   /** acc[j] += x[i + j] for i in [0, total) step period, j in [0, period); period % 4 == 0. */
   sumPattern(x: number, acc: number, total: number, period: number): void;
   /** out[i + j] = x[i + j] + pattern[j], same walk. */
@@ -498,6 +524,53 @@ function gemmNT(): FunctionDef {
   return { name: 'gemmNT', params: 8, results: [], locals: { i32: 17, f32: 1, v128: 14 }, body };
 }
 
+function depthwiseFilterGrad(): FunctionDef {
+  const [x, dy, acc, n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left] = Array.from({ length: 17 }, (_, i) => i);
+  const [b, p, q, a, e, r, col, dyo, xo, ao, j, c4b, cb] = Array.from({ length: 13 }, (_, i) => 17 + i);
+  const tap: Code[] = [
+    [...op.get(q), ...op.get(sw), ...op.mul, ...op.get(e), ...op.get(dw), ...op.mul, ...op.add, ...op.get(left), ...op.sub, ...op.set(col)],
+    op.block(
+      [...op.get(col), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+      [...op.get(col), ...op.get(w), ...op.geS, ...op.brIf(0)],
+      // xo = x + (((b*h + r)*w + col) * C) * 4; ao = acc + ((a*kw + e) * C) * 4
+      [...op.get(b), ...op.get(h), ...op.mul, ...op.get(r), ...op.add, ...op.get(w), ...op.mul, ...op.get(col), ...op.add,
+        ...op.get(cb), ...op.mul, ...op.get(x), ...op.add, ...op.set(xo)],
+      [...op.get(a), ...op.get(kw), ...op.mul, ...op.get(e), ...op.add, ...op.get(cb), ...op.mul, ...op.get(acc), ...op.add, ...op.set(ao)],
+      forLoop(j, op.i32(0), op.get(c4b), 16, [
+        [...op.get(ao), ...op.get(j), ...op.add, ...op.get(ao), ...op.get(j), ...op.add, ...op.load(),
+          ...op.get(xo), ...op.get(j), ...op.add, ...op.load(), ...op.get(dyo), ...op.get(j), ...op.add, ...op.load(),
+          ...op.fmul, ...op.fadd, ...op.store()],
+      ]),
+      forLoop(j, op.get(c4b), op.get(cb), 4, [
+        [...op.get(ao), ...op.get(j), ...op.add, ...op.get(ao), ...op.get(j), ...op.add, ...op.f32Load,
+          ...op.get(xo), ...op.get(j), ...op.add, ...op.f32Load, ...op.get(dyo), ...op.get(j), ...op.add, ...op.f32Load,
+          ...op.f32Mul, ...op.f32Add, ...op.f32Store],
+      ]),
+    ),
+  ];
+  const body: Code = [
+    ...op.get(c), ...op.i32(2), ...op.shl, ...op.set(cb),
+    ...op.get(c), ...op.i32(-4), ...op.and32, ...op.i32(2), ...op.shl, ...op.set(c4b),
+    ...forLoop(b, op.i32(0), op.get(n), 1, [
+      forLoop(p, op.i32(0), op.get(oh), 1, [
+        forLoop(q, op.i32(0), op.get(ow), 1, [
+          [...op.get(b), ...op.get(oh), ...op.mul, ...op.get(p), ...op.add, ...op.get(ow), ...op.mul, ...op.get(q), ...op.add,
+            ...op.get(cb), ...op.mul, ...op.get(dy), ...op.add, ...op.set(dyo)],
+          forLoop(a, op.i32(0), op.get(kh), 1, [
+            [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.get(dh), ...op.mul, ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+            op.block(
+              [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+              [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
+              forLoop(e, op.i32(0), op.get(kw), 1, tap),
+            ),
+          ]),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'depthwiseFilterGrad', params: 17, results: [], locals: { i32: 13 }, body };
+}
+
 function sumPattern(): FunctionDef {
   const [x, acc, total, period] = [0, 1, 2, 3];
   const [i, j, src, dst] = [4, 5, 6, 7];
@@ -554,7 +627,15 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (cached) return cached;
   if (compiled === undefined) {
     try {
-      const bytes = assemble([maxPoolGrad2x2(), col2im(), im2colT(), gemmNT(), sumPattern(), addPattern()]) as Uint8Array<ArrayBuffer>;
+      const bytes = assemble([
+        maxPoolGrad2x2(),
+        col2im(),
+        im2colT(),
+        gemmNT(),
+        depthwiseFilterGrad(),
+        sumPattern(),
+        addPattern(),
+      ]) as Uint8Array<ArrayBuffer>;
       compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
     } catch {
       compiled = null;
