@@ -15,7 +15,11 @@ const configs = {
   'no augmentation': {},
   'normalize only': { transform: norm },
   'crop(pad 4) + flip + normalize': {
-    transform: data.compose([data.randomCrop({ size: 28, padding: 4 }), data.randomHorizontalFlip(), norm]),
+    transform: data.compose([
+      data.randomCrop({ size: 28, padding: 4 }),
+      data.randomHorizontalFlip(),
+      norm,
+    ]),
   },
   'rotate(15) + crop + flip + erase + normalize': {
     transform: data.compose([
@@ -27,7 +31,11 @@ const configs = {
     ]),
   },
   'crop + flip + normalize, MixUp/CutMix': {
-    transform: data.compose([data.randomCrop({ size: 28, padding: 4 }), data.randomHorizontalFlip(), norm]),
+    transform: data.compose([
+      data.randomCrop({ size: 28, padding: 4 }),
+      data.randomHorizontalFlip(),
+      norm,
+    ]),
     batchTransform: data.randomChoice([data.mixup(), data.cutmix()]),
   },
 };
@@ -41,5 +49,7 @@ for (const [name, options] of Object.entries(configs)) {
     if (++n >= batches) break;
   }
   const seconds = (performance.now() - start) / 1000;
-  console.log(`${name.padEnd(46)} ${(n / seconds).toFixed(0).padStart(6)} batches/s  (${((n * 64) / seconds / 1000).toFixed(1)}k images/s)`);
+  console.log(
+    `${name.padEnd(46)} ${(n / seconds).toFixed(0).padStart(6)} batches/s  (${((n * 64) / seconds / 1000).toFixed(1)}k images/s)`,
+  );
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -10,7 +10,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const requireFromTooling = createRequire(
   createRequire(import.meta.url).resolve('@convkit/tooling/package.json'),
 );
-const esbuild = requireFromTooling('esbuild') as typeof import('esbuild');
+// esbuild is the tooling package's dependency; only the part used here is typed.
+const esbuild = requireFromTooling('esbuild') as {
+  build(options: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
+};
 
 async function bundle(names: string[]): Promise<string> {
   const result = await esbuild.build({

@@ -20,7 +20,9 @@ function runChild(script: string) {
 
 describe('built @convkit/data from plain node', () => {
   it('ESM and CJS builds load IDX, PNG folders and run a seeded loader identically', () => {
-    expect(existsSync(join(dist, 'index.js')), 'dist is missing: run `pnpm build` first').toBe(true);
+    expect(existsSync(join(dist, 'index.js')), 'dist is missing: run `pnpm build` first').toBe(
+      true,
+    );
     const esm = runChild('check-esm.mjs');
     const cjs = runChild('check-cjs.cjs');
     expect(esm).toEqual(cjs);
