@@ -3,8 +3,10 @@ import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Add } from './add';
+import { BatchNorm2d } from './batch-norm-2d';
 import { Concat } from './concat';
 import { Conv2d } from './conv2d';
+import { Dropout } from './dropout';
 import { ELU } from './elu';
 import { hardsigmoid, hardswish, relu6 } from './functional/activations';
 import { GELU } from './gelu';
@@ -15,9 +17,11 @@ import { LocalResponseNorm } from './local-response-norm';
 import { LogSoftmax } from './log-softmax';
 import type { Module } from './module';
 import { PReLU } from './prelu';
+import { ReLU6 } from './relu6';
 import { Sequential } from './sequential';
 import { Softmax } from './softmax';
 import { SqueezeExcitation } from './squeeze-excitation';
+import { summary } from './summary';
 
 // The custom gradients (tf.customGrad: relu6, hardswish, hardsigmoid) against central finite
 // differences, computed in float64 on the CPU from the float32 forward, away from the kinks
@@ -195,5 +199,37 @@ describe('SqueezeExcitation', () => {
       ['fc2.bias', [6]],
     ]);
     se.dispose();
+  });
+});
+
+describe('summary over the new layers', () => {
+  it('counts parameters as PyTorch and leaves BatchNorm statistics alone', async () => {
+    await useBackend('cpu');
+    const model = new Sequential(
+      new Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1 }),
+      new BatchNorm2d({ numFeatures: 8 }),
+      new ReLU6(),
+      new SqueezeExcitation({ inputChannels: 8, squeezeChannels: 2 }),
+      new Dropout({ p: 0.2 }),
+    );
+    const before = Array.from(await model.stateDict()['1.num_batches_tracked'].data());
+    const s = summary(model, [1, 6, 6, 3]);
+    // Children in torchvision's order (fc1, fc2, activation, scale_activation).
+    // Conv 3*3*3*8 + 8, BatchNorm 8 + 8, SE fc1 8*2 + 2 and fc2 2*8 + 8 (PyTorch's count).
+    expect(s.trainableParams).toBe(224 + 16 + 18 + 24);
+    expect(s.rows.map((r) => r.path)).toEqual([
+      '0',
+      '1',
+      '2',
+      '3.fc1',
+      '3.fc2',
+      '3.activation',
+      '3.scale_activation',
+      '4',
+    ]);
+    expect(s.rows.at(-1)?.outputShape).toEqual([1, 6, 6, 8]);
+    expect(Array.from(await model.stateDict()['1.num_batches_tracked'].data())).toEqual(before);
+    expect(model.training).toBe(true);
+    model.dispose();
   });
 });

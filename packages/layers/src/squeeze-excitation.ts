@@ -113,10 +113,4 @@ export class SqueezeExcitation extends Module<Required<SqueezeExcitationOptions>
     }
     return [...input];
   }
-
-  override multiplyAdds(inputs: Shape[]): number {
-    const [n, h, w, c] = inputs[0];
-    const s = this.config.squeezeChannels;
-    return n * (2 * c * s) + n * h * w * c;
-  }
 }
