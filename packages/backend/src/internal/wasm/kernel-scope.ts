@@ -233,13 +233,6 @@ export function withScope(backend: BackendWasm, body: (scope: KernelScope) => In
   }
 }
 
-/** [h, w] from a number or a pair. */
-export function pair(v: number | number[] | undefined, fallback = 1): [number, number] {
-  if (v == null) return [fallback, fallback];
-  if (typeof v === 'number') return [v, v];
-  return v.length === 1 ? [v[0], v[0]] : [v[0], v[1]];
-}
-
 /** NCHW <-> NHWC helpers for kernels that accept `dataFormat: 'NCHW'`. */
 export const NCHW_TO_NHWC = [0, 2, 3, 1];
 export const NHWC_TO_NCHW = [0, 3, 1, 2];
