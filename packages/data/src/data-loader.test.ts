@@ -166,7 +166,7 @@ describe('DataLoader', () => {
     for await (const { x, y, index } of loader) {
       expect(index).toBe(consumed);
       // While the consumer "works", the loader prepares the next batches ...
-      await new Promise((r) => setTimeout(r, 30));
+      await new Promise((r) => setTimeout(r, 50));
       const furthest = Math.max(...started.map(batchOf));
       expect(furthest).toBe(Math.min(index + 2, 7));
       // ... but never more than `prefetch` ahead.

@@ -294,11 +294,11 @@ export class DataLoader implements AsyncIterable<Batch> {
         return;
       }
       while (this.currentPosition < total) {
-        if (queue.length === 0) enqueue();
+        // The batch asked for plus `prefetch` more; once it is shifted out, `prefetch` batches
+        // stay in preparation while the consumer works on it.
+        while (queue.length < this.prefetch + 1 && next < total) enqueue();
         const host = await queue.shift()!;
         const index = this.currentPosition;
-        // Keep `prefetch` batches in preparation while the consumer works on this one.
-        while (queue.length < this.prefetch && next < total) enqueue();
         const tensors = this.toTensors(host);
         if (index + 1 >= total) {
           this.currentEpoch = epoch + 1;
