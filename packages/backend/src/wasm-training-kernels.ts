@@ -7,6 +7,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depth
 import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthwise-conv2d-backprop-input';
 import { identityConfig, makeCast } from './internal/wasm/identity';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
+import { prepareSimdKernels } from './internal/wasm/simd-kernels';
 import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
 
 /**
@@ -70,6 +71,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
+  prepareSimdKernels();
   return configs.map((c) => c.kernelName);
 }
 

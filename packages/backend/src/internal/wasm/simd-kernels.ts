@@ -614,20 +614,16 @@ export const tuning = {
   maxColumnFloats: 1 << 23,
 };
 
+/** The module: undefined until compiled, null where it cannot be (no SIMD, invalid). */
 let compiled: WebAssembly.Module | null | undefined;
+let bytes: Uint8Array<ArrayBuffer> | null | undefined;
+let compiling = false;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-/** The SIMD kernels bound to `backend`'s heap, or undefined where they cannot run. */
-export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
-  if (!tuning.simd) return undefined;
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) return undefined;
-  const cached = instances.get(memory);
-  if (cached) return cached;
-  if (compiled === undefined) {
+function moduleBytes(): Uint8Array<ArrayBuffer> | null {
+  if (bytes === undefined) {
     try {
-      const bytes = assemble([
+      const assembled = assemble([
         maxPoolGrad2x2(),
         col2im(),
         im2colT(),
@@ -636,9 +632,60 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
         sumPattern(),
         addPattern(),
       ]) as Uint8Array<ArrayBuffer>;
-      compiled = WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+      bytes = WebAssembly.validate(assembled) ? assembled : null;
     } catch {
+      bytes = null;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Start compiling the module in the background (registerWasmTrainingKernels calls this). A
+ * browser's main thread refuses to compile modules over 4 KB synchronously (this one is about
+ * 4.1 KB); until the asynchronous compile lands, callers there use their JS loops. Node and
+ * workers compile synchronously on first use anyway.
+ */
+export function prepareSimdKernels(): void {
+  if (compiled !== undefined || compiling || typeof WebAssembly === 'undefined') return;
+  const b = moduleBytes();
+  if (!b) {
+    compiled = null;
+    return;
+  }
+  compiling = true;
+  WebAssembly.compile(b).then(
+    (m) => {
+      if (compiled === undefined) compiled = m;
+    },
+    () => {
+      if (compiled === undefined) compiled = null;
+    },
+  );
+}
+
+/** The SIMD kernels bound to `backend`'s heap, or undefined where they cannot run (yet). */
+export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
+  if (!tuning.simd || typeof WebAssembly === 'undefined') return undefined;
+  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm
+    ?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return undefined;
+  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
+    return undefined;
+  }
+  const cached = instances.get(memory);
+  if (cached) return cached;
+  if (compiled === undefined) {
+    const b = moduleBytes();
+    if (!b) {
       compiled = null;
+    } else {
+      try {
+        compiled = new WebAssembly.Module(b);
+      } catch {
+        // Synchronous compilation refused (browser main thread): wait for prepareSimdKernels.
+        return undefined;
+      }
     }
   }
   if (!compiled) return undefined;
