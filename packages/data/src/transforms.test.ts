@@ -115,6 +115,15 @@ describe('per-sample transforms', () => {
       channels: 1,
     });
     expect(Array.from(cc.data)).toEqual([5, 6, 9, 10]);
+    // Offsets use Python's round (half to even), as torchvision: 3 -> 2 starts at 0, 5 -> 2 at 2.
+    const grid = (n: number) => ({
+      data: Float32Array.from({ length: n * n }, (_, i) => i),
+      height: n,
+      width: n,
+      channels: 1,
+    });
+    expect(Array.from(centerCrop(2)(grid(3)).data)).toEqual([0, 1, 3, 4]);
+    expect(Array.from(centerCrop(2)(grid(5)).data)).toEqual([12, 13, 17, 18]);
   });
 
   it('resize matches torch.nn.functional.interpolate(bilinear, align_corners=False)', () => {
@@ -169,6 +178,17 @@ describe('per-sample transforms', () => {
     const bright = colorJitter({ brightness: [2, 2] })(img, new RandomSource(1));
     for (let i = 0; i < img.data.length; i++)
       expect(bright.data[i]).toBeCloseTo(Math.min(1, img.data[i] * 2), 6);
+    const [h, w, c] = fixture.image.shape;
+    const ref: FloatImage = {
+      data: Float32Array.from(fixture.image.data),
+      height: h,
+      width: w,
+      channels: c,
+    };
+    for (const j of fixture.jitter) {
+      const out = colorJitter({ [j.op]: [j.factor, j.factor] })(ref, new RandomSource(0));
+      assertAllClose(out.data, j.data, { rtol: 1e-5, atol: 1e-6, label: `${j.op} ${j.factor}` });
+    }
     const grey = colorJitter({ saturation: [0, 0] })(img, new RandomSource(1));
     for (let p = 0; p < 64; p++) {
       expect(grey.data[p * 3]).toBeCloseTo(grey.data[p * 3 + 1], 6);

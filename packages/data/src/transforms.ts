@@ -73,6 +73,12 @@ export function normalize(options: {
 
 type Size = number | readonly [number, number];
 
+/** Python's `round` (half to even), which torchvision uses for crop offsets and box sizes. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 function size2(size: Size, what: string): [number, number] {
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
@@ -178,8 +184,8 @@ export function centerCrop(size: Size): ImageTransform {
   const [h, w] = size2(size, 'centerCrop');
   return (image) => {
     const src = asFloatImage(image);
-    const top = Math.round((src.height - h) / 2);
-    const left = Math.round((src.width - w) / 2);
+    const top = roundHalfEven((src.height - h) / 2);
+    const left = roundHalfEven((src.width - w) / 2);
     return cropWindow(src, top, left, h, w, 'constant', new Float32Array(src.channels));
   };
 }
@@ -347,8 +353,9 @@ function grayAt(d: Float32Array, p: number, c: number): number {
  * factor is uniform in [max(0, 1 - v), 1 + v] (or an explicit [min, max]), the three are
  * applied in a random order, and results are clamped to [0, 1], so apply it to [0, 1] images
  * (before `normalize`). Brightness scales; contrast blends with the mean grey level;
- * saturation blends with the per-pixel grey (a no-op on one-channel images). Images need 1 or
- * 3 channels (a 4th, alpha, is left alone).
+ * saturation blends with the per-pixel grey (a no-op on one-channel images); each matches
+ * torchvision's `adjust_brightness` / `adjust_contrast` / `adjust_saturation` on tensors
+ * (checked against a fixture). Images need 1 or 3 channels (a 4th, alpha, is left alone).
  */
 export function colorJitter(options: {
   brightness?: number | readonly [number, number];
@@ -433,8 +440,8 @@ export function randomErasing(options: RandomErasingOptions = {}): ImageTransfor
     for (let attempt = 0; attempt < 10; attempt++) {
       const eraseArea = area * r.uniform(s0, s1);
       const aspect = Math.exp(r.uniform(Math.log(r0), Math.log(r1)));
-      const h = Math.round(Math.sqrt(eraseArea * aspect));
-      const w = Math.round(Math.sqrt(eraseArea / aspect));
+      const h = roundHalfEven(Math.sqrt(eraseArea * aspect));
+      const w = roundHalfEven(Math.sqrt(eraseArea / aspect));
       if (!(h < H && w < W)) continue;
       const top = r.int(0, H - h + 1);
       const left = r.int(0, W - w + 1);

@@ -20,5 +20,15 @@ out["rotate"] = []
 for angle in [30.0, -75.0, 90.0, 12.5]:
     r = TF.rotate(img, angle, interpolation=InterpolationMode.BILINEAR)
     out["rotate"].append({"angle": angle, "data": r.permute(1, 2, 0).reshape(-1).tolist()})
+out["jitter"] = []
+for name, fn, factor in [
+    ("brightness", TF.adjust_brightness, 1.3),
+    ("contrast", TF.adjust_contrast, 0.6),
+    ("contrast", TF.adjust_contrast, 1.8),
+    ("saturation", TF.adjust_saturation, 1.7),
+    ("saturation", TF.adjust_saturation, 0.3),
+]:
+    r = fn(img, factor)
+    out["jitter"].append({"op": name, "factor": factor, "data": r.permute(1, 2, 0).reshape(-1).tolist()})
 with open(os.path.join(os.path.dirname(__file__), "transforms.json"), "w") as f:
     json.dump(out, f)

@@ -78,8 +78,8 @@ export function sampleBilinear(
   }
 }
 
-/** ITU-R 601-2 luma, as PIL's `convert('L')` and torchvision's `rgb_to_grayscale`. */
-export const LUMA = [0.299, 0.587, 0.114] as const;
+/** Grey level of float RGB, as torchvision's tensor `rgb_to_grayscale` (0.2989, not 0.299). */
+export const LUMA = [0.2989, 0.587, 0.114] as const;
 
 export function checkFloatImage(image: Image, what: string): void {
   const { data, height, width, channels } = image;
