@@ -22,77 +22,37 @@
  * The harness knows modules only structurally (no dependency on @convkit/layers), so pass the
  * package's `moduleFromJSON` as `fromJSON`.
  */
-import { type BackendName, measureLeaks } from '@convkit/backend';
+import type { BackendName } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { findMismatch, useBackend } from './testing';
+import {
+  type ConformanceModule,
+  compareLayerCase,
+  decodeState,
+  decodeTensor,
+  type EncodedTensor,
+  LAYER_TOLERANCE,
+  type LayerFixtureCase,
+  type LayerFixtureFile,
+  type LayerFixtureResult,
+  mismatchWith,
+  runLayerCase,
+  type Tolerance,
+} from './layer-case';
+import { useBackend } from './testing';
 
-/** A tensor as the fixture generators write it: shape and row-major values. */
-export interface EncodedTensor {
-  shape: number[];
-  values: number[];
-  /** Default float32. */
-  dtype?: 'float32' | 'int32';
+export * from './layer-case';
+
+/** Throw with `label` unless `actual` is close to `expected` (shape and values). */
+export function expectCloseTo(
+  actual: { shape: number[]; values: ArrayLike<number> },
+  expected: EncodedTensor,
+  tolerance: Tolerance,
+  label: string,
+): void {
+  const mismatch = mismatchWith(actual, expected, tolerance);
+  if (mismatch) throw new Error(`${label}: ${mismatch}`);
 }
-
-/** What PyTorch computed in one mode. */
-export interface LayerFixtureResult {
-  output: EncodedTensor;
-  /** Absent when the input is not differentiable. */
-  inputGradient?: EncodedTensor;
-  /** Gradients of every parameter by state-dict key, in convkit layouts. */
-  gradients: Record<string, EncodedTensor>;
-  /** Buffers after the one forward pass (e.g. BatchNorm running statistics in train mode). */
-  buffers?: Record<string, EncodedTensor>;
-}
-
-/** One case of a fixture file. */
-export interface LayerFixtureCase {
-  /** PyTorch class, e.g. `Conv2d`. */
-  module: string;
-  /** PyTorch constructor keywords (documentation; the test builds from `options`). */
-  kwargs?: Record<string, unknown>;
-  /** convkit constructor options. */
-  options?: Record<string, unknown>;
-  /** convkit class name when it differs from `module` (default: `module`). */
-  convkit?: string;
-  input: EncodedTensor;
-  upstream: EncodedTensor;
-  /** The state dict (parameters and persistent buffers) in convkit layouts. */
-  state: Record<string, EncodedTensor>;
-  train?: LayerFixtureResult;
-  eval?: LayerFixtureResult;
-}
-
-/** A fixture file: one per layer family. */
-export interface LayerFixtureFile {
-  torch: string;
-  cases: Record<string, LayerFixtureCase>;
-}
-
-/** The part of a convkit Module the harness uses. */
-export interface ConformanceModule {
-  forward(...inputs: tf.Tensor[]): tf.Tensor;
-  outputShape(...inputShapes: number[][]): number[];
-  stateDict(): Record<string, tf.Tensor>;
-  loadStateDict(state: Record<string, tf.Tensor>, options?: { strict?: boolean }): unknown;
-  namedParameters(): [string, { variable: tf.Variable }][];
-  toJSON(): { type: string; config: Record<string, unknown>; children?: unknown[] };
-  train(mode?: boolean): unknown;
-  eval(): unknown;
-  dispose(): void;
-}
-
-export interface Tolerance {
-  rtol: number;
-  atol: number;
-}
-
-export const LAYER_TOLERANCE: Record<string, Tolerance> = {
-  cpu: { rtol: 1e-5, atol: 1e-6 },
-  wasm: { rtol: 1e-4, atol: 1e-5 },
-  webgpu: { rtol: 1e-3, atol: 1e-4 },
-};
 
 export interface LayerConformanceSpec<M extends ConformanceModule = ConformanceModule> {
   /** The describe() title, usually the case name. */
@@ -108,30 +68,6 @@ export interface LayerConformanceSpec<M extends ConformanceModule = ConformanceM
   tolerance?: Partial<Record<BackendName, Partial<Tolerance>>>;
   /** Modes to check; default: those present in the fixture. */
   modes?: ('train' | 'eval')[];
-}
-
-/** A tensor from its encoding (the caller owns it). */
-export function decodeTensor(e: EncodedTensor): tf.Tensor {
-  return tf.tensor(e.values, e.shape, e.dtype ?? 'float32');
-}
-
-/** Decode a state dict (the caller owns the tensors). */
-export function decodeState(state: Record<string, EncodedTensor>): Record<string, tf.Tensor> {
-  return Object.fromEntries(Object.entries(state).map(([k, v]) => [k, decodeTensor(v)]));
-}
-
-/** Throw with `label` unless `actual` is close to `expected` (shape and values). */
-export function expectCloseTo(
-  actual: { shape: number[]; values: ArrayLike<number> },
-  expected: EncodedTensor,
-  { rtol, atol }: Tolerance,
-  label: string,
-): void {
-  expect(actual.shape, `${label}: shape`).toEqual(expected.shape);
-  let scale = 1;
-  for (const v of expected.values) scale = Math.max(scale, Math.abs(v));
-  const mismatch = findMismatch(actual.values, expected.values, { rtol, atol: atol * scale });
-  if (mismatch) throw new Error(`${label}: ${mismatch} (atol scaled by ${scale})`);
 }
 
 const shapesOf = (state: Record<string, { shape: number[] }>) =>
@@ -194,73 +130,9 @@ export function checkLayerConformance<M extends ConformanceModule>(
       for (const mode of modes) {
         it(`forward and gradients equal PyTorch, no leaks (${backend}, ${mode})`, async () => {
           await useBackend(backend);
-          const expected = c[mode] as LayerFixtureResult;
-          const module = build(c);
-          const state = decodeState(c.state);
-          module.loadStateDict(state);
-          tf.dispose(Object.values(state));
-          if (mode === 'train') module.train();
-          else module.eval();
-          const x = decodeTensor(c.input);
-          const upstream = decodeTensor(c.upstream);
-          const differentiable = expected.inputGradient !== undefined;
-          const { result, leakedTensors } = await measureLeaks(() => {
-            const input = differentiable ? tf.variable(x, true) : x;
-            const params = module.namedParameters();
-            let output: tf.Tensor | undefined;
-            const { value, grads } = tf.variableGrads(() => {
-              output = tf.keep(module.forward(input));
-              return tf.sum(tf.mul(output, upstream)) as tf.Scalar;
-            }, [
-              ...(differentiable ? [input as tf.Variable] : []),
-              ...params.map(([, p]) => p.variable),
-            ]);
-            const inputGradient = differentiable ? grads[(input as tf.Variable).name] : undefined;
-            const byKey = Object.fromEntries(params.map(([k, p]) => [k, grads[p.variable.name]]));
-            value.dispose();
-            if (differentiable) input.dispose();
-            return { output: output as tf.Tensor, inputGradient, grads: byKey };
-          });
-          const read = async (t: tf.Tensor) => ({ shape: t.shape, values: await t.data() });
-          try {
-            expect(leakedTensors, 'tensors leaked by forward + backward').toBe(0);
-            expectCloseTo(await read(result.output), expected.output, tolerance, 'output');
-            if (expected.inputGradient && result.inputGradient) {
-              expectCloseTo(
-                await read(result.inputGradient),
-                expected.inputGradient,
-                tolerance,
-                'input gradient',
-              );
-            }
-            expect(Object.keys(result.grads)).toEqual(Object.keys(expected.gradients));
-            for (const [key, grad] of Object.entries(result.grads)) {
-              expectCloseTo(
-                await read(grad),
-                expected.gradients[key],
-                tolerance,
-                `gradient of ${key}`,
-              );
-            }
-            const live = module.stateDict();
-            for (const [key, buffer] of Object.entries(expected.buffers ?? {})) {
-              expectCloseTo(
-                await read(live[key]),
-                buffer,
-                tolerance,
-                `buffer ${key} after forward`,
-              );
-            }
-          } finally {
-            tf.dispose([
-              x,
-              upstream,
-              result.output,
-              ...(result.inputGradient ? [result.inputGradient] : []),
-              ...Object.values(result.grads),
-            ]);
-            module.dispose();
-          }
+          const run = await runLayerCase(build(c), c, mode);
+          const problems = compareLayerCase(run, c[mode] as LayerFixtureResult, tolerance);
+          expect(problems, problems.join('\n')).toEqual([]);
         });
       }
     }

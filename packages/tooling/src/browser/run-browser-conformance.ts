@@ -1,223 +1,28 @@
-import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserConformanceResult } from './result';
 import { RESULT_GLOBAL } from './result';
+import { type BrowserPageReport, runBrowserPage } from './run-page';
 
 export type { BrowserBackendRun, BrowserConformanceResult } from './result';
+export { CHROMIUM_ARGS, CHROMIUM_PATH } from './run-page';
 
-/** Debian's Chromium; the only browser these suites use (never `playwright install`). */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
-
-/**
- * Flags that give headless Chromium a WebGPU adapter (SwiftShader on a machine without a GPU)
- * and keep it from reaching the network. Without --enable-unsafe-webgpu there is no adapter.
- */
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--enable-unsafe-webgpu',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
-export interface BrowserConformanceOptions {
-  /** Chromium binary; CHROMIUM_PATH by default. */
-  executablePath?: string;
-  /** Budget for the page to finish every backend, in ms (default 150 s). */
-  timeoutMs?: number;
-  /** Receives progress lines (the page's console, timings); silent by default. */
-  log?: (line: string) => void;
-}
-
-export interface BrowserConformanceTimings {
-  bundleMs: number;
-  launchMs: number;
-  pageMs: number;
-  totalMs: number;
-}
-
-export interface BrowserConformanceReport extends BrowserConformanceResult {
-  timings: BrowserConformanceTimings;
-  /** Everything the page wrote to its console, for diagnosing a failure. */
-  console: string[];
-}
+export type BrowserConformanceReport = BrowserConformanceResult &
+  Omit<BrowserPageReport<BrowserConformanceResult>, 'result'>;
 
 const PAGE_ENTRY = fileURLToPath(new URL('./conformance-page.ts', import.meta.url));
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json',
-  '.wasm': 'application/wasm',
-};
-
 /**
- * Bundle the conformance page with esbuild, serve it on 127.0.0.1, open it in headless
- * Chromium with WebGPU enabled, and return what the page found: cpu, wasm and webgpu through
- * `selectBackend`, every case on each, wasm and webgpu compared with cpu, and what
- * `selectBackend()` picks by itself. Everything it starts is closed and removed, also on failure.
+ * The browser conformance suite: the conformance page in headless Chromium brings up cpu, wasm
+ * and webgpu through `selectBackend`, runs every conformance case on each, compares wasm and
+ * webgpu with cpu, and checks what `selectBackend()` picks by itself.
  */
 export async function runBrowserConformance(
-  options: BrowserConformanceOptions = {},
+  options: { executablePath?: string; timeoutMs?: number; log?: (line: string) => void } = {},
 ): Promise<BrowserConformanceReport> {
-  const executablePath = options.executablePath ?? CHROMIUM_PATH;
-  const timeoutMs = options.timeoutMs ?? 150_000;
-  const log = options.log ?? (() => {});
-  if (!existsSync(executablePath)) {
-    throw new Error(
-      `runBrowserConformance: no Chromium at ${executablePath}. The browser conformance suite ` +
-        "drives Debian's Chromium through playwright-core; install it with: apt-get install -y chromium " +
-        '(do not run `playwright install`).',
-    );
-  }
-
-  const started = performance.now();
-  const cleanups: (() => Promise<unknown>)[] = [];
-  try {
-    // (a) The page and tfjs-backend-wasm's binaries in one temporary directory.
-    const siteDir = await mkdtemp(join(tmpdir(), 'convkit-conformance-site-'));
-    cleanups.push(() => rm(siteDir, { recursive: true, force: true }));
-    const bundleStart = performance.now();
-    await bundlePage(siteDir);
-    const bundleMs = performance.now() - bundleStart;
-    log(`bundled the page in ${bundleMs.toFixed(0)} ms`);
-
-    // (b) A static server on a random port of 127.0.0.1.
-    const server = await serve(siteDir);
-    cleanups.push(() => closeServer(server));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`;
-
-    // (c) Chromium with WebGPU, in a fresh profile.
-    const launchStart = performance.now();
-    const userDataDir = await mkdtemp(join(tmpdir(), 'convkit-chromium-profile-'));
-    cleanups.push(() => rm(userDataDir, { recursive: true, force: true }));
-    const { chromium } = await import('playwright-core');
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      // Measured with Debian's Chromium 156: headless true (Playwright's --headless) with or
-      // without --headless=new gives the SwiftShader adapter; --enable-unsafe-webgpu is what matters.
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 60_000,
-    });
-    // Registered after the profile directory, so it runs before the directory is removed.
-    cleanups.push(() => withTimeout(context.close(), 15_000, 'closing Chromium').catch(() => {}));
-    const launchMs = performance.now() - launchStart;
-    log(`launched Chromium in ${launchMs.toFixed(0)} ms`);
-
-    // (d) Run the page and read what it leaves on window.
-    const consoleLines: string[] = [];
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m) => {
-      const line = `[page ${m.type()}] ${m.text()}`;
-      consoleLines.push(line);
-      log(line);
-    });
-    page.on('pageerror', (e) => {
-      const line = `[page error] ${e.message}`;
-      consoleLines.push(line);
-      log(line);
-    });
-    const pageStart = performance.now();
-    await page.goto(url, { timeout: 30_000 });
-    try {
-      await page.waitForFunction((key) => (window as any)[key]?.done === true, RESULT_GLOBAL, {
-        timeout: timeoutMs,
-        polling: 250,
-      });
-    } catch (error) {
-      throw new Error(
-        `runBrowserConformance: the page did not finish within ${timeoutMs} ms (${(error as Error).message.split('\n')[0]}). Its console:\n${consoleLines.join('\n')}`,
-      );
-    }
-    const result = (await page.evaluate(
-      (key) => (window as any)[key],
-      RESULT_GLOBAL,
-    )) as BrowserConformanceResult;
-    const pageMs = performance.now() - pageStart;
-    return {
-      ...result,
-      console: consoleLines,
-      timings: { bundleMs, launchMs, pageMs, totalMs: performance.now() - started },
-    };
-  } finally {
-    // (e) Browser first, then the server, then the directories (reverse order of creation).
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup().catch((error) => log(`cleanup failed: ${(error as Error).message}`));
-    }
-  }
-}
-
-async function bundlePage(outDir: string): Promise<void> {
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [PAGE_ENTRY],
-    outfile: join(outDir, 'conformance-page.js'),
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    conditions: ['source', 'browser', 'module', 'import'],
-    sourcemap: 'linked',
-    logLevel: 'silent',
-    // Node-only optional peers are imported by a computed specifier and never reached here.
-    define: { 'process.env.NODE_ENV': '"production"' },
+  const { result, ...rest } = await runBrowserPage<BrowserConformanceResult>({
+    ...options,
+    entry: PAGE_ENTRY,
+    resultGlobal: RESULT_GLOBAL,
   });
-  const require = createRequire(import.meta.url);
-  const wasmDist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
-  for (const name of await readdir(wasmDist)) {
-    if (name.endsWith('.wasm')) await copyFile(join(wasmDist, name), join(outDir, name));
-  }
-  await writeFile(
-    join(outDir, 'index.html'),
-    '<!doctype html><meta charset="utf-8"><title>convkit conformance</title>' +
-      '<script type="module" src="./conformance-page.js"></script>\n',
-  );
-}
-
-function serve(root: string): Promise<Server> {
-  const server = createServer(async (request, response) => {
-    // Flat directory: serve a file by its base name only, nothing outside root.
-    const name =
-      basename(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)) ||
-      'index.html';
-    try {
-      const body = await readFile(join(root, name));
-      response.writeHead(200, {
-        'content-type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream',
-        'cache-control': 'no-store',
-      });
-      response.end(body);
-    } catch {
-      response.writeHead(404, { 'content-type': 'text/plain' });
-      response.end(`not found: ${name}`);
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return { ...result, ...rest };
 }
