@@ -30,7 +30,12 @@ describe('webgpu in Node, on request', () => {
           Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)),
           [3, 3, 3, 4],
         );
-        const g = tf.grad((f) => tf.conv2d(x, f as tf.Tensor4D, 1, 'same').square().sum())(w);
+        const g = tf.grad((f) =>
+          tf
+            .conv2d(x, f as tf.Tensor4D, 1, 'same')
+            .square()
+            .sum(),
+        )(w);
         return [tf.conv2d(x, w, 2, 'same'), g];
       });
       const values = [Array.from(await out.data()), Array.from(await grad.data())];
@@ -44,9 +49,9 @@ describe('webgpu in Node, on request', () => {
     const [out, grad] = await run();
     await selectBackend({ backend: 'cpu' });
     const [refOut, refGrad] = await run();
-    out.forEach((v, i) => expect(v).toBeCloseTo(refOut[i], 4));
-    grad.forEach((v, i) =>
-      expect(Math.abs(v - refGrad[i])).toBeLessThan(1e-4 * (1 + Math.abs(refGrad[i]))),
-    );
+    for (let i = 0; i < out.length; i++) expect(out[i]).toBeCloseTo(refOut[i], 4);
+    for (let i = 0; i < grad.length; i++) {
+      expect(Math.abs(grad[i] - refGrad[i])).toBeLessThan(1e-4 * (1 + Math.abs(refGrad[i])));
+    }
   });
 });
