@@ -1,0 +1,136 @@
+// Shared by the zoo tests (not exported): the oracle fixture and the PyTorch parity check.
+import type { Module } from '@convkit/layers';
+import { useBackend } from '@convkit/tooling/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+import type { ZooModel } from '../internal/zoo-model';
+import { layoutsOf, loadPyTorchStateDict } from '../pytorch-weights';
+import fixtureJson from './zoo.json';
+
+export interface ParityCase {
+  model: string;
+  input: [number, number, number, number];
+  numClasses: number;
+  gain: number;
+  backend: 'cpu' | 'wasm';
+  outputShape: number[];
+  logits: number[];
+}
+
+export const fixture = fixtureJson as unknown as {
+  models: Record<string, { params: number; keys: [string, number[]][] }>;
+  parity: Record<string, ParityCase>;
+  samples: { model: string; key: string; index: number; value: number; gain: number }[];
+};
+
+/** The PyTorch shape of a convkit parameter of `layout` and convkit `shape`. */
+export function pytorchShape(layout: string, shape: number[]): number[] {
+  switch (layout) {
+    case 'HWIO': // [kh, kw, I, O] -> [O, I, kh, kw]
+    case 'HWOI': // [kh, kw, out, in] -> [in, out, kh, kw]
+      return [shape[3], shape[2], shape[0], shape[1]];
+    case 'HWCM': // [kh, kw, C, M] -> [C * M, 1, kh, kw]
+      return [shape[2] * shape[3], 1, shape[0], shape[1]];
+    case 'IO':
+      return [shape[1], shape[0]];
+    default:
+      return [...shape];
+  }
+}
+
+/** Every state-dict entry of `model` with its PyTorch shape, in state-dict order. */
+export function pytorchKeys(model: Module): [string, number[]][] {
+  const layouts = layoutsOf(model);
+  return Object.entries(model.stateDict()).map(([key, t]) => {
+    const spec = layouts[key];
+    const layout = typeof spec === 'string' ? spec : spec.layout;
+    return [key, pytorchShape(layout, t.shape)];
+  });
+}
+
+export function parameterCount(model: Module): number {
+  return model.namedParameters().reduce((sum, [, p]) => sum + p.variable.size, 0);
+}
+
+/** Parameter count and state-dict keys / PyTorch shapes equal the fixture's (order included). */
+export function expectTorchvisionStructure(model: Module, name: string): void {
+  const expected = fixture.models[name];
+  expect(parameterCount(model), `${name} parameter count`).toBe(expected.params);
+  expect(pytorchKeys(model), `${name} keys and shapes`).toEqual(expected.keys);
+}
+
+/**
+ * The fixture's fill formula (generate.py): float64 then float32, for the k-th state-dict
+ * entry `key` with PyTorch shape `shape`.
+ */
+export function formulaValues(key: string, k: number, shape: number[], gain: number): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  const isVar = key.endsWith('running_var');
+  const isShift = key.endsWith('running_mean') || key.endsWith('bias');
+  const isScale = !isVar && !isShift && shape.length === 1;
+  const scale = isVar || isShift || isScale ? 0 : gain / Math.sqrt(n / shape[0]);
+  for (let i = 0; i < n; i++) {
+    const t = Math.sin(0.37 * i + k);
+    out[i] = isVar ? 1 + 0.5 * t * t : isShift ? 0.1 * t : isScale ? 1 + 0.25 * t : scale * t;
+  }
+  return out;
+}
+
+/** The fixture's input, NCHW formula, returned NHWC. */
+export function formulaInput([n, c, h, w]: number[]): tf.Tensor4D {
+  const values = new Float32Array(n * c * h * w);
+  for (let i = 0; i < values.length; i++) values[i] = Math.sin(0.11 * i + 0.5);
+  return tf.tidy(() => tf.transpose(tf.tensor4d(values, [n, c, h, w]), [0, 2, 3, 1]));
+}
+
+/**
+ * Fill `model` through the PyTorch path (formula values in PyTorch layout, converted by
+ * `loadPyTorchStateDict`), run the fixture input in eval mode, and return the max-abs
+ * difference from PyTorch's logits.
+ */
+export async function parity(model: ZooModel, name: string): Promise<number> {
+  const c = fixture.parity[name];
+  await useBackend(c.backend);
+  model.eval();
+  const state: Record<string, tf.Tensor> = {};
+  pytorchKeys(model).forEach(([key, shape], k) => {
+    state[key] = key.endsWith('num_batches_tracked')
+      ? tf.scalar(0, 'int32')
+      : tf.tensor(formulaValues(key, k, shape, c.gain), shape);
+  });
+  try {
+    loadPyTorchStateDict(model, state);
+  } finally {
+    tf.dispose(Object.values(state));
+  }
+  const x = formulaInput(c.input);
+  const y = tf.tidy(() => model.forward(x));
+  expect(y.shape).toEqual(c.outputShape);
+  const values = await y.data();
+  tf.dispose([x, y]);
+  let maxAbs = 0;
+  for (let i = 0; i < values.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(values[i] - c.logits[i]));
+  }
+  return maxAbs;
+}
+
+/** Build with the parity case's classes, check the logits against PyTorch, free the model. */
+export async function expectParity(
+  name: string,
+  build: (options: { numClasses: number; initWeights: boolean }) => ZooModel,
+  tolerance = 1e-4,
+): Promise<number> {
+  const c = fixture.parity[name];
+  await useBackend(c.backend);
+  const model = build({ numClasses: c.numClasses, initWeights: false });
+  try {
+    const maxAbs = await parity(model, name);
+    console.log(`parity ${name} (${c.backend}, input [${c.input}]): max-abs ${maxAbs.toExponential(2)}`);
+    expect(maxAbs, `${name} max-abs difference from PyTorch`).toBeLessThan(tolerance);
+    return maxAbs;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,30 @@
+import { useBackend } from '@convkit/tooling/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectParity, expectTorchvisionStructure } from './__fixtures__/harness';
+import { resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet';
+import { seResnet18, seResnet50 } from './se-resnet';
+
+const FAMILY = { resnet18, resnet34, resnet50, resnet101, resnet152, seResnet18, seResnet50 };
+
+describe('ResNet and SE-ResNet', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  for (const [name, build] of Object.entries(FAMILY)) {
+    it(`${name}: parameter count, keys and shapes equal PyTorch's`, () => {
+      const model = build({ initWeights: false });
+      expectTorchvisionStructure(model, name);
+      model.dispose();
+    });
+    it(`${name}: logits equal PyTorch's`, async () => {
+      await expectParity(name, build);
+    });
+  }
+
+  it('resnet18 metadata', () => {
+    const model = resnet18({ initWeights: false, numClasses: 10 });
+    expect(model.info.firstConv).toBe('conv1');
+    expect(model.info.classifier).toBe('fc');
+    expect(model.info.featureInfo.map((f) => f.reduction)).toEqual([2, 4, 8, 16, 32]);
+    model.dispose();
+  });
+});
