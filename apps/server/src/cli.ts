@@ -2,7 +2,10 @@ import { parseArgs } from 'node:util';
 import { BACKEND_NAMES, type BackendName } from '@convkit/backend';
 import { runMainJob } from './main-job';
 
-const USAGE = `usage: convkit main [--backend auto|${BACKEND_NAMES.join('|')}] [--steps N] [--batch-size N] [--seed N]`;
+const USAGE = `usage: convkit main [--backend auto|${BACKEND_NAMES.join('|')}] [--epochs N] [--batch-size N] [--seed N] [--lr X] [--steps N] [--test-samples N] [--data DIR] [--run-dir DIR]
+
+Trains LeNet-5 on Fashion-MNIST, evaluates it on the test set and writes the checkpoint and
+metrics under .convkit/runs/<timestamp>/. --steps N is a smoke run (N batches per epoch).`;
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -10,9 +13,14 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       backend: { type: 'string', default: 'auto' },
-      steps: { type: 'string', default: '30' },
-      'batch-size': { type: 'string', default: '32' },
+      epochs: { type: 'string', default: '8' },
+      'batch-size': { type: 'string', default: '64' },
       seed: { type: 'string', default: '0' },
+      lr: { type: 'string', default: '0.002' },
+      steps: { type: 'string' },
+      'test-samples': { type: 'string' },
+      data: { type: 'string' },
+      'run-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -28,11 +36,19 @@ async function main(argv: string[]): Promise<void> {
       `--backend: expected auto or one of ${BACKEND_NAMES.join(', ')}, received '${backend}'`,
     );
   }
+  const lr = Number(values.lr);
+  if (!(lr > 0)) throw new Error(`--lr: expected a positive number, received '${values.lr}'`);
   await runMainJob({
     backend: backend as 'auto' | BackendName,
-    steps: positiveInt('--steps', values.steps as string),
+    epochs: positiveInt('--epochs', values.epochs as string),
     batchSize: positiveInt('--batch-size', values['batch-size'] as string),
     seed: positiveInt('--seed', values.seed as string, true),
+    lr,
+    steps: values.steps === undefined ? undefined : positiveInt('--steps', values.steps),
+    testSamples:
+      values['test-samples'] === undefined ? undefined : positiveInt('--test-samples', values['test-samples']),
+    dataPath: values.data,
+    runDir: values['run-dir'],
     log: (line) => console.log(line),
   });
 }
