@@ -46,7 +46,9 @@ async function main(argv: string[]): Promise<void> {
     lr,
     steps: values.steps === undefined ? undefined : positiveInt('--steps', values.steps),
     testSamples:
-      values['test-samples'] === undefined ? undefined : positiveInt('--test-samples', values['test-samples']),
+      values['test-samples'] === undefined
+        ? undefined
+        : positiveInt('--test-samples', values['test-samples']),
     dataPath: values.data,
     runDir: values['run-dir'],
     log: (line) => console.log(line),

@@ -107,7 +107,10 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobResult
     : subset(trainAll, trainIdx);
   const valSet = subset(trainAll, valIdx);
   const testCount = Math.min(options.testSamples ?? testAll.length, testAll.length);
-  const testSet = subset(testAll, Int32Array.from({ length: testCount }, (_, i) => i));
+  const testSet = subset(
+    testAll,
+    Int32Array.from({ length: testCount }, (_, i) => i),
+  );
   const transform = normalize({ mean: MEAN, std: STD });
   const train = new DataLoader(trainSet, {
     batchSize: options.batchSize,
@@ -129,7 +132,10 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobResult
   options.log(
     `model: LeNet-5 (${model
       .trainableVariables()
-      .reduce((n, v) => n + v.size, 0)} parameters), Adam lr ${lr} with cosine annealing per step, batch ${options.batchSize}, ${options.epochs} epoch(s)`,
+      .reduce(
+        (n, v) => n + v.size,
+        0,
+      )} parameters), Adam lr ${lr} with cosine annealing per step, batch ${options.batchSize}, ${options.epochs} epoch(s)`,
   );
 
   const trainStart = performance.now();
@@ -176,11 +182,22 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobResult
   };
   const summary = {
     backend: report.backend,
-    options: { epochs: options.epochs, batchSize: options.batchSize, seed: options.seed, lr, steps: options.steps ?? null },
+    options: {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      seed: options.seed,
+      lr,
+      steps: options.steps ?? null,
+    },
     history: result.history,
     stopReason: result.stopReason,
     test: { loss: test.loss, accuracy: test.metrics.accuracy, samples: test.samples },
-    confusionMatrix: { classNames: FASHION_MNIST_CLASSES, rows: 'true class', columns: 'predicted class', matrix: confusion },
+    confusionMatrix: {
+      classNames: FASHION_MNIST_CLASSES,
+      rows: 'true class',
+      columns: 'predicted class',
+      matrix: confusion,
+    },
     seconds,
   };
   await writeFile(join(runDir, 'metrics.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -214,5 +231,7 @@ export function formatConfusion(matrix: number[][], names: readonly string[]): s
     const recall = total ? `${((row[i] / total) * 100).toFixed(1)}%` : '-';
     return `${String(i).padStart(2)}  ${names[i].padEnd(nameWidth)}  ${row.map((v) => String(v).padStart(width)).join('')}   ${recall.padStart(6)}`;
   });
-  return ['confusion matrix (rows: true class, columns: predicted class):', header, ...rows].join('\n');
+  return ['confusion matrix (rows: true class, columns: predicted class):', header, ...rows].join(
+    '\n',
+  );
 }

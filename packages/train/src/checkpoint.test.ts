@@ -142,7 +142,12 @@ describe('checkpoints', () => {
     const fresh = async (name: string) => {
       const dir = join(root, name);
       const manifest = await saveCheckpoint(dir, { model, optimizer, epoch: 1 });
-      return { dir, manifest, weights: join(dir, manifest.weights.file), json: join(dir, 'checkpoint.json') };
+      return {
+        dir,
+        manifest,
+        weights: join(dir, manifest.weights.file),
+        json: join(dir, 'checkpoint.json'),
+      };
     };
     const before = weightsOf(model);
     const expectRefused = async (dir: string, file: string, pattern: RegExp) => {

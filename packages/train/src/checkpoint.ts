@@ -135,14 +135,18 @@ export async function saveCheckpoint(
     metrics: history.at(-1) ?? null,
     ...(options.extra ? { extra: options.extra } : {}),
   };
-  await writeFileAtomic(path.join(dir, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  await writeFileAtomic(
+    path.join(dir, CHECKPOINT_MANIFEST),
+    `${JSON.stringify(manifest, null, 1)}\n`,
+  );
 
   // The new manifest is durable: files of earlier checkpoints (and temp files of interrupted
   // saves) can go.
   const keep = new Set([weights.file, optimizerTensors?.file, CHECKPOINT_MANIFEST]);
   for (const name of await fs.readdir(dir)) {
     const ours =
-      /^(model|optimizer)-.*\.safetensors$/.test(name) || /^\.(model|optimizer|checkpoint).*\.tmp$/.test(name);
+      /^(model|optimizer)-.*\.safetensors$/.test(name) ||
+      /^\.(model|optimizer|checkpoint).*\.tmp$/.test(name);
     if (ours && !keep.has(name)) await fs.rm(path.join(dir, name), { force: true });
   }
   await syncDirectory(dir);
@@ -208,14 +212,21 @@ export async function loadCheckpoint(
           'has no architecture; pass the model to load the weights into',
         );
       }
-      model = moduleFromJSON(manifest.architecture as ModuleJSON, options.moduleTypes ?? LAYER_TYPES);
+      model = moduleFromJSON(
+        manifest.architecture as ModuleJSON,
+        options.moduleTypes ?? LAYER_TYPES,
+      );
     }
     model.loadStateDict(weights, { strict: options.strict ?? true });
     if (options.optimizer?.loadStateDict) {
       if (manifest.optimizer == null) {
         throw new CheckpointError(path.join(dir, CHECKPOINT_MANIFEST), 'holds no optimizer state');
       }
-      const dict = insertTensors(manifest.optimizer, optimizerTensors, path.join(dir, CHECKPOINT_MANIFEST));
+      const dict = insertTensors(
+        manifest.optimizer,
+        optimizerTensors,
+        path.join(dir, CHECKPOINT_MANIFEST),
+      );
       options.optimizer.loadStateDict(dict as never);
     }
     if (options.schedule && manifest.schedule != null) {
@@ -227,8 +238,10 @@ export async function loadCheckpoint(
       }
     }
     if (options.data && manifest.random.data != null) {
-      if (typeof options.data.loadState === 'function') options.data.loadState(manifest.random.data as never);
-      else if (typeof options.data.setState === 'function') options.data.setState(manifest.random.data as never);
+      if (typeof options.data.loadState === 'function')
+        options.data.loadState(manifest.random.data as never);
+      else if (typeof options.data.setState === 'function')
+        options.data.setState(manifest.random.data as never);
     }
     if (options.restoreRandom ?? true) globalRandom().setState(manifest.random.global);
     return {
@@ -269,7 +282,9 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CheckpointError(
       file,
-      code === 'ENOENT' ? 'not found (no checkpoint was saved in this directory)' : `cannot be read (${code})`,
+      code === 'ENOENT'
+        ? 'not found (no checkpoint was saved in this directory)'
+        : `cannot be read (${code})`,
     );
   }
   let manifest: CheckpointManifest;
@@ -279,14 +294,25 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
     throw new CheckpointError(file, `is not valid JSON (${(error as Error).message})`);
   }
   if (manifest?.format !== FORMAT) {
-    throw new CheckpointError(file, `is not a convkit checkpoint manifest (format ${JSON.stringify(manifest?.format)})`);
+    throw new CheckpointError(
+      file,
+      `is not a convkit checkpoint manifest (format ${JSON.stringify(manifest?.format)})`,
+    );
   }
   if (manifest.version !== VERSION) {
-    throw new CheckpointError(file, `has version ${manifest.version}; this @convkit/train reads version ${VERSION}`);
+    throw new CheckpointError(
+      file,
+      `has version ${manifest.version}; this @convkit/train reads version ${VERSION}`,
+    );
   }
   const okFile = (f: CheckpointFile | null) =>
-    f === null || (typeof f?.file === 'string' && /^[\w.-]+$/.test(f.file) && typeof f.sha256 === 'string');
-  if (!okFile(manifest.weights) || manifest.weights === null || !okFile(manifest.optimizerTensors)) {
+    f === null ||
+    (typeof f?.file === 'string' && /^[\w.-]+$/.test(f.file) && typeof f.sha256 === 'string');
+  if (
+    !okFile(manifest.weights) ||
+    manifest.weights === null ||
+    !okFile(manifest.optimizerTensors)
+  ) {
     throw new CheckpointError(file, 'names no valid weights file');
   }
   if (!Number.isInteger(manifest.epoch) || !manifest.random || !Array.isArray(manifest.history)) {
@@ -305,7 +331,9 @@ async function readVerified(dir: string, entry: CheckpointFile): Promise<Uint8Ar
     const code = (error as NodeJS.ErrnoException).code;
     throw new CheckpointError(
       file,
-      code === 'ENOENT' ? `is missing (${CHECKPOINT_MANIFEST} points at it)` : `cannot be read (${code})`,
+      code === 'ENOENT'
+        ? `is missing (${CHECKPOINT_MANIFEST} points at it)`
+        : `cannot be read (${code})`,
     );
   }
   if (bytes.length !== entry.bytes) {
@@ -316,7 +344,10 @@ async function readVerified(dir: string, entry: CheckpointFile): Promise<Uint8Ar
   }
   const hash = await sha256Hex(bytes);
   if (hash !== entry.sha256) {
-    throw new CheckpointError(file, `SHA-256 mismatch: the manifest recorded ${entry.sha256}, the file hashes to ${hash} (corrupted)`);
+    throw new CheckpointError(
+      file,
+      `SHA-256 mismatch: the manifest recorded ${entry.sha256}, the file hashes to ${hash} (corrupted)`,
+    );
   }
   return bytes;
 }
@@ -358,7 +389,8 @@ function extractTensors(value: unknown, tensors: Record<string, tf.Tensor>, at: 
     tensors[key] = tf.tensor(value.data as number[], value.shape, 'float32');
     return { $tensor: key };
   }
-  if (Array.isArray(value)) return value.map((v, i) => extractTensors(v, tensors, [...at, String(i)]));
+  if (Array.isArray(value))
+    return value.map((v, i) => extractTensors(v, tensors, [...at, String(i)]));
   if (value != null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([k, v]) => [k, extractTensors(v, tensors, [...at, k])]),
@@ -368,11 +400,19 @@ function extractTensors(value: unknown, tensors: Record<string, tf.Tensor>, at: 
 }
 
 /** The inverse of `extractTensors`. */
-function insertTensors(value: unknown, tensors: Record<string, tf.Tensor>, manifest: string): unknown {
+function insertTensors(
+  value: unknown,
+  tensors: Record<string, tf.Tensor>,
+  manifest: string,
+): unknown {
   if (value != null && typeof value === 'object' && '$tensor' in value) {
     const key = (value as { $tensor: string }).$tensor;
     const t = tensors[key];
-    if (!t) throw new CheckpointError(manifest, `refers to optimizer tensor '${key}', which the optimizer file lacks`);
+    if (!t)
+      throw new CheckpointError(
+        manifest,
+        `refers to optimizer tensor '${key}', which the optimizer file lacks`,
+      );
     return { shape: t.shape.slice(), data: Array.from(t.dataSync()) };
   }
   if (Array.isArray(value)) return value.map((v) => insertTensors(v, tensors, manifest));

@@ -60,7 +60,10 @@ export class CSVLogger implements Callback {
     for (const key of Object.keys(row)) if (!this.columns.includes(key)) this.columns.push(key);
     this.rows.push(row);
     const sep = this.options.separator ?? ',';
-    const lines = [this.columns.join(sep), ...this.rows.map((r) => this.columns.map((c) => r[c] ?? '').join(sep))];
+    const lines = [
+      this.columns.join(sep),
+      ...this.rows.map((r) => this.columns.map((c) => r[c] ?? '').join(sep)),
+    ];
     const { fs, path } = await nodeModules();
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     await writeFileAtomic(this.file, `${lines.join('\n')}\n`);

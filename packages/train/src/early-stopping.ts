@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Callback, type EpochLogs, logValue, resolveMode, type TrainingContext } from './callback';
+import {
+  type Callback,
+  type EpochLogs,
+  logValue,
+  resolveMode,
+  type TrainingContext,
+} from './callback';
 
 export interface EarlyStoppingOptions {
   /** Logged value to watch (`val_loss`, `val_accuracy`, `loss`, a metric). Default `'val_loss'`. */
@@ -39,7 +45,9 @@ export class EarlyStopping implements Callback {
     this.minDelta = Math.abs(options.minDelta ?? 0);
     this.restoreBestWeights = options.restoreBestWeights ?? false;
     if (!Number.isInteger(this.patience) || this.patience < 0) {
-      throw new Error(`EarlyStopping: expected patience to be an integer >= 0, received ${options.patience}`);
+      throw new Error(
+        `EarlyStopping: expected patience to be an integer >= 0, received ${options.patience}`,
+      );
     }
     this.best = this.worst();
   }
@@ -52,7 +60,11 @@ export class EarlyStopping implements Callback {
     const value = logValue(logs, this.monitor);
     if (value === undefined) {
       throw new Error(
-        `EarlyStopping: the logs have no '${this.monitor}' (available: loss, lr, ${Object.keys(logs.metrics).join(', ')}${logs.valLoss !== undefined ? ', val_loss' : ''}${Object.keys(logs.valMetrics ?? {}).map((k) => `, val_${k}`).join('')})`,
+        `EarlyStopping: the logs have no '${this.monitor}' (available: loss, lr, ${Object.keys(logs.metrics).join(', ')}${logs.valLoss !== undefined ? ', val_loss' : ''}${Object.keys(
+          logs.valMetrics ?? {},
+        )
+          .map((k) => `, val_${k}`)
+          .join('')})`,
       );
     }
     if (this.improved(value)) {
@@ -79,7 +91,11 @@ export class EarlyStopping implements Callback {
 
   /** Best value, epoch and wait count (the weights copy is not saved). */
   stateDict(): { best: number | null; bestEpoch: number; wait: number } {
-    return { best: Number.isFinite(this.best) ? this.best : null, bestEpoch: this.bestEpoch, wait: this.wait };
+    return {
+      best: Number.isFinite(this.best) ? this.best : null,
+      bestEpoch: this.bestEpoch,
+      wait: this.wait,
+    };
   }
 
   loadStateDict(state: unknown): void {
@@ -91,7 +107,9 @@ export class EarlyStopping implements Callback {
 
   private snapshot(context: TrainingContext): void {
     const copy = tf.tidy(() =>
-      Object.fromEntries(Object.entries(context.model.stateDict()).map(([k, v]) => [k, tf.clone(v)])),
+      Object.fromEntries(
+        Object.entries(context.model.stateDict()).map(([k, v]) => [k, tf.clone(v)]),
+      ),
     );
     if (this.bestWeights) tf.dispose(Object.values(this.bestWeights));
     this.bestWeights = copy;
@@ -99,7 +117,9 @@ export class EarlyStopping implements Callback {
 
   private improved(value: number): boolean {
     if (Number.isNaN(value)) return false;
-    return this.mode === 'min' ? value < this.best - this.minDelta : value > this.best + this.minDelta;
+    return this.mode === 'min'
+      ? value < this.best - this.minDelta
+      : value > this.best + this.minDelta;
   }
 
   private worst(): number {

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchCount, batchOf, checkDataSource, disposeBatch, ownsBatches } from './internal/batches';
+import {
+  batchCount,
+  batchOf,
+  checkDataSource,
+  disposeBatch,
+  ownsBatches,
+} from './internal/batches';
 import { batchLoss, type LossName, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
 import { yieldToEventLoop } from './internal/tick';

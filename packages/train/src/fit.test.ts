@@ -166,7 +166,8 @@ describe('fit', () => {
     const a = await run('option');
     const b = await run('loss');
     assertAllClose(a.losses, b.losses, { rtol: 1e-5 });
-    for (const key of Object.keys(a.w)) assertAllClose(a.w[key], b.w[key], { rtol: 1e-4, atol: 1e-6 });
+    for (const key of Object.keys(a.w))
+      assertAllClose(a.w[key], b.w[key], { rtol: 1e-4, atol: 1e-6 });
   });
 
   it('adds weighted auxiliary losses ({ logits, aux } or an array), 0.3 by default', async () => {
@@ -338,9 +339,9 @@ describe('fit', () => {
     const optimizer = new SGD(model.trainableVariables(), { lr: 0.1 });
     await expect(fit(model, { data: 5 as never, optimizer })).rejects.toThrow(/fit: expected data/);
     await expect(fit(model, { data: [], optimizer: {} as never })).rejects.toThrow(/optimizer/);
-    await expect(
-      fit(model, { data: [], optimizer, accumulateSteps: 0 }),
-    ).rejects.toThrow(/accumulateSteps to be an integer >= 1, received 0/);
+    await expect(fit(model, { data: [], optimizer, accumulateSteps: 0 })).rejects.toThrow(
+      /accumulateSteps to be an integer >= 1, received 0/,
+    );
     await expect(fit(model, { data: [], optimizer })).rejects.toThrow(/yielded no batches/);
     await expect(
       fit(model, { data: [{ x: tf.zeros([2, 8, 8, 1]) } as unknown as Batch], optimizer }),
@@ -374,7 +375,14 @@ describe('evaluate and predict', () => {
     const manualLoss = crossEntropy(expected, labels).dataSync()[0];
     expect(evalLeak.result.loss).toBeCloseTo(manualLoss, 5);
     expect(model.training).toBe(true);
-    tf.dispose([all, expected, predicted, fromBatches, labels, ...batches.flatMap((b) => [b.x, b.y])]);
+    tf.dispose([
+      all,
+      expected,
+      predicted,
+      fromBatches,
+      labels,
+      ...batches.flatMap((b) => [b.x, b.y]),
+    ]);
     model.dispose();
   });
 });

@@ -1,21 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  BatchLogs,
-  Callback,
-  EpochLogs,
-  StopReason,
-  TrainingContext,
-} from './callback';
+import type { BatchLogs, Callback, EpochLogs, StopReason, TrainingContext } from './callback';
 import { loadCheckpoint } from './checkpoint';
 import { accumulate, evaluate } from './evaluate';
 import { History } from './history';
-import { batchCount, batchOf, checkDataSource, disposeBatch, ownsBatches } from './internal/batches';
+import {
+  batchCount,
+  batchOf,
+  checkDataSource,
+  disposeBatch,
+  ownsBatches,
+} from './internal/batches';
 import { batchLoss, type LossName, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
 import { yieldToEventLoop } from './internal/tick';
 import { LearningRateScheduler } from './learning-rate-scheduler';
 import { type Metric, type MetricSpec, resolveMetrics } from './metrics';
-import type { Batch, DataSource, LossFunction, Schedule, TrainableModel, TrainOptimizer } from './types';
+import type {
+  Batch,
+  DataSource,
+  LossFunction,
+  Schedule,
+  TrainableModel,
+  TrainOptimizer,
+} from './types';
 
 export interface FitOptions {
   /** Training batches, iterated once per epoch. */
@@ -296,7 +303,8 @@ async function runEpoch(
   } finally {
     if (accumulated !== null) disposeAccumulated(accumulated);
   }
-  if (batch === 0 && !context.stopReason) throw new Error(`fit: the data yielded no batches in epoch ${epoch}`);
+  if (batch === 0 && !context.stopReason)
+    throw new Error(`fit: the data yielded no batches in epoch ${epoch}`);
   return {
     epoch,
     loss: samples === 0 ? Number.NaN : lossSum / samples,
@@ -424,7 +432,11 @@ function checkFitOptions(model: TrainableModel, options: FitOptions) {
   const fail = (what: string, expected: string, received: unknown): never => {
     throw new Error(`fit: expected ${what} to be ${expected}, received ${String(received)}`);
   };
-  if (model == null || typeof model.forward !== 'function' || typeof model.trainableVariables !== 'function') {
+  if (
+    model == null ||
+    typeof model.forward !== 'function' ||
+    typeof model.trainableVariables !== 'function'
+  ) {
     fail('model', 'a convkit Module (forward, trainableVariables)', model);
   }
   if (options == null || typeof options !== 'object') fail('options', 'an object', options);

@@ -17,7 +17,9 @@ export class History implements Callback {
   series(): Record<string, number[]> {
     const out: Record<string, number[]> = {};
     const push = (key: string, v: number | undefined) => {
-      if (v !== undefined) (out[key] ??= []).push(v);
+      if (v === undefined) return;
+      out[key] ??= [];
+      out[key].push(v);
     };
     for (const e of this.epochs) {
       push('loss', e.loss);

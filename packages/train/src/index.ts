@@ -8,8 +8,8 @@ export {
 } from './callback';
 export {
   CHECKPOINT_MANIFEST,
-  type CheckpointFile,
   CheckpointError,
+  type CheckpointFile,
   type CheckpointManifest,
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
@@ -18,13 +18,16 @@ export {
   saveCheckpoint,
   verifyCheckpoint,
 } from './checkpoint';
-export { type CSVLoggerOptions, CSVLogger } from './csv-logger';
+export { CSVLogger, type CSVLoggerOptions } from './csv-logger';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping';
 export { type EvaluateOptions, type EvaluateResult, evaluate } from './evaluate';
 export { type FitOptions, type FitResult, fit } from './fit';
 export { History } from './history';
 export type { LossName } from './internal/loss';
-export { LearningRateScheduler, type LearningRateSchedulerOptions } from './learning-rate-scheduler';
+export {
+  LearningRateScheduler,
+  type LearningRateSchedulerOptions,
+} from './learning-rate-scheduler';
 export {
   accuracyMetric,
   type Metric,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RandomSource } from '@convkit/backend';
-import { Sequential } from '@convkit/layers';
+import type { Sequential } from '@convkit/layers';
 import { SGD } from '@convkit/optimizers';
 import { useBackend } from '@convkit/tooling/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +19,12 @@ beforeAll(async () => {
   await useBackend('cpu');
   work = await mkdtemp(join(tmpdir(), 'convkit-kill-'));
   // Bundle the child from the sources (esbuild comes with the private tooling package).
-  const require = createRequire(createRequire(import.meta.url).resolve('@convkit/tooling/package.json'));
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  const require = createRequire(
+    createRequire(import.meta.url).resolve('@convkit/tooling/package.json'),
+  );
+  const esbuild = require('esbuild') as {
+    build(options: Record<string, unknown>): Promise<unknown>;
+  };
   child = join(work, 'save-loop.mjs');
   await esbuild.build({
     entryPoints: [join(here, '__fixtures__', 'save-loop.ts')],
@@ -31,7 +35,9 @@ beforeAll(async () => {
     target: 'node20',
     conditions: ['source'],
     logLevel: 'silent',
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
   });
 });
 afterAll(async () => {
@@ -51,7 +57,9 @@ function startSaving(dir: string): Promise<{ proc: ChildProcess; output: () => s
     proc.stderr!.on('data', (d) => {
       err += d;
     });
-    proc.on('exit', (code) => reject(new Error(`save loop exited (${code}) before a save: ${err}`)));
+    proc.on('exit', (code) =>
+      reject(new Error(`save loop exited (${code}) before a save: ${err}`)),
+    );
   });
 }
 
@@ -80,7 +88,10 @@ describe('a process killed while saving', () => {
       expect(again.epoch).toBe(manifest.epoch);
       for (const [key, t] of Object.entries(model.stateDict())) {
         const values = t.dataSync();
-        expect(values.every((v) => v === manifest.epoch), key).toBe(true);
+        expect(
+          values.every((v) => v === manifest.epoch),
+          key,
+        ).toBe(true);
       }
       const savedLines = lines.filter((l) => l.startsWith('saved'));
       const lastSaved = Number(savedLines.at(-1)!.split(' ')[1]);
@@ -95,7 +106,9 @@ describe('a process killed while saving', () => {
     expect(files.filter((f) => f.endsWith('.safetensors')).length).toBeLessThanOrEqual(4);
     console.log(
       `kill-during-save: ${rounds.filter((r) => r.during).length}/${rounds.length} kills landed inside a save; ` +
-        rounds.map((r) => `${r.delayMs}ms -> epoch ${r.epoch}${r.during ? ' (mid-save)' : ''}`).join(', '),
+        rounds
+          .map((r) => `${r.delayMs}ms -> epoch ${r.epoch}${r.during ? ' (mid-save)' : ''}`)
+          .join(', '),
     );
   });
 });

@@ -20,11 +20,15 @@ export class LearningRateScheduler implements Callback {
     options: LearningRateSchedulerOptions = {},
   ) {
     if (schedule == null || typeof schedule.step !== 'function') {
-      throw new Error(`LearningRateScheduler: expected a schedule with step(), received ${String(schedule)}`);
+      throw new Error(
+        `LearningRateScheduler: expected a schedule with step(), received ${String(schedule)}`,
+      );
     }
     this.stepOn = options.stepOn ?? 'epoch';
     if (this.stepOn !== 'epoch' && this.stepOn !== 'batch') {
-      throw new Error(`LearningRateScheduler: expected stepOn 'epoch' or 'batch', received ${String(this.stepOn)}`);
+      throw new Error(
+        `LearningRateScheduler: expected stepOn 'epoch' or 'batch', received ${String(this.stepOn)}`,
+      );
     }
   }
 

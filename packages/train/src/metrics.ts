@@ -17,10 +17,12 @@ export interface Metric {
 export type MetricSpec = Metric | 'accuracy' | `top${number}Accuracy`;
 
 /** Class labels from scores `[..., C]`, or the target itself when it holds one-hot / probabilities. */
-function labelsOf(prediction: tf.Tensor, target: tf.Tensor): { predicted: tf.Tensor; actual: tf.Tensor } {
+function labelsOf(
+  prediction: tf.Tensor,
+  target: tf.Tensor,
+): { predicted: tf.Tensor; actual: tf.Tensor } {
   const predicted = tf.argMax(prediction, -1);
-  const actual =
-    target.rank === prediction.rank ? tf.argMax(target, -1) : tf.cast(target, 'int32');
+  const actual = target.rank === prediction.rank ? tf.argMax(target, -1) : tf.cast(target, 'int32');
   return { predicted, actual };
 }
 

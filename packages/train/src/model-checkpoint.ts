@@ -1,4 +1,10 @@
-import { type Callback, type EpochLogs, logValue, resolveMode, type TrainingContext } from './callback';
+import {
+  type Callback,
+  type EpochLogs,
+  logValue,
+  resolveMode,
+  type TrainingContext,
+} from './callback';
 import { saveCheckpoint } from './checkpoint';
 import { nodeModules } from './internal/node-files';
 
@@ -38,7 +44,9 @@ export class ModelCheckpoint implements Callback {
 
   constructor(private readonly options: ModelCheckpointOptions) {
     if (typeof options?.dir !== 'string' || options.dir === '') {
-      throw new Error(`ModelCheckpoint: expected dir to be a directory path, received ${String(options?.dir)}`);
+      throw new Error(
+        `ModelCheckpoint: expected dir to be a directory path, received ${String(options?.dir)}`,
+      );
     }
     this.dir = options.dir;
     this.saveLast = options.saveLast ?? true;

@@ -107,7 +107,8 @@ export class ProgressBar implements Callback {
       `${logs.batches} batches ${formatDuration(logs.seconds)}`,
       formatValues(logs.loss, logs.metrics),
     ];
-    if (logs.valLoss !== undefined) parts.push(formatValues(logs.valLoss, logs.valMetrics ?? {}, 'val_'));
+    if (logs.valLoss !== undefined)
+      parts.push(formatValues(logs.valLoss, logs.valMetrics ?? {}, 'val_'));
     parts.push(`${formatSpeed(speed)} samples/s`, `lr ${formatNumber(logs.lr)}`);
     const line = parts.join('  ');
     this.options.onUpdate?.({
@@ -162,7 +163,10 @@ export class ProgressBar implements Callback {
 }
 
 function formatValues(loss: number, metrics: Record<string, number>, prefix = ''): string {
-  return [`${prefix}loss ${formatNumber(loss)}`, ...Object.entries(metrics).map(([k, v]) => `${prefix}${k} ${formatNumber(v)}`)].join(' ');
+  return [
+    `${prefix}loss ${formatNumber(loss)}`,
+    ...Object.entries(metrics).map(([k, v]) => `${prefix}${k} ${formatNumber(v)}`),
+  ].join(' ');
 }
 
 function formatNumber(v: number): string {

@@ -20,7 +20,9 @@ export class ReduceLROnPlateauCallback implements Callback {
     options: { monitor?: string } = {},
   ) {
     if (plateau == null || typeof plateau.step !== 'function') {
-      throw new Error(`ReduceLROnPlateauCallback: expected a ReduceLROnPlateau, received ${String(plateau)}`);
+      throw new Error(
+        `ReduceLROnPlateauCallback: expected a ReduceLROnPlateau, received ${String(plateau)}`,
+      );
     }
     this.monitor = options.monitor ?? 'val_loss';
   }

@@ -14,10 +14,11 @@ export interface Batch {
  * `state` / `loadState` or `getState` / `setState` (the position and shuffling state, saved in
  * checkpoints so that a resumed run sees the same order).
  */
-export type DataSource<T = Batch> = (Iterable<T> | AsyncIterable<T>) & StatefulData & {
-  length?: number;
-  numBatches?: number;
-};
+export type DataSource<T = Batch> = (Iterable<T> | AsyncIterable<T>) &
+  StatefulData & {
+    length?: number;
+    numBatches?: number;
+  };
 
 /**
  * Data whose position / shuffling state can be saved and restored: `state()` / `loadState()`
@@ -48,6 +49,8 @@ export interface TrainableModel {
   stateDict(): Record<string, tf.Tensor>;
   loadStateDict(state: Record<string, tf.Tensor>, options?: { strict?: boolean }): unknown;
   toJSON?(): unknown;
+  /** Free the parameters (a model rebuilt by `loadCheckpoint` is the caller's to dispose). */
+  dispose?(): void;
 }
 
 /**

@@ -12,7 +12,12 @@ export type LossName = 'crossEntropy' | 'nllLoss';
  */
 export function resolveLoss(loss: LossFunction | LossName | undefined): LossFunction {
   const base = loss ?? 'crossEntropy';
-  const known = base === 'crossEntropy' || base === crossEntropy ? crossEntropy : base === 'nllLoss' || base === nllLoss ? nllLoss : null;
+  const known =
+    base === 'crossEntropy' || base === crossEntropy
+      ? crossEntropy
+      : base === 'nllLoss' || base === nllLoss
+        ? nllLoss
+        : null;
   if (known) {
     let checked = false;
     return (p, t, options = {}) => {
@@ -44,7 +49,9 @@ export function batchLoss(
   if (!classWeight) {
     const loss = lossFn(prediction, target);
     if (loss.size !== 1) {
-      throw new Error(`loss: expected the loss function to return a scalar, received shape [${loss.shape}]`);
+      throw new Error(
+        `loss: expected the loss function to return a scalar, received shape [${loss.shape}]`,
+      );
     }
     return { loss: tf.reshape(loss, []) as tf.Scalar, weight: tf.scalar(batchSize(target)) };
   }
@@ -60,7 +67,10 @@ export function batchLoss(
     );
   }
   const total = tf.sum(w);
-  return { loss: tf.div(tf.sum(tf.mul(perSample, w)), total) as tf.Scalar, weight: total as tf.Scalar };
+  return {
+    loss: tf.div(tf.sum(tf.mul(perSample, w)), total) as tf.Scalar,
+    weight: total as tf.Scalar,
+  };
 }
 
 function batchSize(target: tf.Tensor): number {

@@ -2,12 +2,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelOutput } from '../types';
 
 /** The main output and the auxiliary outputs of a forward pass. */
-export function splitOutput(output: ModelOutput, where: string): { main: tf.Tensor; aux: tf.Tensor[] } {
+export function splitOutput(
+  output: ModelOutput,
+  where: string,
+): { main: tf.Tensor; aux: tf.Tensor[] } {
   if (output instanceof tf.Tensor) return { main: output, aux: [] };
   if (Array.isArray(output) && output.length > 0 && output.every((t) => t instanceof tf.Tensor)) {
     return { main: output[0], aux: output.slice(1) };
   }
-  if (output != null && typeof output === 'object' && (output as { logits?: unknown }).logits instanceof tf.Tensor) {
+  if (
+    output != null &&
+    typeof output === 'object' &&
+    (output as { logits?: unknown }).logits instanceof tf.Tensor
+  ) {
     const { logits, aux = [] } = output as { logits: tf.Tensor; aux?: tf.Tensor[] };
     return { main: logits, aux };
   }

@@ -4,6 +4,7 @@
  */
 export function yieldToEventLoop(): Promise<void> {
   const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
-  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  if (typeof g.setImmediate === 'function')
+    return new Promise((resolve) => g.setImmediate!(resolve));
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
