@@ -76,20 +76,26 @@ export class AlexNet extends ZooModel<AlexNetConfig> {
     const c = config.inChannels;
     const g = config.groups;
     if (config.variant === 'torchvision') {
+      // 0 conv1 [N, 55, 55, 64], 2 pool [N, 27, 27, 64], 3 conv2 [N, 27, 27, 192],
+      // 5 pool [N, 13, 13, 192], 6 conv3 [N, 13, 13, 384], 8 conv4 [N, 13, 13, 256],
+      // 10 conv5 [N, 13, 13, 256], 12 pool [N, 6, 6, 256]
       this.features = new Sequential(
-        conv(c, 64, 11, 4, 2), new ReLU(), pool(), // 0-2: [N, 27, 27, 64]
-        conv(64, 192, 5, 1, 2), new ReLU(), pool(), // 3-5: [N, 13, 13, 192]
-        conv(192, 384, 3, 1, 1), new ReLU(), // 6-7
-        conv(384, 256, 3, 1, 1), new ReLU(), // 8-9
-        conv(256, 256, 3, 1, 1), new ReLU(), pool(), // 10-12: [N, 6, 6, 256]
+        ...[conv(c, 64, 11, 4, 2), new ReLU(), pool()],
+        ...[conv(64, 192, 5, 1, 2), new ReLU(), pool()],
+        ...[conv(192, 384, 3, 1, 1), new ReLU()],
+        ...[conv(384, 256, 3, 1, 1), new ReLU()],
+        ...[conv(256, 256, 3, 1, 1), new ReLU(), pool()],
       );
     } else {
+      // 0 conv1 [N, 55, 55, 96], 2 LRN, 3 pool [N, 27, 27, 96], 4 conv2 [N, 27, 27, 256],
+      // 6 LRN, 7 pool [N, 13, 13, 256], 8 conv3 [N, 13, 13, 384], 10 conv4 [N, 13, 13, 384],
+      // 12 conv5 [N, 13, 13, 256], 14 pool [N, 6, 6, 256]
       this.features = new Sequential(
-        conv(c, 96, 11, 4, 0), new ReLU(), lrn(), pool(), // 0-3: [N, 27, 27, 96]
-        conv(96, 256, 5, 1, 2, g), new ReLU(), lrn(), pool(), // 4-7: [N, 13, 13, 256]
-        conv(256, 384, 3, 1, 1), new ReLU(), // 8-9
-        conv(384, 384, 3, 1, 1, g), new ReLU(), // 10-11
-        conv(384, 256, 3, 1, 1, g), new ReLU(), pool(), // 12-14: [N, 6, 6, 256]
+        ...[conv(c, 96, 11, 4, 0), new ReLU(), lrn(), pool()],
+        ...[conv(96, 256, 5, 1, 2, g), new ReLU(), lrn(), pool()],
+        ...[conv(256, 384, 3, 1, 1), new ReLU()],
+        ...[conv(384, 384, 3, 1, 1, g), new ReLU()],
+        ...[conv(384, 256, 3, 1, 1, g), new ReLU(), pool()],
       );
     }
     this.avgpool = new AdaptiveAvgPool2d({ outputSize: [6, 6] });
@@ -148,11 +154,23 @@ export class AlexNet extends ZooModel<AlexNetConfig> {
   }
 }
 
-const DEFAULTS = { numClasses: 1000, inChannels: 3, initWeights: true, dropout: 0.5, groups: 1 as const };
+const DEFAULTS = {
+  numClasses: 1000,
+  inChannels: 3,
+  initWeights: true,
+  dropout: 0.5,
+  groups: 1 as const,
+};
 
 /** torchvision's AlexNet (64-192-384-256-256 channels, no LRN); 61,100,840 parameters. */
 export function alexnet(options: AlexNetOptions = {}): AlexNet {
-  return new AlexNet({ ...DEFAULTS, ...options, groups: 1, name: 'alexnet', variant: 'torchvision' });
+  return new AlexNet({
+    ...DEFAULTS,
+    ...options,
+    groups: 1,
+    name: 'alexnet',
+    variant: 'torchvision',
+  });
 }
 
 /**

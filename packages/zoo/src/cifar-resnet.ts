@@ -47,7 +47,14 @@ export class CifarBasicBlock extends Module<CifarBlockOptions> {
     super(options);
     const { inplanes, planes, stride, shortcut } = options;
     const conv3x3 = (i: number, s: number) =>
-      new Conv2d({ inChannels: i, outChannels: planes, kernelSize: 3, stride: s, padding: 1, bias: false });
+      new Conv2d({
+        inChannels: i,
+        outChannels: planes,
+        kernelSize: 3,
+        stride: s,
+        padding: 1,
+        bias: false,
+      });
     this.conv1 = conv3x3(inplanes, stride);
     this.bn1 = new BatchNorm2d({ numFeatures: planes });
     this.conv2 = conv3x3(planes, 1);
@@ -56,7 +63,13 @@ export class CifarBasicBlock extends Module<CifarBlockOptions> {
     this.project = stride !== 1 || inplanes !== planes;
     if (this.project && shortcut === 'B') {
       this.downsample = new Sequential(
-        new Conv2d({ inChannels: inplanes, outChannels: planes, kernelSize: 1, stride, bias: false }),
+        new Conv2d({
+          inChannels: inplanes,
+          outChannels: planes,
+          kernelSize: 1,
+          stride,
+          bias: false,
+        }),
         new BatchNorm2d({ numFeatures: planes }),
       );
     }
@@ -74,7 +87,12 @@ export class CifarBasicBlock extends Module<CifarBlockOptions> {
     const [n, h, w, c] = x.shape;
     const sub = tf.stridedSlice(x, [0, 0, 0, 0], [n, h, w, c], [1, stride, stride, 1]);
     const pad = (planes - inplanes) / 2;
-    return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [pad, pad]]);
+    return tf.pad(sub, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [pad, pad],
+    ]);
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -133,7 +151,9 @@ export class CifarResNet extends ZooModel<CifarResNetConfig> {
     positiveInteger(name, 'inChannels', config.inChannels);
     oneOf(name, 'shortcut', config.shortcut, ['A', 'B']);
     if (!Number.isInteger(config.depth) || config.depth < 8 || (config.depth - 2) % 6 !== 0) {
-      throw new Error(`cifarResnet: expected depth 6n + 2 (20, 32, 44, 56, 110, ...), received ${config.depth}`);
+      throw new Error(
+        `cifarResnet: expected depth 6n + 2 (20, 32, 44, 56, 110, ...), received ${config.depth}`,
+      );
     }
     super(config);
     const n = (config.depth - 2) / 6;
@@ -142,7 +162,12 @@ export class CifarResNet extends ZooModel<CifarResNetConfig> {
       const blocks: Module[] = [];
       for (let i = 0; i < n; i++) {
         blocks.push(
-          new CifarBasicBlock({ inplanes, planes, stride: i === 0 ? stride : 1, shortcut: config.shortcut }),
+          new CifarBasicBlock({
+            inplanes,
+            planes,
+            stride: i === 0 ? stride : 1,
+            shortcut: config.shortcut,
+          }),
         );
         inplanes = planes;
       }

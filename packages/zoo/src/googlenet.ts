@@ -85,7 +85,10 @@ export class Inception extends Module<InceptionOptions> {
     super(options);
     const o = options;
     this.branch1 = basic(o.inChannels, o.ch1x1, 1);
-    this.branch2 = new Sequential(basic(o.inChannels, o.ch3x3red, 1), basic(o.ch3x3red, o.ch3x3, 3, 1));
+    this.branch2 = new Sequential(
+      basic(o.inChannels, o.ch3x3red, 1),
+      basic(o.ch3x3red, o.ch3x3, 3, 1),
+    );
     this.branch3 = new Sequential(
       basic(o.inChannels, o.ch5x5red, 1),
       o.paper5x5 ? basic(o.ch5x5red, o.ch5x5, 5, 2) : basic(o.ch5x5red, o.ch5x5, 3, 1),

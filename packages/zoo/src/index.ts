@@ -1,5 +1,11 @@
 // The package's only barrel.
-export { type AlexNetOptions, type AlexNetOriginalOptions, AlexNet, alexnet, alexnetOriginal } from './alexnet';
+export {
+  AlexNet,
+  type AlexNetOptions,
+  type AlexNetOriginalOptions,
+  alexnet,
+  alexnetOriginal,
+} from './alexnet';
 export {
   CifarBasicBlock,
   CifarResNet,
@@ -47,7 +53,13 @@ export {
   resnet152,
 } from './resnet';
 export { type SEResNetOptions, seResnet18, seResnet50 } from './se-resnet';
-export { Fire, SqueezeNet, type SqueezeNetOptions, squeezenet1_0, squeezenet1_1 } from './squeezenet';
+export {
+  Fire,
+  SqueezeNet,
+  type SqueezeNetOptions,
+  squeezenet1_0,
+  squeezenet1_1,
+} from './squeezenet';
 export { DoubleConv, UNet, type UNetOptions, unet } from './unet';
 export {
   VGG,

@@ -144,7 +144,9 @@ export class MobileNetV2 extends ZooModel<MobileNetV2Config> {
     positiveInteger(where, 'inChannels', config.inChannels);
     probability(where, 'dropout', config.dropout);
     if (typeof config.widthMult !== 'number' || !(config.widthMult > 0)) {
-      throw new Error(`${where}: expected widthMult to be a number > 0, received ${config.widthMult}`);
+      throw new Error(
+        `${where}: expected widthMult to be a number > 0, received ${config.widthMult}`,
+      );
     }
     super(config);
     let input = makeDivisible(32 * config.widthMult);

@@ -10,7 +10,8 @@ import type { ZooModel } from './internal/zoo-model';
  */
 export function layoutsOf(model: Module): LayoutMap {
   const layouts: LayoutMap = {};
-  for (const [key, p] of model.namedParameters()) layouts[key] = { layout: p.layout, shape: p.shape };
+  for (const [key, p] of model.namedParameters())
+    layouts[key] = { layout: p.layout, shape: p.shape };
   for (const [key, b] of model.namedBuffers()) {
     if (b.persistent) layouts[key] = b.shape.length === 1 ? 'vector' : 'scalar';
   }
@@ -42,7 +43,8 @@ export function loadPyTorchStateDict(
   try {
     const problems = [
       ...converted.misShaped.map(
-        (p) => `${p.key}: expected ${p.expected}, received PyTorch shape [${p.received.join(', ')}]`,
+        (p) =>
+          `${p.key}: expected ${p.expected}, received PyTorch shape [${p.received.join(', ')}]`,
       ),
       ...(strict ? converted.missing.map((k) => `missing key ${k}`) : []),
       ...(strict ? converted.unexpected.map((k) => `unexpected key ${k}`) : []),

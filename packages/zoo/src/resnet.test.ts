@@ -1,19 +1,23 @@
 import { useBackend } from '@convkit/tooling/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { expectParity, expectTorchvisionStructure } from './__fixtures__/harness';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { expectMetadata, expectParity, expectTorchvisionStructure } from './__fixtures__/harness';
 import { resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet';
 import { seResnet18, seResnet50 } from './se-resnet';
 
 const FAMILY = { resnet18, resnet34, resnet50, resnet101, resnet152, seResnet18, seResnet50 };
 
 describe('ResNet and SE-ResNet', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeEach(() => useBackend('wasm'));
 
   for (const [name, build] of Object.entries(FAMILY)) {
-    it(`${name}: parameter count, keys and shapes equal PyTorch's`, () => {
+    it(`${name}: parameter count, keys and shapes equal PyTorch's; metadata`, async () => {
       const model = build({ initWeights: false });
-      expectTorchvisionStructure(model, name);
-      model.dispose();
+      try {
+        expectTorchvisionStructure(model, name);
+        await expectMetadata(model, name);
+      } finally {
+        model.dispose();
+      }
     });
     it(`${name}: logits equal PyTorch's`, async () => {
       await expectParity(name, build);

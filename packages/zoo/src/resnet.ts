@@ -37,7 +37,10 @@ function conv1x1(inChannels: number, outChannels: number, stride = 1): Conv2d {
 /** torchvision's `downsample`: a strided 1x1 conv and a BatchNorm (`downsample.0`, `.1`). */
 function downsample(inplanes: number, outplanes: number, stride: number): Sequential | undefined {
   if (stride === 1 && inplanes === outplanes) return undefined;
-  return new Sequential(conv1x1(inplanes, outplanes, stride), new BatchNorm2d({ numFeatures: outplanes }));
+  return new Sequential(
+    conv1x1(inplanes, outplanes, stride),
+    new BatchNorm2d({ numFeatures: outplanes }),
+  );
 }
 
 function squeeze(channels: number, reduction: number): SqueezeExcitation | undefined {
@@ -209,7 +212,12 @@ export class ResNet extends ZooModel<ResNetConfig> {
       const list: Module[] = [];
       for (let i = 0; i < blocks; i++) {
         list.push(
-          new Block({ inplanes, planes, stride: i === 0 ? stride : 1, seReduction: config.seReduction }),
+          new Block({
+            inplanes,
+            planes,
+            stride: i === 0 ? stride : 1,
+            seReduction: config.seReduction,
+          }),
         );
         inplanes = planes * Block.expansion;
       }

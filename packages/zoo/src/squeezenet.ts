@@ -43,7 +43,11 @@ export class Fire extends Module<FireOptions> {
     const { inplanes, squeezePlanes: s } = options;
     this.squeeze = new Conv2d({ inChannels: inplanes, outChannels: s, kernelSize: 1 });
     this.squeeze_activation = new ReLU();
-    this.expand1x1 = new Conv2d({ inChannels: s, outChannels: options.expand1x1Planes, kernelSize: 1 });
+    this.expand1x1 = new Conv2d({
+      inChannels: s,
+      outChannels: options.expand1x1Planes,
+      kernelSize: 1,
+    });
     this.expand1x1_activation = new ReLU();
     this.expand3x3 = new Conv2d({
       inChannels: s,
@@ -146,7 +150,11 @@ export class SqueezeNet extends ZooModel<SqueezeNetConfig> {
       );
       pools = [2, 5, 8];
     }
-    const finalConv = new Conv2d({ inChannels: 512, outChannels: config.numClasses, kernelSize: 1 });
+    const finalConv = new Conv2d({
+      inChannels: 512,
+      outChannels: config.numClasses,
+      kernelSize: 1,
+    });
     this.classifier = new Sequential(
       new Dropout({ p: config.dropout }),
       finalConv,

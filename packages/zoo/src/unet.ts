@@ -109,18 +109,36 @@ export class UNet extends ZooModel<UNetConfig> {
     const ch = Array.from({ length: depth + 1 }, (_, i) => baseChannels * 2 ** i);
     this.encoder = ch.slice(0, depth).map(
       (c, i) =>
-        new DoubleConv({ inChannels: i === 0 ? config.inChannels : ch[i - 1], outChannels: c, batchNorm }),
+        new DoubleConv({
+          inChannels: i === 0 ? config.inChannels : ch[i - 1],
+          outChannels: c,
+          batchNorm,
+        }),
     );
     this.pool = new MaxPool2d({ kernelSize: 2 });
-    this.bottleneck = new DoubleConv({ inChannels: ch[depth - 1], outChannels: ch[depth], batchNorm });
+    this.bottleneck = new DoubleConv({
+      inChannels: ch[depth - 1],
+      outChannels: ch[depth],
+      batchNorm,
+    });
     const levels = ch.slice(0, depth).map((_, i) => depth - 1 - i); // deepest first
     this.upsample = levels.map(
-      (i) => new ConvTranspose2d({ inChannels: ch[i + 1], outChannels: ch[i], kernelSize: 2, stride: 2 }),
+      (i) =>
+        new ConvTranspose2d({
+          inChannels: ch[i + 1],
+          outChannels: ch[i],
+          kernelSize: 2,
+          stride: 2,
+        }),
     );
     this.decoder = levels.map(
       (i) => new DoubleConv({ inChannels: ch[i + 1], outChannels: ch[i], batchNorm }),
     );
-    this.head = new Conv2d({ inChannels: baseChannels, outChannels: config.numClasses, kernelSize: 1 });
+    this.head = new Conv2d({
+      inChannels: baseChannels,
+      outChannels: config.numClasses,
+      kernelSize: 1,
+    });
     const featureInfo: FeatureInfo[] = ch.slice(0, depth).map((c, i) => ({
       module: `encoder.${i}`,
       channels: c,

@@ -18,10 +18,13 @@ export interface ParityCase {
 }
 
 export const fixture = fixtureJson as unknown as {
-  models: Record<string, { params: number; keys: [string, number[]][] }>;
+  models: Record<string, { params: number; keys: [string, number[]][]; minInputSize: number }>;
   parity: Record<string, ParityCase>;
   samples: { model: string; key: string; index: number; value: number; gain: number }[];
 };
+
+/** Let vitest's worker answer its runner between long synchronous steps. */
+export const yieldToRunner = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The PyTorch shape of a convkit parameter of `layout` and convkit `shape`. */
 export function pytorchShape(layout: string, shape: number[]): number[] {
@@ -61,7 +64,7 @@ export function expectTorchvisionStructure(model: Module, name: string): void {
 
 /**
  * The fixture's fill formula (generate.py): float64 then float32, for the k-th state-dict
- * entry `key` with PyTorch shape `shape`.
+ * entry `key` with PyTorch shape `shape`; t = sin(0.37 * (i mod 997) + k) at flat index i.
  */
 export function formulaValues(key: string, k: number, shape: number[], gain: number): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -70,9 +73,13 @@ export function formulaValues(key: string, k: number, shape: number[], gain: num
   const isShift = key.endsWith('running_mean') || key.endsWith('bias');
   const isScale = !isVar && !isShift && shape.length === 1;
   const scale = isVar || isShift || isScale ? 0 : gain / Math.sqrt(n / shape[0]);
-  for (let i = 0; i < n; i++) {
-    const t = Math.sin(0.37 * i + k);
-    out[i] = isVar ? 1 + 0.5 * t * t : isShift ? 0.1 * t : isScale ? 1 + 0.25 * t : scale * t;
+  const period = new Float32Array(Math.min(n, 997));
+  for (let j = 0; j < period.length; j++) {
+    const t = Math.sin(0.37 * j + k);
+    period[j] = isVar ? 1 + 0.5 * t * t : isShift ? 0.1 * t : isScale ? 1 + 0.25 * t : scale * t;
+  }
+  for (let start = 0; start < n; start += period.length) {
+    out.set(start + period.length <= n ? period : period.subarray(0, n - start), start);
   }
   return out;
 }
@@ -94,16 +101,18 @@ export async function parity(model: ZooModel, name: string): Promise<number> {
   await useBackend(c.backend);
   model.eval();
   const state: Record<string, tf.Tensor> = {};
-  pytorchKeys(model).forEach(([key, shape], k) => {
+  for (const [k, [key, shape]] of pytorchKeys(model).entries()) {
     state[key] = key.endsWith('num_batches_tracked')
       ? tf.scalar(0, 'int32')
       : tf.tensor(formulaValues(key, k, shape, c.gain), shape);
-  });
+    if (k % 16 === 0) await yieldToRunner();
+  }
   try {
     loadPyTorchStateDict(model, state);
   } finally {
     tf.dispose(Object.values(state));
   }
+  await yieldToRunner();
   const x = formulaInput(c.input);
   const y = tf.tidy(() => model.forward(x));
   expect(y.shape).toEqual(c.outputShape);
@@ -132,5 +141,78 @@ export async function expectParity(
     return maxAbs;
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * Metadata checks: the minimum input size equals the smallest one PyTorch accepts (fixture),
+ * a smaller input is refused naming it, `firstConv` / `classifier` name real layers, and every
+ * `featureInfo` entry's module outputs its channels at about its reduction.
+ */
+/**
+ * Where convkit's smallest accepted input is larger than PyTorch's: @convkit/layers' MaxPool2d
+ * refuses a window larger than the (padded) input even with `ceilMode`, where PyTorch 1.13
+ * pools the partial window (a 2x2 map through GoogLeNet's or SqueezeNet's 3x3 stride-2
+ * ceil-mode pools gives 1x1 there). PyTorch's minimum is in the fixture.
+ */
+export const STRICTER_MIN_INPUT: Record<string, number> = {
+  googlenet: 31, // PyTorch 15
+  googlenetNoAux: 31, // PyTorch 15
+  squeezenet1_0: 29, // PyTorch 21
+  squeezenet1_1: 25, // PyTorch 17
+};
+
+export async function expectMetadata(model: ZooModel, name: string, side = 128): Promise<void> {
+  const { info } = model;
+  const min = STRICTER_MIN_INPUT[name] ?? fixture.models[name].minInputSize;
+  expect(model.minInputSize, `${name} minimum input size`).toBe(min);
+  const c = info.inputSize[2];
+  if (min > 1) {
+    expect(() => model.forward(tf.zeros([1, min - 1, min - 1, c]))).toThrow(
+      `needs at least ${min}x${min}`,
+    );
+  }
+  expect(() => model.outputShape([1, min, min, c])).not.toThrow();
+  const state = model.stateDict();
+  expect(state[`${info.firstConv}.weight`]?.shape[2], `${name} firstConv`).toBe(c);
+  const classifier = state[`${info.classifier}.weight`];
+  expect(classifier, `${name} classifier`).toBeDefined();
+  let accepted = true;
+  try {
+    model.outputShape([1, side, side, c]);
+  } catch {
+    accepted = false; // LeNet-5 takes 28 to 31 pixels only
+  }
+  if (!accepted) side = min;
+  expect(classifier.shape.at(-1)).toBe(model.outputShape([1, side, side, c]).at(-1));
+
+  // featureInfo: hook the named modules and run one small forward.
+  const modules = new Map(model.namedModules());
+  const seen = new Map<string, number[]>();
+  const restore: (() => void)[] = [];
+  for (const f of info.featureInfo) {
+    const m = modules.get(f.module);
+    expect(m, `${name} featureInfo module ${f.module}`).toBeDefined();
+    if (!m) continue;
+    const original = m.forward;
+    m.forward = (...inputs: tf.Tensor[]) => {
+      const out = original.apply(m, inputs);
+      seen.set(f.module, out.shape);
+      return out;
+    };
+    restore.push(() => delete (m as { forward?: unknown }).forward);
+  }
+  model.eval();
+  try {
+    tf.tidy(() => model.forward(tf.zeros([1, side, side, c])));
+  } finally {
+    for (const r of restore) r();
+  }
+  for (const f of info.featureInfo) {
+    const shape = seen.get(f.module);
+    expect(shape?.[3], `${name} ${f.module} channels`).toBe(f.channels);
+    // Size side / reduction, give or take the pixels lost to unpadded kernels.
+    const distance = Math.abs((shape?.[1] ?? 0) - side / f.reduction);
+    expect(distance, `${name} ${f.module} reduction ${f.reduction}`).toBeLessThanOrEqual(2.5);
   }
 }

@@ -1,7 +1,9 @@
 /** Throw, naming the factory and echoing the value, unless `value` is a positive integer. */
 export function positiveInteger(where: string, key: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new Error(`${where}: expected ${key} to be a positive integer, received ${String(value)}`);
+    throw new Error(
+      `${where}: expected ${key} to be a positive integer, received ${String(value)}`,
+    );
   }
   return value;
 }
@@ -9,7 +11,9 @@ export function positiveInteger(where: string, key: string, value: unknown): num
 /** Throw unless `value` is a probability in [0, 1). */
 export function probability(where: string, key: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new Error(`${where}: expected ${key} to be a number in [0, 1), received ${String(value)}`);
+    throw new Error(
+      `${where}: expected ${key} to be a number in [0, 1), received ${String(value)}`,
+    );
   }
   return value;
 }

@@ -1,0 +1,37 @@
+import { useBackend } from '@convkit/tooling/testing';
+import { beforeEach, describe, it } from 'vitest';
+import {
+  expectMetadata,
+  expectParity,
+  expectTorchvisionStructure,
+  fixture,
+} from './__fixtures__/harness';
+import { alexnet, alexnetOriginal } from './alexnet';
+
+const FAMILY = {
+  alexnet,
+  alexnetOriginal,
+  alexnetOriginalTwoTower: (o: Parameters<typeof alexnetOriginal>[0] = {}) =>
+    alexnetOriginal({ ...o, groups: 2 }),
+};
+
+describe('AlexNet', () => {
+  beforeEach(() => useBackend('wasm'));
+
+  for (const [name, build] of Object.entries(FAMILY)) {
+    it(`${name}: parameter count, keys and shapes equal PyTorch's; metadata`, async () => {
+      const model = build({ initWeights: false });
+      try {
+        expectTorchvisionStructure(model, name);
+        await expectMetadata(model, name);
+      } finally {
+        model.dispose();
+      }
+    });
+    if (fixture.parity[name]) {
+      it(`${name}: logits equal PyTorch's`, async () => {
+        await expectParity(name, build);
+      });
+    }
+  }
+});
