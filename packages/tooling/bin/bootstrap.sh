@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine for convkit, idempotently: Debian packages, the pinned pnpm, and the
-# workspace's dependencies from the frozen lockfile. `--browser` adds Chromium for the WebGPU
-# suite. Used by the README's two commands and by .ci/run.
+# Prepares a fresh machine for convkit, idempotently: Debian packages (Fashion-MNIST for the main
+# job and the data tests), the pinned pnpm, and the workspace's dependencies from the frozen
+# lockfile. `--browser` adds Chromium for the WebGPU suites. Used by the README's two commands
+# and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
@@ -14,6 +15,7 @@ for arg in "$@"; do
 done
 
 apt_packages=()
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then apt_packages+=(dataset-fashion-mnist); fi
 if [ "$need_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   sudo=""
