@@ -2,7 +2,7 @@
 // Runs the README's example exactly as written (the code between the two marker comments is
 // the README's ```ts block, checked below so the two cannot drift) and checks its results.
 // The only wrapping: a backend for `.tensor(...)`, selected before the example.
-import { readFileSync } from 'node:fs';
+import { readmeExampleDrift } from '@convkit/tooling/testing';
 import { selectBackend } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
@@ -38,24 +38,8 @@ truncatedNormal({ std: 0.02 }).distribution!([768, 768]);
 // pass { std: 0.02, low: -0.04, high: 0.04 } to cut at 2 std.
 // README example end
 
-/** The code between the marker comments of this file, whitespace-normalized. */
-function exampleInThisFile(): string {
-  const source = readFileSync(new URL(import.meta.url), 'utf8');
-  const start = source.indexOf('// README example start\n');
-  const end = source.indexOf('// README example end');
-  return source
-    .slice(start + '// README example start\n'.length, end)
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
 it('the example above is the README example, verbatim', () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) =>
-    m[1].replace(/\s+/g, ' ').trim(),
-  );
-  expect(blocks).toHaveLength(1);
-  expect(blocks[0]).toBe(exampleInThisFile());
+  expect(readmeExampleDrift(import.meta.url, new URL('../README.md', import.meta.url))).toBeNull();
 });
 
 it('the example computes what its comments say', () => {

@@ -8,41 +8,22 @@
 // (b) a ResNet basic block (64 channels, identity shortcut) on [8, 28, 28, 64].
 // Forward runs in train mode (batch statistics), as the backward pass does. The PyTorch peer is
 // conv_blocks_torch.py. The sources are bundled with esbuild (tfjs and @convkit/* external).
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importForBench } from '@convkit/tooling/bench';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const rootRequire = createRequire(join(here, '..', '..', '..', 'package.json'));
-const { build } = createRequire(rootRequire.resolve('tsup'))('esbuild');
-
-const out = join(here, '.out');
-mkdirSync(out, { recursive: true });
-await build({
-  stdin: {
-    contents: [
-      "export { Module } from '../src/module.ts';",
-      "export { Conv2d } from '../src/conv2d.ts';",
-      "export { BatchNorm2d } from '../src/batch-norm-2d.ts';",
-      "export { ReLU } from '../src/relu.ts';",
-      "export { MaxPool2d } from '../src/max-pool-2d.ts';",
-      "export { Sequential } from '../src/sequential.ts';",
-      "export * as tf from '@tensorflow/tfjs-core';",
-      "export * as tfl from '@tensorflow/tfjs-layers';",
-      "export { selectBackend } from '@convkit/backend';",
-    ].join('\n'),
-    resolveDir: here,
-    loader: 'ts',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  outfile: join(out, 'bench-entry.mjs'),
-  external: ['@tensorflow/*', '@convkit/*'],
-  logLevel: 'warning',
-});
-const ck = await import(pathToFileURL(join(out, 'bench-entry.mjs')).href);
+const ck = await importForBench(here, [
+  "export { Module } from '../src/module.ts';",
+  "export { Conv2d } from '../src/conv2d.ts';",
+  "export { BatchNorm2d } from '../src/batch-norm-2d.ts';",
+  "export { ReLU } from '../src/relu.ts';",
+  "export { MaxPool2d } from '../src/max-pool-2d.ts';",
+  "export { Sequential } from '../src/sequential.ts';",
+  "export * as tf from '@tensorflow/tfjs-core';",
+  "export * as tfl from '@tensorflow/tfjs-layers';",
+  "export { selectBackend } from '@convkit/backend';",
+]);
 const { tf, tfl } = ck;
 
 const backend = process.argv[2] ?? 'wasm';

@@ -1,7 +1,7 @@
 // biome-ignore-all assist/source/organizeImports: the README example's imports stay verbatim.
 // Runs the README's example exactly as written (the code between the two marker comments is
 // the README's ```ts block, checked below so the two cannot drift) and checks its results.
-import { readFileSync } from 'node:fs';
+import { readmeExampleDrift } from '@convkit/tooling/testing';
 import { expect, it, vi } from 'vitest';
 
 const logged: unknown[][] = [];
@@ -33,24 +33,8 @@ console.log(await meanIoU(seg, mask, { numClasses: 3 }));
 
 vi.restoreAllMocks();
 
-/** The code between the marker comments of this file, whitespace-normalized. */
-function exampleInThisFile(): string {
-  const source = readFileSync(new URL(import.meta.url), 'utf8');
-  const start = source.indexOf('// README example start\n');
-  const end = source.indexOf('// README example end');
-  return source
-    .slice(start + '// README example start\n'.length, end)
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
 it('the example above is the README example, verbatim', () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) =>
-    m[1].replace(/\s+/g, ' ').trim(),
-  );
-  expect(blocks).toHaveLength(1);
-  expect(blocks[0]).toBe(exampleInThisFile());
+  expect(readmeExampleDrift(import.meta.url, new URL('../README.md', import.meta.url))).toBeNull();
 });
 
 it('the example computes what its comments say', () => {

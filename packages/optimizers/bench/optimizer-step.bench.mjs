@@ -4,39 +4,16 @@
 //   node packages/optimizers/bench/optimizer-step.bench.mjs [steps]
 //
 // The sources are bundled with esbuild (tfjs and @convkit/* left external) into bench/.out/.
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importForBench } from '@convkit/tooling/bench';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const rootRequire = createRequire(join(here, '..', '..', '..', 'package.json'));
-const { build } = createRequire(rootRequire.resolve('tsup'))('esbuild');
-
-// One bundle re-exporting convkit's sources, tfjs-core and selectBackend; the externals resolve
-// from packages/optimizers/node_modules at run time, so everything shares one tfjs engine.
-const out = join(here, '.out');
-mkdirSync(out, { recursive: true });
-await build({
-  stdin: {
-    contents: [
-      "export * as convkit from '../src/index.ts';",
-      "export * as tf from '@tensorflow/tfjs-core';",
-      "export { selectBackend } from '@convkit/backend';",
-    ].join('\n'),
-    resolveDir: here,
-    loader: 'ts',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  outfile: join(out, 'bench-entry.mjs'),
-  external: ['@tensorflow/*', '@convkit/*'],
-  logLevel: 'warning',
-});
-const { convkit, tf, selectBackend } = await import(
-  pathToFileURL(join(out, 'bench-entry.mjs')).href
-);
+const { convkit, tf, selectBackend } = await importForBench(here, [
+  "export * as convkit from '../src/index.ts';",
+  "export * as tf from '@tensorflow/tfjs-core';",
+  "export { selectBackend } from '@convkit/backend';",
+]);
 
 const STEPS = Number(process.argv[2] ?? 20);
 const PARAMS = 1_000_000;

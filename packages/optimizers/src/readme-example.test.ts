@@ -3,7 +3,7 @@
 // the README's ```ts block, checked below so the two cannot drift) and checks its results.
 // The only wrapping: a backend, selected before the example (the README leaves the choice
 // to the reader).
-import { readFileSync } from 'node:fs';
+import { readmeExampleDrift } from '@convkit/tooling/testing';
 import { selectBackend } from '@convkit/backend';
 import { expect, it, vi } from 'vitest';
 
@@ -56,24 +56,8 @@ sgd.dispose(); // frees the optimizer's state tensors
 
 vi.restoreAllMocks();
 
-/** The code between the marker comments of this file, whitespace-normalized. */
-function exampleInThisFile(): string {
-  const source = readFileSync(new URL(import.meta.url), 'utf8');
-  const start = source.indexOf('// README example start\n');
-  const end = source.indexOf('// README example end');
-  return source
-    .slice(start + '// README example start\n'.length, end)
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
 it('the example above is the README example, verbatim', () => {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) =>
-    m[1].replace(/\s+/g, ' ').trim(),
-  );
-  expect(blocks).toHaveLength(1);
-  expect(blocks[0]).toBe(exampleInThisFile());
+  expect(readmeExampleDrift(import.meta.url, new URL('../README.md', import.meta.url))).toBeNull();
 });
 
 it('the example trains, anneals the lr to etaMin and saves a JSON state', () => {

@@ -1,0 +1,4 @@
+export declare function importForBench(
+  benchDir: string,
+  exportLines: string[],
+): Promise<Record<string, any>>;
