@@ -19,6 +19,28 @@ import { type ModelInfo, ZooModel } from './internal/zoo-model';
 /** 'A': identity shortcut, subsampled and zero-padded on channels (no parameters); 'B': 1x1 conv + BN. */
 export type CifarShortcut = 'A' | 'B';
 
+/**
+ * `x[:, ::s, ::s, :]` (PyTorch's `x[:, :, ::2, ::2]`) from differentiable ops: tfjs has no
+ * gradient for stridedSlice, so pad H and W up to multiples of s, reshape to
+ * `[N, H/s, s, W/s, s, C]` and keep index 0 of each window.
+ */
+function subsample(x: tf.Tensor, s: number): tf.Tensor {
+  if (s === 1) return x;
+  return tf.tidy(() => {
+    const [n, h, w, c] = x.shape;
+    const hs = Math.ceil(h / s);
+    const ws = Math.ceil(w / s);
+    const padded = tf.pad(x, [
+      [0, 0],
+      [0, hs * s - h],
+      [0, ws * s - w],
+      [0, 0],
+    ]);
+    const windows = tf.reshape(padded, [n, hs, s, ws, s, c]);
+    return tf.reshape(tf.slice(windows, [0, 0, 0, 0, 0, 0], [n, hs, 1, ws, 1, c]), [n, hs, ws, c]);
+  });
+}
+
 interface CifarBlockOptions {
   inplanes: number;
   planes: number;
@@ -84,10 +106,8 @@ export class CifarBasicBlock extends Module<CifarBlockOptions> {
     if (!this.project) return x;
     if (this.downsample) return this.downsample.forward(x);
     const { stride, planes, inplanes } = this.config;
-    const [n, h, w, c] = x.shape;
-    const sub = tf.stridedSlice(x, [0, 0, 0, 0], [n, h, w, c], [1, stride, stride, 1]);
     const pad = (planes - inplanes) / 2;
-    return tf.pad(sub, [
+    return tf.pad(subsample(x, stride), [
       [0, 0],
       [0, 0],
       [0, 0],
