@@ -13,7 +13,13 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { oneOf, positiveInteger, probability } from './internal/options';
-import { IMAGENET_MEAN, IMAGENET_STD, type ModelInfo, ZooModel } from './internal/zoo-model';
+import {
+  freezeInfo,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelInfo,
+  ZooModel,
+} from './internal/zoo-model';
 
 export interface AlexNetOptions extends ClassifierOptions {
   /** Default 1000. */
@@ -111,7 +117,7 @@ export class AlexNet extends ZooModel<AlexNetConfig> {
     );
     const original = config.variant === 'original';
     const pools = original ? [3, 7, 14] : [2, 5, 12];
-    this.info = {
+    this.info = freezeInfo({
       name: config.name,
       inputSize: [original ? 227 : 224, original ? 227 : 224, c],
       mean: IMAGENET_MEAN,
@@ -124,7 +130,7 @@ export class AlexNet extends ZooModel<AlexNetConfig> {
         { module: `features.${pools[2]}`, channels: 256, reduction: 32 },
       ],
       flattenedFrom: { 'classifier.1': [256, 6, 6] },
-    };
+    });
   }
 
   protected get inputChannels(): number {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { reinit } from './internal/init';
 import { oneOf, positiveInteger } from './internal/options';
-import { type ModelInfo, ZooModel } from './internal/zoo-model';
+import { freezeInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
 
 /** 'A': identity shortcut, subsampled and zero-padded on channels (no parameters); 'B': 1x1 conv + BN. */
 export type CifarShortcut = 'A' | 'B';
@@ -208,7 +208,7 @@ export class CifarResNet extends ZooModel<CifarResNetConfig> {
     this.avgpool = new AdaptiveAvgPool2d({ outputSize: [1, 1] });
     this.flatten = new Flatten();
     this.fc = new Linear({ inFeatures: 64, outFeatures: config.numClasses });
-    this.info = {
+    this.info = freezeInfo({
       name,
       inputSize: [32, 32, config.inChannels],
       mean: [0.4914, 0.4822, 0.4465],
@@ -221,7 +221,7 @@ export class CifarResNet extends ZooModel<CifarResNetConfig> {
         { module: 'layer3', channels: 64, reduction: 4 },
       ],
       flattenedFrom: {},
-    };
+    });
     if (config.initWeights) {
       // He et al.: Kaiming normal (fan-in) convs.
       const init = kaimingNormal({ nonlinearity: 'relu' });

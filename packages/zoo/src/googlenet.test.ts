@@ -12,6 +12,8 @@ const FAMILY = {
   googlenet,
   googlenetNoAux: (o: Parameters<typeof googlenet>[0] = {}) =>
     googlenet({ ...o, auxLogits: false }),
+  googlenetPaper5x5: (o: Parameters<typeof googlenet>[0] = {}) =>
+    googlenet({ ...o, paper5x5: true }),
 };
 
 describe('GoogLeNet', () => {

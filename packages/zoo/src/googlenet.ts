@@ -16,7 +16,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
-import { IMAGENET_MEAN, IMAGENET_STD, type ModelInfo, ZooModel } from './internal/zoo-model';
+import {
+  freezeInfo,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelInfo,
+  ZooModel,
+} from './internal/zoo-model';
 
 interface BasicConv2dOptions {
   inChannels: number;
@@ -294,7 +300,7 @@ export class GoogLeNet extends ZooModel<GoogLeNetConfig> {
     this.flatten = new Flatten();
     this.dropout = new Dropout({ p: config.dropout });
     this.fc = new Linear({ inFeatures: 1024, outFeatures: config.numClasses });
-    this.info = {
+    this.info = freezeInfo({
       name: 'googlenet',
       inputSize: [224, 224, config.inChannels],
       mean: IMAGENET_MEAN,
@@ -309,7 +315,7 @@ export class GoogLeNet extends ZooModel<GoogLeNetConfig> {
         { module: 'inception5b', channels: 1024, reduction: 32 },
       ],
       flattenedFrom: config.auxLogits ? { 'aux1.fc1': [128, 4, 4], 'aux2.fc1': [128, 4, 4] } : {},
-    };
+    });
     if (config.initWeights) {
       // torchvision: truncated normal (std 0.01, cut at +-2) for conv and linear weights.
       const init = truncatedNormal({ std: 0.01, low: -2, high: 2 });

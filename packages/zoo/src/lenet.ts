@@ -13,7 +13,7 @@ import {
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { oneOf, positiveInteger } from './internal/options';
-import { type ModelInfo, ZooModel } from './internal/zoo-model';
+import { freezeInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
 
 export interface LeNet5Options extends ClassifierOptions {
   /** Default 10. */
@@ -72,7 +72,7 @@ export class LeNet5 extends ZooModel<LeNet5Config> {
       act(),
       new Linear({ inFeatures: 84, outFeatures: config.numClasses }),
     );
-    this.info = {
+    this.info = freezeInfo({
       name: config.name,
       inputSize: [28, 28, config.inChannels],
       mean: [0.1307],
@@ -84,7 +84,7 @@ export class LeNet5 extends ZooModel<LeNet5Config> {
         { module: 'features.5', channels: 16, reduction: 4 },
       ],
       flattenedFrom: { 'classifier.0': [16, 5, 5] },
-    };
+    });
   }
 
   protected get inputChannels(): number {

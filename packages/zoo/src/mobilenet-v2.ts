@@ -17,6 +17,7 @@ import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
 import {
   type FeatureInfo,
+  freezeInfo,
   IMAGENET_MEAN,
   IMAGENET_STD,
   type ModelInfo,
@@ -182,7 +183,7 @@ export class MobileNetV2 extends ZooModel<MobileNetV2Config> {
       new Dropout({ p: config.dropout }),
       new Linear({ inFeatures: last, outFeatures: config.numClasses }),
     );
-    this.info = {
+    this.info = freezeInfo({
       name: 'mobilenetV2',
       inputSize: [224, 224, config.inChannels],
       mean: IMAGENET_MEAN,
@@ -191,7 +192,7 @@ export class MobileNetV2 extends ZooModel<MobileNetV2Config> {
       classifier: 'classifier.1',
       featureInfo,
       flattenedFrom: {},
-    };
+    });
     if (config.initWeights) {
       // torchvision: Kaiming normal fan-out convs, zero biases; N(0, 0.01) linear, zero bias.
       for (const [, m] of this.namedModules()) {

@@ -16,7 +16,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { fill, reinit } from './internal/init';
 import { positiveInteger } from './internal/options';
-import { IMAGENET_MEAN, IMAGENET_STD, type ModelInfo, ZooModel } from './internal/zoo-model';
+import {
+  freezeInfo,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelInfo,
+  ZooModel,
+} from './internal/zoo-model';
 
 interface BlockOptions {
   inplanes: number;
@@ -242,7 +248,7 @@ export class ResNet extends ZooModel<ResNetConfig> {
     this.flatten = new Flatten();
     const features = 512 * Block.expansion;
     this.fc = new Linear({ inFeatures: features, outFeatures: config.numClasses });
-    this.info = {
+    this.info = freezeInfo({
       name: config.name,
       inputSize: [224, 224, config.inChannels],
       mean: IMAGENET_MEAN,
@@ -257,7 +263,7 @@ export class ResNet extends ZooModel<ResNetConfig> {
         { module: 'layer4', channels: 512 * Block.expansion, reduction: 32 },
       ],
       flattenedFrom: {},
-    };
+    });
     if (config.initWeights) this.initialize();
   }
 

@@ -14,7 +14,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
-import { IMAGENET_MEAN, IMAGENET_STD, type ModelInfo, ZooModel } from './internal/zoo-model';
+import {
+  freezeInfo,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelInfo,
+  ZooModel,
+} from './internal/zoo-model';
 
 interface FireOptions {
   inplanes: number;
@@ -163,7 +169,7 @@ export class SqueezeNet extends ZooModel<SqueezeNetConfig> {
     );
     this.flatten = new Flatten();
     const v10 = config.version === '1_0';
-    this.info = {
+    this.info = freezeInfo({
       name: `squeezenet${config.version}`,
       inputSize: [224, 224, c],
       mean: IMAGENET_MEAN,
@@ -177,7 +183,7 @@ export class SqueezeNet extends ZooModel<SqueezeNetConfig> {
         { module: 'features.12', channels: 512, reduction: 16 },
       ],
       flattenedFrom: {},
-    };
+    });
     if (config.initWeights) {
       // torchvision: N(0, 0.01) for the final conv, Kaiming uniform for the others; zero biases.
       for (const [, m] of this.namedModules()) {

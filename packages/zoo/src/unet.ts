@@ -11,7 +11,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { reinit } from './internal/init';
 import { positiveInteger } from './internal/options';
-import { type FeatureInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
+import { type FeatureInfo, freezeInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
 
 interface DoubleConvOptions {
   inChannels: number;
@@ -146,7 +146,7 @@ export class UNet extends ZooModel<UNetConfig> {
     }));
     featureInfo.push({ module: 'bottleneck', channels: ch[depth], reduction: 2 ** depth });
     featureInfo.push({ module: `decoder.${depth - 1}`, channels: baseChannels, reduction: 1 });
-    this.info = {
+    this.info = freezeInfo({
       name: 'unet',
       inputSize: [572 - (572 % 2 ** depth), 572 - (572 % 2 ** depth), config.inChannels],
       mean: [0.5],
@@ -155,7 +155,7 @@ export class UNet extends ZooModel<UNetConfig> {
       classifier: 'head',
       featureInfo,
       flattenedFrom: {},
-    };
+    });
     if (config.initWeights) {
       const init = kaimingNormal({ nonlinearity: 'relu' });
       for (const [, m] of this.namedModules()) {

@@ -18,6 +18,7 @@ import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
 import {
   type FeatureInfo,
+  freezeInfo,
   IMAGENET_MEAN,
   IMAGENET_STD,
   type ModelInfo,
@@ -124,7 +125,7 @@ export class VGG extends ZooModel<VGGConfig> {
       new Dropout({ p: config.dropout }),
       new Linear({ inFeatures: 4096, outFeatures: config.numClasses }),
     );
-    this.info = {
+    this.info = freezeInfo({
       name: config.name,
       inputSize: [224, 224, config.inChannels],
       mean: IMAGENET_MEAN,
@@ -133,7 +134,7 @@ export class VGG extends ZooModel<VGGConfig> {
       classifier: 'classifier.6',
       featureInfo,
       flattenedFrom: { 'classifier.0': [512, 7, 7] },
-    };
+    });
     if (config.initWeights) this.initialize();
   }
 

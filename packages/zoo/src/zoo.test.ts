@@ -168,6 +168,17 @@ describe('zoo conventions', () => {
     model.dispose();
   });
 
+  it('zeroInitResidual zeroes the last BatchNorm scale of every block; info is frozen', async () => {
+    const model = resnet18({ numClasses: 10, zeroInitResidual: true });
+    const state = model.stateDict();
+    expect(Array.from(await state['layer3.1.bn2.weight'].data()).every((v) => v === 0)).toBe(true);
+    expect(Array.from(await state['layer3.1.bn1.weight'].data()).every((v) => v === 1)).toBe(true);
+    expect(Object.isFrozen(model.info)).toBe(true);
+    expect(Object.isFrozen(model.info.mean)).toBe(true);
+    expect(() => (model.info.featureInfo as { channels: number }[])[0].channels++).toThrow();
+    model.dispose();
+  });
+
   it('factories validate their options, echoing the value', () => {
     expect(() => resnet18({ numClasses: 0 })).toThrow(
       /numClasses to be a positive integer, received 0/,

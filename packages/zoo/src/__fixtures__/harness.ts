@@ -158,6 +158,7 @@ export async function expectParity(
 export const STRICTER_MIN_INPUT: Record<string, number> = {
   googlenet: 31, // PyTorch 15
   googlenetNoAux: 31, // PyTorch 15
+  googlenetPaper5x5: 31, // PyTorch 15
   squeezenet1_0: 29, // PyTorch 21
   squeezenet1_1: 25, // PyTorch 17
 };

@@ -19,25 +19,25 @@ export interface ModelInfo {
   /** The factory's name (`resnet18`). */
   name: string;
   /** The input size the architecture was designed for, `[H, W, C]`. */
-  inputSize: [number, number, number];
+  inputSize: readonly [number, number, number];
   /** Per-channel normalization of the training data (inputs are `(x - mean) / std`). */
-  mean: number[];
-  std: number[];
+  mean: readonly number[];
+  std: readonly number[];
   /** State-dict prefix of the first convolution (replace it for other channel counts). */
   firstConv: string;
   /** State-dict prefix of the final classifier layer (replace it for other class counts). */
   classifier: string;
-  featureInfo: FeatureInfo[];
+  featureInfo: readonly FeatureInfo[];
   /**
    * Linear layers that follow a flatten, with PyTorch's `[C, H, W]` of the flattened map: a
    * PyTorch checkpoint's columns are in CHW order and convkit flattens NHWC, so
    * `convertStateDict(..., { flattenedFrom })` of `@convkit/weights` needs this.
    */
-  flattenedFrom: Record<string, [number, number, number]>;
+  flattenedFrom: Readonly<Record<string, readonly [number, number, number]>>;
 }
 
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-export const IMAGENET_STD = [0.229, 0.224, 0.225];
+export const IMAGENET_MEAN: readonly number[] = Object.freeze([0.485, 0.456, 0.406]);
+export const IMAGENET_STD: readonly number[] = Object.freeze([0.229, 0.224, 0.225]);
 
 /** The largest side the minimum-size search tries. */
 const MAX_SIDE = 4096;
@@ -48,7 +48,7 @@ const MAX_SIDE = 4096;
  * the layers' own `outputShape`, so it is never out of date).
  */
 export abstract class ZooModel<Config extends object = object> extends Module<Config> {
-  /** Metadata; plain data, not part of the state dict. */
+  /** Metadata; plain data, not part of the state dict (frozen by `freezeInfo`). */
   abstract readonly info: ModelInfo;
   private cachedMinInputSize?: number;
 
@@ -132,4 +132,14 @@ export abstract class ZooModel<Config extends object = object> extends Module<Co
       throw error;
     }
   }
+}
+
+/** Deep-freeze a model's metadata, so that no caller can change what every model reports. */
+export function freezeInfo(info: ModelInfo): ModelInfo {
+  for (const f of info.featureInfo) Object.freeze(f);
+  for (const v of Object.values(info.flattenedFrom)) Object.freeze(v);
+  for (const key of ['inputSize', 'mean', 'std', 'featureInfo', 'flattenedFrom'] as const) {
+    Object.freeze(info[key]);
+  }
+  return Object.freeze(info);
 }
