@@ -9,38 +9,17 @@
 // API ('same' padding, add layers); the CIFAR ResNet there uses option-B (1x1 conv) shortcuts,
 // since option A (subsample + zero-pad channels) is not expressible with built-in layers:
 // convkit is measured with both. The PyTorch peer is zoo_torch.py. The zoo sources are bundled
-// with esbuild (tfjs and @convkit/backend external).
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// by @convkit/tooling's importForBench (tfjs and the other @convkit packages external).
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importForBench } from '@convkit/tooling/bench';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const rootRequire = createRequire(join(here, '..', '..', '..', 'package.json'));
-const { build } = createRequire(rootRequire.resolve('tsup'))('esbuild');
-
-const out = join(here, '.out');
-mkdirSync(out, { recursive: true });
-await build({
-  stdin: {
-    contents: [
-      "export * from '../src/index.ts';",
-      "export * as tf from '@tensorflow/tfjs-core';",
-      "export * as tfl from '@tensorflow/tfjs-layers';",
-      "export { selectBackend } from '@convkit/backend';",
-    ].join('\n'),
-    resolveDir: here,
-    loader: 'ts',
-  },
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  conditions: ['source'],
-  outfile: join(out, 'bench-entry.mjs'),
-  external: ['@tensorflow/*', '@convkit/backend'],
-  logLevel: 'warning',
-});
-const zoo = await import(pathToFileURL(join(out, 'bench-entry.mjs')).href);
+const zoo = await importForBench(dirname(fileURLToPath(import.meta.url)), [
+  "export * from '../src/index.ts';",
+  "export * as tf from '@tensorflow/tfjs-core';",
+  "export * as tfl from '@tensorflow/tfjs-layers';",
+  "export { selectBackend } from '@convkit/backend';",
+]);
 const { tf, tfl } = zoo;
 
 const backend = process.argv[2] ?? 'wasm';

@@ -175,7 +175,7 @@ describe('zoo conventions', () => {
     expect(Array.from(await state['layer3.1.bn1.weight'].data()).every((v) => v === 1)).toBe(true);
     expect(Object.isFrozen(model.info)).toBe(true);
     expect(Object.isFrozen(model.info.mean)).toBe(true);
-    expect(() => (model.info.featureInfo as { channels: number }[])[0].channels++).toThrow();
+    expect(() => (model.info.featureInfo[0] as { channels: number }).channels++).toThrow();
     model.dispose();
   });
 
