@@ -2,7 +2,7 @@
 // Runs the README's example exactly as written (the code between the two marker comments is
 // the README's ```ts block, checked below so the two cannot drift) and checks its results.
 // The only wrapping: a backend for `.tensor(...)`, selected before the example.
-import { readmeExampleDrift } from '@convkit/tooling/testing';
+import { readmeExampleDrift } from '@convkit/tooling/readme-example';
 import { selectBackend } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';

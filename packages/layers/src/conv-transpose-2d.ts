@@ -1,10 +1,9 @@
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { dilateKernel } from './internal/dilate-kernel';
-import { initParam } from './internal/init-param';
 import { type IntOrPair, toPair } from './internal/pairs';
 import { Module, type Shape } from './module';
-import type { Param } from './param';
+import { Param } from './param';
 
 export interface ConvTranspose2dOptions {
   inChannels: number;
@@ -90,18 +89,17 @@ export class ConvTranspose2d extends Module<Required<ConvTranspose2dOptions>> {
       fanIn: (outChannels / groups) * kernel[0] * kernel[1],
       fanOut: (inChannels / groups) * kernel[0] * kernel[1],
     };
-    this.weight = initParam('HWOI', () =>
+    this.weight = new Param(
       initPresets.pytorch.convWeight.tensor(
         [kernel[0], kernel[1], outChannels / groups, inChannels],
         {
           fans,
         },
       ),
+      'HWOI',
     );
     if (config.bias) {
-      this.bias = initParam('vector', () =>
-        initPresets.pytorch.convBias.tensor([outChannels], { fans }),
-      );
+      this.bias = new Param(initPresets.pytorch.convBias.tensor([outChannels], { fans }), 'vector');
     }
   }
 

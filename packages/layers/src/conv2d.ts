@@ -2,10 +2,9 @@ import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { padWith } from './functional/padding';
 import { dilateKernel } from './internal/dilate-kernel';
-import { initParam } from './internal/init-param';
 import { convOutputSize, type IntOrPair, toPair } from './internal/pairs';
 import { Module, type Shape } from './module';
-import type { Param } from './param';
+import { Param } from './param';
 
 export interface Conv2dOptions {
   inChannels: number;
@@ -104,13 +103,12 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
       fanIn: (inChannels / groups) * kernel[0] * kernel[1],
       fanOut: (outChannels / groups) * kernel[0] * kernel[1],
     };
-    this.weight = initParam(depthwise ? 'HWCM' : 'HWIO', () =>
+    this.weight = new Param(
       initPresets.pytorch.convWeight.tensor(shape, { fans }),
+      depthwise ? 'HWCM' : 'HWIO',
     );
     if (config.bias) {
-      this.bias = initParam('vector', () =>
-        initPresets.pytorch.convBias.tensor([outChannels], { fans }),
-      );
+      this.bias = new Param(initPresets.pytorch.convBias.tensor([outChannels], { fans }), 'vector');
     }
   }
 

@@ -1,63 +1,17 @@
-export { Conv2d, type Conv2dOptions } from './conv2d';
-export { Flatten } from './flatten';
-export { LAYER_TYPES, moduleFromJSON } from './from-json';
-export type { IntOrPair } from './internal/pairs';
-export { Linear, type LinearOptions } from './linear';
-export { MaxPool2d, type MaxPool2dOptions } from './max-pool-2d';
-export { type LoadStateDictResult, Module, type ModuleJSON, type Shape } from './module';
-export { Buffer, Param, type ParamLayout } from './param';
-export { ReLU } from './relu';
-export { Sequential } from './sequential';
-export { type ModelSummary, type SummaryRow, summary } from './summary';
 export { AdaptiveAvgPool2d, type AdaptiveAvgPool2dOptions } from './adaptive-avg-pool-2d';
 export { AdaptiveMaxPool2d, type AdaptiveMaxPool2dOptions } from './adaptive-max-pool-2d';
-export { AvgPool2d, type AvgPool2dOptions } from './avg-pool-2d';
-export { ConvTranspose2d, type ConvTranspose2dOptions } from './conv-transpose-2d';
-export { GlobalAvgPool2d, type GlobalAvgPool2dOptions } from './global-avg-pool-2d';
-export { Identity } from './identity';
-export { Unflatten, type UnflattenOptions } from './unflatten';
-export { Upsample, type UpsampleOptions } from './upsample';
-export { ZeroPad2d, type ZeroPad2dOptions } from './zero-pad-2d';
-export { type InterpolateOptions, interpolate } from './functional/interpolate';
-export { type PadMode, type PadOptions, type Padding2d, pad } from './functional/padding';
-export {
-  type AdaptiveSize,
-  type AvgPool2dFunctionOptions,
-  adaptiveAvgPool2d,
-  adaptiveMaxPool2d,
-  avgPool2d,
-  type MaxPool2dFunctionOptions,
-  maxPool2d,
-} from './functional/pooling';
 export { Add } from './add';
+export { AvgPool2d, type AvgPool2dOptions } from './avg-pool-2d';
 export { BatchNorm1d, type BatchNorm1dOptions } from './batch-norm-1d';
 export { BatchNorm2d, type BatchNorm2dOptions } from './batch-norm-2d';
 export { Concat, type ConcatOptions } from './concat';
+export { ConvTranspose2d, type ConvTranspose2dOptions } from './conv-transpose-2d';
+export { Conv2d, type Conv2dOptions } from './conv2d';
 export { Dropout, type DropoutOptions } from './dropout';
 export { Dropout2d, type Dropout2dOptions } from './dropout-2d';
 export { ELU, type ELUOptions } from './elu';
-export { GELU, type GELUOptions } from './gelu';
-export { GroupNorm, type GroupNormOptions } from './group-norm';
-export { Hardsigmoid } from './hardsigmoid';
-export { Hardswish } from './hardswish';
-export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
-export { LayerNorm, type LayerNormOptions } from './layer-norm';
-export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu';
-export { LocalResponseNorm, type LocalResponseNormOptions } from './local-response-norm';
-export { LogSoftmax, type LogSoftmaxOptions } from './log-softmax';
-export { Mish } from './mish';
-export { PReLU, type PReLUOptions } from './prelu';
-export { ReLU6 } from './relu6';
-export { SELU } from './selu';
-export { Sigmoid } from './sigmoid';
-export { SiLU } from './silu';
-export { Softmax, type SoftmaxOptions } from './softmax';
-export {
-  SqueezeExcitation,
-  type SqueezeExcitationActivation,
-  type SqueezeExcitationOptions,
-} from './squeeze-excitation';
-export { Tanh } from './tanh';
+export { Flatten } from './flatten';
+export { LAYER_TYPES, moduleFromJSON } from './from-json';
 export {
   elu,
   gelu,
@@ -78,4 +32,50 @@ export {
   tanh,
 } from './functional/activations';
 export { dropout, dropout2d } from './functional/dropout';
+export { type InterpolateOptions, interpolate } from './functional/interpolate';
 export { batchNorm, groupNorm, layerNorm, localResponseNorm } from './functional/normalization';
+export { type Padding2d, type PadMode, type PadOptions, pad } from './functional/padding';
+export {
+  type AdaptiveSize,
+  type AvgPool2dFunctionOptions,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
+  avgPool2d,
+  type MaxPool2dFunctionOptions,
+  maxPool2d,
+} from './functional/pooling';
+export { GELU, type GELUOptions } from './gelu';
+export { GlobalAvgPool2d, type GlobalAvgPool2dOptions } from './global-avg-pool-2d';
+export { GroupNorm, type GroupNormOptions } from './group-norm';
+export { Hardsigmoid } from './hardsigmoid';
+export { Hardswish } from './hardswish';
+export { Identity } from './identity';
+export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
+export type { IntOrPair } from './internal/pairs';
+export { LayerNorm, type LayerNormOptions } from './layer-norm';
+export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu';
+export { Linear, type LinearOptions } from './linear';
+export { LocalResponseNorm, type LocalResponseNormOptions } from './local-response-norm';
+export { LogSoftmax, type LogSoftmaxOptions } from './log-softmax';
+export { MaxPool2d, type MaxPool2dOptions } from './max-pool-2d';
+export { Mish } from './mish';
+export { type LoadStateDictResult, Module, type ModuleJSON, type Shape } from './module';
+export { Buffer, Param, type ParamLayout } from './param';
+export { PReLU, type PReLUOptions } from './prelu';
+export { ReLU } from './relu';
+export { ReLU6 } from './relu6';
+export { SELU } from './selu';
+export { Sequential } from './sequential';
+export { Sigmoid } from './sigmoid';
+export { SiLU } from './silu';
+export { Softmax, type SoftmaxOptions } from './softmax';
+export {
+  SqueezeExcitation,
+  type SqueezeExcitationActivation,
+  type SqueezeExcitationOptions,
+} from './squeeze-excitation';
+export { type ModelSummary, type SummaryRow, summary } from './summary';
+export { Tanh } from './tanh';
+export { Unflatten, type UnflattenOptions } from './unflatten';
+export { Upsample, type UpsampleOptions } from './upsample';
+export { ZeroPad2d, type ZeroPad2dOptions } from './zero-pad-2d';

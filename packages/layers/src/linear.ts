@@ -1,8 +1,7 @@
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
-import { initParam } from './internal/init-param';
 import { Module, type Shape } from './module';
-import type { Param } from './param';
+import { Param } from './param';
 
 export interface LinearOptions {
   inFeatures: number;
@@ -34,10 +33,11 @@ export class Linear extends Module<Required<LinearOptions>> {
     super(config);
     const shape = [config.inFeatures, config.outFeatures];
     const fans = { fanIn: config.inFeatures, fanOut: config.outFeatures };
-    this.weight = initParam('IO', () => initPresets.pytorch.linearWeight.tensor(shape, { fans }));
+    this.weight = new Param(initPresets.pytorch.linearWeight.tensor(shape, { fans }), 'IO');
     if (config.bias) {
-      this.bias = initParam('vector', () =>
+      this.bias = new Param(
         initPresets.pytorch.linearBias.tensor([config.outFeatures], { fans }),
+        'vector',
       );
     }
   }

@@ -12,7 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export type ParamLayout = 'HWIO' | 'HWCM' | 'HWOI' | 'IO' | 'vector' | 'scalar';
 
-/** A trainable tensor of a module: a `tf.Variable` with its layout. */
+/**
+ * A trainable tensor of a module: a `tf.Variable` with its layout. The Param takes ownership of
+ * `initial` (`new Param(tf.ones([c]), 'vector')` leaks nothing).
+ */
 export class Param {
   readonly variable: tf.Variable;
 
@@ -21,8 +24,8 @@ export class Param {
     readonly layout: ParamLayout,
     trainable = true,
   ) {
-    // tf.variable copies `initial`; the caller keeps ownership of it.
     this.variable = tf.variable(initial, trainable);
+    initial.dispose();
   }
 
   get shape(): number[] {
@@ -41,7 +44,8 @@ export class Param {
 
 /**
  * Non-trainable state of a module, such as BatchNorm's running statistics and
- * `num_batches_tracked`. Persistent buffers are part of the state dict, as in PyTorch.
+ * `num_batches_tracked`. Persistent buffers are part of the state dict, as in PyTorch. Takes
+ * ownership of `initial`, as Param does.
  */
 export class Buffer {
   readonly variable: tf.Variable;
@@ -51,6 +55,7 @@ export class Buffer {
     readonly persistent = true,
   ) {
     this.variable = tf.variable(initial, false);
+    initial.dispose();
   }
 
   get shape(): number[] {

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { prelu } from './functional/activations';
-import { initParam } from './internal/init-param';
 import { Module, type Shape } from './module';
-import type { Param } from './param';
+import { Param } from './param';
 
 export interface PReLUOptions {
   /** 1 (one slope shared by every channel) or the channel count C. Default 1. */
@@ -32,7 +31,7 @@ export class PReLU extends Module<Required<PReLUOptions>> {
       throw new Error(`PReLU: expected init to be a finite number, received ${config.init}`);
     }
     super(config);
-    this.weight = initParam('vector', () => tf.fill([config.numParameters], config.init));
+    this.weight = new Param(tf.fill([config.numParameters], config.init), 'vector');
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -1,7 +1,7 @@
 // biome-ignore-all assist/source/organizeImports: the README example's imports stay verbatim.
 // Runs the README's example exactly as written (the code between the two marker comments is
 // the README's ```ts block, checked below so the two cannot drift) and checks its results.
-import { readmeExampleDrift } from '@convkit/tooling/testing';
+import { readmeExampleDrift } from '@convkit/tooling/readme-example';
 import { expect, it, vi } from 'vitest';
 
 const logged: unknown[][] = [];

@@ -3,7 +3,7 @@
 // the README's ```ts block, checked below so the two cannot drift) and checks its results.
 // The only wrapping: a backend, selected before the example (the README leaves the choice
 // to the reader).
-import { readmeExampleDrift } from '@convkit/tooling/testing';
+import { readmeExampleDrift } from '@convkit/tooling/readme-example';
 import { selectBackend } from '@convkit/backend';
 import { expect, it, vi } from 'vitest';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend as selectBackendForSetup } from '@convkit/backend';
-import { readmeExampleDrift } from '@convkit/tooling/testing';
+import { readmeExampleDrift } from '@convkit/tooling/readme-example';
 import { saveSafetensorsFile } from '@convkit/weights';
 import { dispose as disposeSetup, scalar, tensor, type Tensor } from '@tensorflow/tfjs-core';
 import { afterAll, expect, it } from 'vitest';

@@ -69,12 +69,6 @@ export function poolGeometry(
   expectNhwc(where, input);
   return [0, 1].map((i) => {
     const size = input[i + 1];
-    const effective = dilations[i] * (kernel[i] - 1) + 1;
-    if (size + 2 * pads[i] < effective) {
-      throw new Error(
-        `${where}: kernel ${kernel[0]}x${kernel[1]}${dilations[i] > 1 ? ` (dilation ${dilations[i]})` : ''} is larger than the padded input ${size + 2 * pads[i]} on axis ${AXES[i]}; input shape [${input}]`,
-      );
-    }
     const out = convOutputSize(
       size,
       kernel[i],
@@ -84,6 +78,13 @@ export function poolGeometry(
       dilations[i],
       options.ceilMode ?? false,
     );
+    // PyTorch's rule: refuse only when no window fits; with ceilMode a window may hang past a
+    // small input (GoogLeNet's last pool on a 2x2 map), which the -inf / count padding handles.
+    if (out < 1) {
+      throw new Error(
+        `${where}: kernel ${kernel[0]}x${kernel[1]}${dilations[i] > 1 ? ` (dilation ${dilations[i]})` : ''} is larger than the padded input ${size + 2 * pads[i]} on axis ${AXES[i]}; input shape [${input}]`,
+      );
+    }
     return {
       size,
       kernel: kernel[i],

@@ -149,23 +149,9 @@ export async function expectParity(
  * a smaller input is refused naming it, `firstConv` / `classifier` name real layers, and every
  * `featureInfo` entry's module outputs its channels at about its reduction.
  */
-/**
- * Where convkit's smallest accepted input is larger than PyTorch's: @convkit/layers' MaxPool2d
- * refuses a window larger than the (padded) input even with `ceilMode`, where PyTorch 1.13
- * pools the partial window (a 2x2 map through GoogLeNet's or SqueezeNet's 3x3 stride-2
- * ceil-mode pools gives 1x1 there). PyTorch's minimum is in the fixture.
- */
-export const STRICTER_MIN_INPUT: Record<string, number> = {
-  googlenet: 31, // PyTorch 15
-  googlenetNoAux: 31, // PyTorch 15
-  googlenetPaper5x5: 31, // PyTorch 15
-  squeezenet1_0: 29, // PyTorch 21
-  squeezenet1_1: 25, // PyTorch 17
-};
-
 export async function expectMetadata(model: ZooModel, name: string, side = 128): Promise<void> {
   const { info } = model;
-  const min = STRICTER_MIN_INPUT[name] ?? fixture.models[name].minInputSize;
+  const min = fixture.models[name].minInputSize;
   expect(model.minInputSize, `${name} minimum input size`).toBe(min);
   const c = info.inputSize[2];
   if (min > 1) {
