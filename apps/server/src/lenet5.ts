@@ -5,8 +5,9 @@ import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@convkit/l
  * that its architecture JSON rebuilds with `moduleFromJSON` and its state-dict keys are those
  * of the same `nn.Sequential` in PyTorch (`0.weight`, `3.weight`, `7.weight`, ...).
  *
- * This lives in the app until `@convkit/zoo` lands, which will own LeNet (and the other zoo
- * models) with metadata; the main job will then import it from there.
+ * `@convkit/zoo`'s `lenet5` is the same network with metadata, but zoo models have no JSON
+ * registry yet, so a checkpoint of one cannot be rebuilt from its manifest alone; the main job
+ * keeps this Sequential until that registry exists.
  *
  * Shape: [N, 28, 28, 1] -> [N, numClasses].
  */
