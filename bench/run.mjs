@@ -76,7 +76,7 @@ number divided by the peer's.
 
 Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${startLoad.toFixed(2)} at the start.
 
-| workload | convkit (${convkit.backend ?? '?'}) | tfjs cpu | tfjs wasm | PyTorch CPU | convkit / PyTorch | convkit / tfjs cpu | convkit / tfjs wasm |
+| workload | convkit (${(convkit.backend ?? '?').replace(/^convkit /, '')}) | tfjs cpu | tfjs wasm | PyTorch CPU | convkit / PyTorch | convkit / tfjs cpu | convkit / tfjs wasm |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
