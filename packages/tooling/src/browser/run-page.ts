@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /** Debian's Chromium; the only browser these suites use (never `playwright install`). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
