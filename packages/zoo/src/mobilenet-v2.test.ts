@@ -1,11 +1,6 @@
 import { useBackend } from '@convkit/tooling/testing';
-import { beforeEach, describe, it } from 'vitest';
-import {
-  expectMetadata,
-  expectParity,
-  expectTorchvisionStructure,
-  fixture,
-} from './__fixtures__/harness';
+import { beforeEach, describe } from 'vitest';
+import { checkFamily } from './__fixtures__/harness';
 import { mobilenetV2 } from './mobilenet-v2';
 
 const FAMILY = {
@@ -17,20 +12,5 @@ const FAMILY = {
 describe('MobileNetV2', () => {
   beforeEach(() => useBackend('wasm'));
 
-  for (const [name, build] of Object.entries(FAMILY)) {
-    it(`${name}: parameter count, keys and shapes equal PyTorch's; metadata`, async () => {
-      const model = build({ initWeights: false });
-      try {
-        expectTorchvisionStructure(model, name);
-        await expectMetadata(model, name);
-      } finally {
-        model.dispose();
-      }
-    });
-    if (fixture.parity[name]) {
-      it(`${name}: logits equal PyTorch's`, async () => {
-        await expectParity(name, build);
-      });
-    }
-  }
+  checkFamily(FAMILY);
 });

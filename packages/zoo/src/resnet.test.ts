@@ -1,6 +1,6 @@
 import { useBackend } from '@convkit/tooling/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { expectMetadata, expectParity, expectTorchvisionStructure } from './__fixtures__/harness';
+import { checkFamily } from './__fixtures__/harness';
 import { resnet18, resnet34, resnet50, resnet101, resnet152 } from './resnet';
 import { seResnet18, seResnet50 } from './se-resnet';
 
@@ -9,20 +9,7 @@ const FAMILY = { resnet18, resnet34, resnet50, resnet101, resnet152, seResnet18,
 describe('ResNet and SE-ResNet', () => {
   beforeEach(() => useBackend('wasm'));
 
-  for (const [name, build] of Object.entries(FAMILY)) {
-    it(`${name}: parameter count, keys and shapes equal PyTorch's; metadata`, async () => {
-      const model = build({ initWeights: false });
-      try {
-        expectTorchvisionStructure(model, name);
-        await expectMetadata(model, name);
-      } finally {
-        model.dispose();
-      }
-    });
-    it(`${name}: logits equal PyTorch's`, async () => {
-      await expectParity(name, build);
-    });
-  }
+  checkFamily(FAMILY);
 
   it('resnet18 metadata', () => {
     const model = resnet18({ initWeights: false, numClasses: 10 });

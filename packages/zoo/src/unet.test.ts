@@ -1,11 +1,6 @@
 import { useBackend } from '@convkit/tooling/testing';
-import { beforeEach, describe, it } from 'vitest';
-import {
-  expectMetadata,
-  expectParity,
-  expectTorchvisionStructure,
-  fixture,
-} from './__fixtures__/harness';
+import { beforeEach, describe } from 'vitest';
+import { checkFamily } from './__fixtures__/harness';
 import { unet } from './unet';
 
 const FAMILY = {
@@ -19,20 +14,5 @@ const FAMILY = {
 describe('U-Net', () => {
   beforeEach(() => useBackend('wasm'));
 
-  for (const [name, build] of Object.entries(FAMILY)) {
-    it(`${name}: parameter count, keys and shapes equal PyTorch's; metadata`, async () => {
-      const model = build({ initWeights: false });
-      try {
-        expectTorchvisionStructure(model, name);
-        await expectMetadata(model, name, 64);
-      } finally {
-        model.dispose();
-      }
-    });
-    if (fixture.parity[name]) {
-      it(`${name}: logits equal PyTorch's`, async () => {
-        await expectParity(name, build);
-      });
-    }
-  }
+  checkFamily(FAMILY, { metadataSide: 64 });
 });

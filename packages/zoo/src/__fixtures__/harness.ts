@@ -2,7 +2,7 @@
 import type { Module } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import type { ZooModel } from '../internal/zoo-model';
 import { layoutsOf, loadPyTorchStateDict } from '../pytorch-weights';
 import fixtureJson from './zoo.json';
@@ -201,5 +201,35 @@ export async function expectMetadata(model: ZooModel, name: string, side = 128):
     // Size side / reduction, give or take the pixels lost to unpadded kernels.
     const distance = Math.abs((shape?.[1] ?? 0) - side / f.reduction);
     expect(distance, `${name} ${f.module} reduction ${f.reduction}`).toBeLessThanOrEqual(2.5);
+  }
+}
+
+/** A model factory of the zoo, as the family tests call it. */
+export type ZooBuilder = (options: { numClasses?: number; initWeights?: boolean }) => ZooModel;
+
+/**
+ * The tests every family shares, per model: parameter count, keys and shapes equal PyTorch's
+ * and the metadata holds (`metadataSide`: the input side for the metadata forward); and, where
+ * the fixture has a parity case, the logits equal PyTorch's.
+ */
+export function checkFamily(
+  family: Record<string, ZooBuilder>,
+  { metadataSide }: { metadataSide?: number } = {},
+): void {
+  for (const [name, build] of Object.entries(family)) {
+    it(`${name}: parameter count, keys and shapes equal PyTorch's; metadata`, async () => {
+      const model = build({ initWeights: false });
+      try {
+        expectTorchvisionStructure(model, name);
+        await expectMetadata(model, name, metadataSide);
+      } finally {
+        model.dispose();
+      }
+    });
+    if (fixture.parity[name]) {
+      it(`${name}: logits equal PyTorch's`, async () => {
+        await expectParity(name, build as Parameters<typeof expectParity>[1]);
+      });
+    }
   }
 }
