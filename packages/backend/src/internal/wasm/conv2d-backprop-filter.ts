@@ -1,6 +1,14 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Info, type KernelScope, NCHW_TO_NHWC, view, withScope } from './kernel-scope';
+import {
+  type ConvAttrs,
+  type Info,
+  type KernelScope,
+  NCHW_TO_NHWC,
+  nhwcConvInfo,
+  view,
+  withScope,
+} from './kernel-scope';
 import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernels';
 
 /**
@@ -42,15 +50,11 @@ export function conv2DBackpropFilter(args: {
   attrs: tf.NamedAttrMap;
 }): Info {
   const { inputs, backend, attrs } = args;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape, dilations } =
-    attrs as unknown as {
-      strides: number | [number, number];
-      pad: 'valid' | 'same' | number | number[][];
-      dataFormat?: 'NHWC' | 'NCHW';
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      filterShape: [number, number, number, number];
-      dilations?: number | [number, number];
-    };
+  const convAttrs = attrs as unknown as ConvAttrs & {
+    dataFormat?: 'NHWC' | 'NCHW';
+    filterShape: [number, number, number, number];
+  };
+  const { pad, dataFormat, filterShape } = convAttrs;
   return withScope(backend, (scope) => {
     let x = inputs.x as Info;
     let dy = inputs.dy as Info;
@@ -60,15 +64,12 @@ export function conv2DBackpropFilter(args: {
       dy = scope.transpose(dy, NCHW_TO_NHWC);
       if (Array.isArray(pad)) $pad = NCHW_TO_NHWC.map((i) => pad[i]);
     }
-    const info = tf.backend_util.computeConv2DInfo(
+    const info = nhwcConvInfo(
       x.shape as [number, number, number, number],
       filterShape,
-      strides,
-      dilations ?? 1,
-      $pad as any,
-      dimRoundingMode,
+      convAttrs,
       false,
-      'channelsLast',
+      $pad,
     );
     const [kh, kw, ci, co] = filterShape;
     const [n, h, w] = x.shape;

@@ -1,10 +1,12 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  type ConvAttrs,
   type Info,
   type KernelScope,
   NCHW_TO_NHWC,
   NHWC_TO_NCHW,
+  nhwcConvInfo,
   view,
   withScope,
 } from './kernel-scope';
@@ -35,14 +37,11 @@ export function conv2DBackpropInput(args: {
   attrs: tf.NamedAttrMap;
 }): Info {
   const { inputs, backend, attrs } = args;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape, dilations } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | number[][];
+  const convAttrs = attrs as unknown as ConvAttrs & {
     dataFormat?: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
     inputShape: [number, number, number, number];
-    dilations?: number | [number, number];
   };
+  const { pad, dataFormat, inputShape } = convAttrs;
   return withScope(backend, (scope) => {
     let dy = inputs.dy as Info;
     const filter = inputs.filter as Info;
@@ -54,15 +53,12 @@ export function conv2DBackpropInput(args: {
       if (Array.isArray(pad)) $pad = NCHW_TO_NHWC.map((i) => pad[i]);
       xShape = NCHW_TO_NHWC.map((i) => inputShape[i]) as typeof inputShape;
     }
-    const info = tf.backend_util.computeConv2DInfo(
+    const info = nhwcConvInfo(
       xShape,
       filter.shape as [number, number, number, number],
-      strides,
-      dilations ?? 1,
-      $pad as any,
-      dimRoundingMode,
+      convAttrs,
       false,
-      'channelsLast',
+      $pad,
     );
     const simd =
       info.dilationHeight === 1 && info.dilationWidth === 1 ? simdKernels(backend) : undefined;

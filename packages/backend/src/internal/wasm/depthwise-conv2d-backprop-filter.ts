@@ -1,6 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Info, withScope } from './kernel-scope';
+import { type ConvAttrs, type Info, nhwcConvInfo, withScope } from './kernel-scope';
 import { heapOffset, simdKernels } from './simd-kernels';
 
 /**
@@ -22,25 +22,18 @@ export function depthwiseConv2dNativeBackpropFilter(args: {
   attrs: tf.NamedAttrMap;
 }): Info {
   const { inputs, backend, attrs } = args;
-  const { strides, pad, dimRoundingMode, dilations, filterShape } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | number[][];
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    dilations?: number | [number, number];
+  const convAttrs = attrs as unknown as ConvAttrs & {
     filterShape: [number, number, number, number];
   };
+  const { filterShape } = convAttrs;
   return withScope(backend, (scope) => {
     const x = inputs.x as Info;
     const dy = inputs.dy as Info;
-    const info = tf.backend_util.computeConv2DInfo(
+    const info = nhwcConvInfo(
       x.shape as [number, number, number, number],
       filterShape,
-      strides,
-      dilations ?? 1,
-      pad as any,
-      dimRoundingMode,
+      convAttrs,
       true,
-      'channelsLast',
     );
     const [kh, kw, c, m] = filterShape;
     const [n, h, w] = x.shape;

@@ -1,7 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { backpropInputByConvolution, rotateFilter } from './conv2d-backprop-input';
-import { type Info, withScope } from './kernel-scope';
+import { type ConvAttrs, type Info, nhwcConvInfo, withScope } from './kernel-scope';
 
 /**
  * `DepthwiseConv2dNativeBackpropInput` on wasm (tfjs-backend-wasm has none).
@@ -19,25 +19,18 @@ export function depthwiseConv2dNativeBackpropInput(args: {
   attrs: tf.NamedAttrMap;
 }): Info {
   const { inputs, backend, attrs } = args;
-  const { strides, pad, dimRoundingMode, dilations, inputShape } = attrs as unknown as {
-    strides: number | [number, number];
-    pad: 'valid' | 'same' | number | number[][];
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    dilations?: number | [number, number];
+  const convAttrs = attrs as unknown as ConvAttrs & {
     inputShape: [number, number, number, number];
   };
+  const { inputShape } = convAttrs;
   return withScope(backend, (scope) => {
     const dy = inputs.dy as Info;
     const filter = inputs.filter as Info;
-    const info = tf.backend_util.computeConv2DInfo(
+    const info = nhwcConvInfo(
       inputShape,
       filter.shape as [number, number, number, number],
-      strides,
-      dilations ?? 1,
-      pad as any,
-      dimRoundingMode,
+      convAttrs,
       true,
-      'channelsLast',
     );
     const rotated = rotateFilter(scope, filter, true);
     return backpropInputByConvolution(scope, dy, rotated, info, true);

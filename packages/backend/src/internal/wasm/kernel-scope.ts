@@ -156,17 +156,7 @@ export class KernelScope {
     dilations: [number, number],
     pads: Pads,
   ): Info {
-    return this.run('Conv2D', { x, filter }, {
-      strides,
-      dilations,
-      pad: [
-        [0, 0],
-        [pads.top, pads.bottom],
-        [pads.left, pads.right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    } as unknown as tf.NamedAttrMap);
+    return this.run('Conv2D', { x, filter }, convAttrs(strides, dilations, pads));
   }
 
   /** XNNPACK depthwise convolution (NHWC x [kh, kw, C, M]) with explicit, non-negative pads. */
@@ -177,17 +167,7 @@ export class KernelScope {
     dilations: [number, number],
     pads: Pads,
   ): Info {
-    return this.run('DepthwiseConv2dNative', { x, filter }, {
-      strides,
-      dilations,
-      pad: [
-        [0, 0],
-        [pads.top, pads.bottom],
-        [pads.left, pads.right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-    } as unknown as tf.NamedAttrMap);
+    return this.run('DepthwiseConv2dNative', { x, filter }, convAttrs(strides, dilations, pads));
   }
 
   /** Free an owned intermediate now (large temporaries inside a loop). */
@@ -236,3 +216,46 @@ export function withScope(backend: BackendWasm, body: (scope: KernelScope) => In
 /** NCHW <-> NHWC helpers for kernels that accept `dataFormat: 'NCHW'`. */
 export const NCHW_TO_NHWC = [0, 2, 3, 1];
 export const NHWC_TO_NCHW = [0, 3, 1, 2];
+
+/** The attributes every tfjs convolution-gradient kernel carries. */
+export interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | number[][];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: number | [number, number];
+}
+
+/** tfjs's conv geometry for an NHWC input and a conv (HWIO) or depthwise (HWCM) filter. */
+export function nhwcConvInfo(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvAttrs,
+  depthwise: boolean,
+  pad: ConvAttrs['pad'] = attrs.pad,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    pad as any,
+    attrs.dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
+}
+
+/** Attributes of a forward XNNPACK convolution with explicit NHWC pads. */
+function convAttrs(
+  strides: [number, number],
+  dilations: [number, number],
+  pads: Pads,
+): tf.NamedAttrMap {
+  const pad = [
+    [0, 0],
+    [pads.top, pads.bottom],
+    [pads.left, pads.right],
+    [0, 0],
+  ];
+  return { strides, dilations, pad, dataFormat: 'NHWC' } as unknown as tf.NamedAttrMap;
+}
