@@ -8,18 +8,11 @@ import {
   MaxPool2d,
   ReLU,
   Sequential,
-  type Shape,
 } from '@convkit/layers';
-import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { oneOf, positiveInteger, probability } from './internal/options';
-import {
-  freezeInfo,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  type ModelInfo,
-  ZooModel,
-} from './internal/zoo-model';
+import { PooledClassifierModel } from './internal/pooled-classifier-model';
+import { freezeInfo, IMAGENET_MEAN, IMAGENET_STD, type ModelInfo } from './internal/zoo-model';
 
 export interface AlexNetOptions extends ClassifierOptions {
   /** Default 1000. */
@@ -62,7 +55,7 @@ export interface AlexNetConfig extends Required<AlexNetOriginalOptions> {
  * Shape: `[N, H, W, inChannels]` -> `[N, numClasses]`; `forwardFeatures` gives `[N, 6, 6, 256]`
  * at the design size. `classifier.1` follows a flatten of `[256, 6, 6]`.
  */
-export class AlexNet extends ZooModel<AlexNetConfig> {
+export class AlexNet extends PooledClassifierModel<AlexNetConfig> {
   features: Sequential;
   avgpool: AdaptiveAvgPool2d;
   flatten: Flatten;
@@ -131,32 +124,6 @@ export class AlexNet extends ZooModel<AlexNetConfig> {
       ],
       flattenedFrom: { 'classifier.1': [256, 6, 6] },
     });
-  }
-
-  protected get inputChannels(): number {
-    return this.config.inChannels;
-  }
-
-  forwardFeatures(x: tf.Tensor): tf.Tensor {
-    return this.features.forward(x); // [N, 224, 224, 3] -> [N, 6, 6, 256]
-  }
-
-  forwardHead(features: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const pooled = this.avgpool.forward(features); // [N, 6, 6, 256]
-      const flat = this.flatten.forward(pooled); // [N, 9216] (H, W, C order)
-      return this.classifier.forward(flat); // [N, numClasses]
-    });
-  }
-
-  protected featuresShape(input: Shape): Shape {
-    return this.features.outputShape(input);
-  }
-
-  protected headShape(features: Shape): Shape {
-    return this.classifier.outputShape(
-      this.flatten.outputShape(this.avgpool.outputShape(features)),
-    );
   }
 }
 

@@ -10,19 +10,17 @@ import {
   type Module,
   ReLU,
   Sequential,
-  type Shape,
 } from '@convkit/layers';
-import * as tf from '@tensorflow/tfjs-core';
 import type { ClassifierOptions } from './internal/common';
 import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
+import { PooledClassifierModel } from './internal/pooled-classifier-model';
 import {
   type FeatureInfo,
   freezeInfo,
   IMAGENET_MEAN,
   IMAGENET_STD,
   type ModelInfo,
-  ZooModel,
 } from './internal/zoo-model';
 
 /** torchvision's layer lists: channel counts of the 3x3 convs, 'M' for a 2x2 max pool. */
@@ -83,7 +81,7 @@ export interface VGGConfig extends Required<VGGOptions> {
  * `[N, H / 32, W / 32, 512]`. `classifier.0` follows a flatten of `[512, 7, 7]`
  * (`info.flattenedFrom`).
  */
-export class VGG extends ZooModel<VGGConfig> {
+export class VGG extends PooledClassifierModel<VGGConfig> {
   features: Sequential;
   avgpool: AdaptiveAvgPool2d;
   flatten: Flatten;
@@ -149,32 +147,6 @@ export class VGG extends ZooModel<VGGConfig> {
         reinit(m.bias, zeros());
       }
     }
-  }
-
-  protected get inputChannels(): number {
-    return this.config.inChannels;
-  }
-
-  forwardFeatures(x: tf.Tensor): tf.Tensor {
-    return this.features.forward(x); // [N, 224, 224, 3] -> [N, 7, 7, 512]
-  }
-
-  forwardHead(features: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const pooled = this.avgpool.forward(features); // [N, 7, 7, 512]
-      const flat = this.flatten.forward(pooled); // [N, 25088] (H, W, C order)
-      return this.classifier.forward(flat); // [N, numClasses]
-    });
-  }
-
-  protected featuresShape(input: Shape): Shape {
-    return this.features.outputShape(input);
-  }
-
-  protected headShape(features: Shape): Shape {
-    return this.classifier.outputShape(
-      this.flatten.outputShape(this.avgpool.outputShape(features)),
-    );
   }
 }
 
