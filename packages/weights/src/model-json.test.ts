@@ -186,7 +186,7 @@ describe('model.json + shards', () => {
     served.delete(`https://example.test/models/tiny/${shards[1].path}`);
     await expect(
       loadModelJsonFromUrl('https://example.test/models/tiny/model.json', { fetch: fakeFetch }),
-    ).rejects.toThrow(/shard group1-shard2of4.bin: HTTP 404 Not Found/);
+    ).rejects.toThrow(/shard "group1-shard2of4.bin": HTTP 404 Not Found/);
     disposeAll(tensors, read);
   });
 
@@ -221,6 +221,188 @@ describe('model.json + shards', () => {
     expect(validateModelJson(ok).groupBytes).toEqual([24]);
     expect(() => decodeModelJsonWeights(ok as ModelJson, [[new Uint8Array(20)]])).toThrow(
       /weights need 24 bytes, shards a.bin hold 20/,
+    );
+  });
+});
+
+describe('model.json from a hostile server', () => {
+  const MODEL = 'https://example.test/models/tiny/model.json';
+
+  /** A fetch over a map of URL -> body, recording every request and its init. */
+  function server(served: Map<string, () => BodyInit | Response>) {
+    const requests: { url: string; init?: RequestInit }[] = [];
+    const fetchStub = (async (url: string, init?: RequestInit) => {
+      requests.push({ url, init });
+      const body = served.get(url);
+      if (body === undefined) return new Response('missing', { status: 404 });
+      const made = body();
+      return made instanceof Response ? made : new Response(made);
+    }) as typeof fetch;
+    return { fetch: fetchStub, requests };
+  }
+
+  const manifestWith = (path: string) => ({
+    weightsManifest: [{ paths: [path], weights: [{ name: 'w', shape: [2], dtype: 'float32' }] }],
+  });
+
+  it.each([
+    '\n//other-host/x',
+    '\t//other-host/x',
+    ' //other-host/x',
+    '%2e%2e/%2e%2e/x',
+    '%2E%2E/x',
+    '.%2e/x',
+    '..\\..\\x',
+    '\\\\other-host\\x',
+    '/models/other/x.bin',
+    '//other-host/x',
+    'https://other-host/x',
+    'HTTPS:x.bin',
+    '..',
+    'a/../../x',
+    'a%2f..%2f..%2fx',
+    'a\u0000.bin',
+  ])('refuses shard path %j before any request leaves the model directory', async (path) => {
+    const { fetch: fetchStub, requests } = server(
+      new Map([[MODEL, () => JSON.stringify(manifestWith(path))]]),
+    );
+    const error = await loadModelJsonFromUrl(MODEL, {
+      fetch: fetchStub,
+      requestInit: { headers: { Authorization: 'Bearer secret' } },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).constructor).toBe(Error);
+    expect((error as Error).message).toContain(JSON.stringify(path));
+    // Only model.json was requested: nothing went to another origin or outside the directory.
+    expect(requests.map((r) => r.url)).toEqual([MODEL]);
+  });
+
+  it('resolves shards inside the directory (subfolders allowed) and sends requestInit only there', async () => {
+    const data = new Uint8Array(new Float32Array([1, 2]).buffer);
+    const { fetch: fetchStub, requests } = server(
+      new Map<string, () => BodyInit>([
+        [`${MODEL}?v=2`, () => JSON.stringify(manifestWith('./sub/w.bin'))],
+        ['https://example.test/models/tiny/sub/w.bin', () => data.slice()],
+      ]),
+    );
+    const { tensors } = await loadModelJsonFromUrl(`${MODEL}?v=2`, {
+      fetch: fetchStub,
+      requestInit: { headers: { Authorization: 'Bearer secret' } },
+    });
+    expect(Array.from(tensors.w.dataSync())).toEqual([1, 2]);
+    expect(requests.map((r) => new URL(r.url).origin)).toEqual([
+      'https://example.test',
+      'https://example.test',
+    ]);
+    disposeAll(tensors);
+  });
+
+  /** A body of `total` bytes in 64 KiB chunks, made on demand; `pulled()` counts what was read. */
+  function endless(total: number) {
+    let pulled = 0;
+    const chunk = 64 * 1024;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (pulled >= total) {
+            controller.close();
+            return;
+          }
+          const n = Math.min(chunk, total - pulled);
+          pulled += n;
+          controller.enqueue(new Uint8Array(n).fill(0x20));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { stream, pulled: () => pulled, chunk };
+  }
+
+  it('stops reading a shard once it passes the bytes the manifest declares', async () => {
+    const body = endless(512 * 1024 * 1024);
+    const { fetch: fetchStub } = server(
+      new Map<string, () => BodyInit | Response>([
+        [MODEL, () => JSON.stringify(manifestWith('w.bin'))],
+        ['https://example.test/models/tiny/w.bin', () => new Response(body.stream)],
+      ]),
+    );
+    await expect(loadModelJsonFromUrl(MODEL, { fetch: fetchStub })).rejects.toThrow(
+      /shard "w.bin": the body is larger than the 8 bytes the manifest declares/,
+    );
+    expect(body.pulled()).toBeLessThanOrEqual(4 * body.chunk);
+  });
+
+  it('refuses a shard whose Content-Length exceeds the declared size without reading it', async () => {
+    const body = endless(1024 * 1024);
+    const { fetch: fetchStub } = server(
+      new Map<string, () => BodyInit | Response>([
+        [MODEL, () => JSON.stringify(manifestWith('w.bin'))],
+        [
+          'https://example.test/models/tiny/w.bin',
+          () => new Response(body.stream, { headers: { 'content-length': '1048576' } }),
+        ],
+      ]),
+    );
+    await expect(loadModelJsonFromUrl(MODEL, { fetch: fetchStub })).rejects.toThrow(
+      /shard "w.bin": Content-Length 1048576 is larger than the 8 bytes the manifest declares/,
+    );
+    expect(body.pulled()).toBeLessThanOrEqual(body.chunk);
+  });
+
+  it('caps the size of model.json itself while streaming it', async () => {
+    const body = endless(256 * 1024 * 1024);
+    const { fetch: fetchStub } = server(
+      new Map<string, () => BodyInit | Response>([[MODEL, () => new Response(body.stream)]]),
+    );
+    await expect(
+      loadModelJsonFromUrl(MODEL, { fetch: fetchStub, maxModelJsonBytes: 100_000 }),
+    ).rejects.toThrow(/model.json .*: the body is larger than the 100000-byte limit/);
+    expect(body.pulled()).toBeLessThanOrEqual(100_000 + 4 * body.chunk);
+  });
+});
+
+describe('model.json quantization fields', () => {
+  const withQuantization = (quantization: unknown) => ({
+    weightsManifest: [
+      {
+        paths: ['q.bin'],
+        weights: [{ name: 'q', shape: [3], dtype: 'float32', quantization }],
+      },
+    ],
+  });
+
+  it.each([
+    [
+      { dtype: 'uint8', scale: 'abc', min: 0 },
+      /weight "q": quantization scale must be a finite number, received "abc"/,
+    ],
+    [
+      { dtype: 'uint8', scale: 1, min: '5' },
+      /weight "q": quantization min must be a finite number, received "5"/,
+    ],
+    [
+      { dtype: 'uint16', scale: Number.POSITIVE_INFINITY, min: 0 },
+      /quantization scale must be a finite number, received Infinity/,
+    ],
+    [
+      { dtype: 'uint8', scale: 1, min: null },
+      /quantization min must be a finite number, received null/,
+    ],
+    [
+      { dtype: 'int4', scale: 1, min: 0 },
+      /weight "q": quantization dtype must be uint8, uint16 or float16, received "int4"/,
+    ],
+    [[], /weight "q": quantization must be an object/],
+  ])('refuses %j with a message naming the field', (quantization, message) => {
+    expect(() => validateModelJson(withQuantization(quantization), 'm.json')).toThrow(message);
+  });
+
+  it('reads JSON 1e999 (Infinity) as a bad scale, not as infinite weights', () => {
+    const json = JSON.parse(
+      '{"weightsManifest":[{"paths":["q.bin"],"weights":[{"name":"q","shape":[3],"dtype":"float32","quantization":{"dtype":"uint8","scale":1e999,"min":0}}]}]}',
+    );
+    expect(() => decodeModelJsonWeights(json, [[new Uint8Array(3)]])).toThrow(
+      /quantization scale must be a finite number, received Infinity/,
     );
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { halfToFloat } from './internal/dtypes';
 import { define } from './internal/select';
+import { readBodyAtMost } from './internal/stream';
 
 /** The tfjs dtypes a weights manifest holds. */
 export type ManifestDtype = 'float32' | 'int32' | 'bool';
@@ -18,6 +19,13 @@ export interface WeightsManifestEntry {
 export interface WeightsManifestGroup {
   paths: string[];
   weights: WeightsManifestEntry[];
+  /**
+   * convkit's integrity record (optional, ignored by tfjs): the byte size of each shard of
+   * `paths`, checked before and while a shard is read.
+   */
+  shardBytes?: number[];
+  /** convkit's integrity record (optional): the lower-case hex SHA-256 of each shard, verified on load. */
+  shardSha256?: string[];
 }
 
 /** The `model.json` of tfjs (`tf.io.ModelJSON`), plus convkit's optional architecture. */
@@ -119,6 +127,9 @@ export function encodeModelJson(
   return { modelJson, shards };
 }
 
+/** model.json files larger than this are refused (a topology is kilobytes to a few megabytes). */
+export const MAX_MODEL_JSON_BYTES = 100_000_000;
+
 function where(file?: string): string {
   return file ? `model.json ${file}` : 'model.json';
 }
@@ -151,17 +162,14 @@ export function validateModelJson(
       throw new Error(`${at}: weightsManifest[${g}] must be {paths: string[], weights: [...]}`);
     }
     for (const path of group.paths) {
-      if (
-        typeof path !== 'string' ||
-        path === '' ||
-        /^[a-z][a-z0-9+.-]*:|^[\\/]/i.test(path) ||
-        path.split(/[\\/]/).includes('..')
-      ) {
+      const problem = shardPathProblem(path);
+      if (problem) {
         throw new Error(
-          `${at}: weightsManifest[${g}] shard path ${JSON.stringify(path)} must be a relative path inside the model directory`,
+          `${at}: weightsManifest[${g}] shard path ${JSON.stringify(path)} must be a relative path inside the model directory (${problem})`,
         );
       }
     }
+    checkIntegrity(group, g, at);
     let bytes = 0;
     for (const weight of group.weights) {
       const name = weight?.name;
@@ -183,22 +191,118 @@ export function validateModelJson(
         );
       }
       const q = weight.quantization;
-      if (
-        q !== undefined &&
-        (q === null || !['uint8', 'uint16', 'float16'].includes(q.dtype) || weight.dtype === 'bool')
-      ) {
-        throw new Error(
-          `${at}: weight ${JSON.stringify(name)}: unknown quantization ${JSON.stringify(weight.quantization)}`,
-        );
-      }
+      if (q !== undefined)
+        checkQuantization(q, weight.dtype, `${at}: weight ${JSON.stringify(name)}`);
       bytes +=
         weight.shape.reduce((p, d) => p * d, 1) * BYTES_PER_ELEMENT[q?.dtype ?? weight.dtype];
       if (!Number.isSafeInteger(bytes))
         throw new Error(`${at}: weight ${JSON.stringify(name)}: shape too large`);
     }
+    if (group.shardBytes !== undefined) {
+      const sum = group.shardBytes.reduce((a: number, b: number) => a + b, 0);
+      if (sum !== bytes) {
+        throw new Error(
+          `${at}: weightsManifest[${g}] shardBytes add up to ${sum}, but its weights need ${bytes} bytes`,
+        );
+      }
+    }
     return bytes;
   });
   return { modelJson: json as ModelJson, groupBytes };
+}
+
+/**
+ * Why a shard path could leave the model directory once a URL parser or a file system reads
+ * it, or null when it cannot: control characters and surrounding spaces (the WHATWG URL parser
+ * strips some of them, turning `\n//host` into `//host`), backslashes (read as `/` by URL
+ * parsers and Windows), schemes, absolute paths, and `.` / `..` segments spelled with
+ * percent-escapes (`%2e%2e`) or encoded slashes (`%2f`).
+ */
+function shardPathProblem(path: unknown): string | null {
+  if (typeof path !== 'string') return `received ${typeof path}`;
+  if (path === '') return 'empty';
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control characters';
+  if (path.trim() !== path) return 'leading or trailing spaces';
+  if (path.includes('\\')) return 'backslashes';
+  if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return 'a scheme';
+  if (path.startsWith('/')) return 'an absolute path';
+  for (const segment of path.split(/[?#]/, 1)[0].split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return 'a malformed percent-escape';
+    }
+    if (decoded === '..') return 'a ".." segment';
+    if (decoded !== segment && (decoded === '.' || /[\\/]/.test(decoded))) {
+      return 'an escaped "." or slash';
+    }
+  }
+  return null;
+}
+
+function checkIntegrity(group: WeightsManifestGroup, g: number, at: string): void {
+  const { shardBytes, shardSha256, paths } = group;
+  if (shardBytes !== undefined) {
+    if (
+      !Array.isArray(shardBytes) ||
+      shardBytes.length !== paths.length ||
+      !shardBytes.every((b) => Number.isSafeInteger(b) && b >= 0)
+    ) {
+      throw new Error(
+        `${at}: weightsManifest[${g}] shardBytes must be ${paths.length} non-negative integer(s) (one per path), received ${show(shardBytes)}`,
+      );
+    }
+  }
+  if (shardSha256 !== undefined) {
+    if (
+      !Array.isArray(shardSha256) ||
+      shardSha256.length !== paths.length ||
+      !shardSha256.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+    ) {
+      throw new Error(
+        `${at}: weightsManifest[${g}] shardSha256 must be ${paths.length} lower-case hex SHA-256 digest(s) (one per path), received ${show(shardSha256)}`,
+      );
+    }
+  }
+}
+
+const QUANTIZED = ['uint8', 'uint16', 'float16'];
+
+function checkQuantization(q: unknown, dtype: string, at: string): void {
+  if (q === null || typeof q !== 'object' || Array.isArray(q)) {
+    throw new Error(
+      `${at}: quantization must be an object {dtype, scale, min}, received ${show(q)}`,
+    );
+  }
+  const { dtype: stored, scale, min } = q as Record<string, unknown>;
+  if (typeof stored !== 'string' || !QUANTIZED.includes(stored)) {
+    throw new Error(
+      `${at}: quantization dtype must be uint8, uint16 or float16, received ${show(stored)}`,
+    );
+  }
+  if (dtype === 'bool') throw new Error(`${at}: a bool weight cannot be quantized`);
+  for (const [field, value] of [
+    ['scale', scale],
+    ['min', min],
+  ] as const) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value))) {
+      throw new Error(
+        `${at}: quantization ${field} must be a finite number, received ${show(value)}`,
+      );
+    }
+  }
+}
+
+/** A value for messages, shortened. */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
 /**
@@ -281,57 +385,143 @@ function decodeWeight(
   return out;
 }
 
-/** Resolve a shard path against the model.json URL. */
-function shardUrl(base: string, path: string): string {
-  return new URL(path, base).toString();
-}
-
 export interface LoadModelJsonOptions {
   /** The fetch to use (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /** Sent with model.json and with each shard; shards are only ever fetched from model.json's origin. */
   requestInit?: RequestInit;
+  /** Largest model.json accepted, in bytes (default MAX_MODEL_JSON_BYTES, 100 MB). */
+  maxModelJsonBytes?: number;
+}
+
+/**
+ * Resolve each shard path against the model.json URL, then require that the result has the
+ * same origin and lies under model.json's directory (checked on the resolved URL, after the
+ * URL parser has stripped and decoded what it does). Returns the shard URLs of each group.
+ */
+function shardUrls(modelJson: ModelJson, base: URL, at: string): URL[][] {
+  const directory = base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1);
+  return modelJson.weightsManifest.map((group, g) =>
+    group.paths.map((path) => {
+      let resolved: URL;
+      try {
+        resolved = new URL(path, base);
+      } catch {
+        resolved = base;
+      }
+      if (
+        resolved === base ||
+        resolved.origin !== base.origin ||
+        !resolved.pathname.startsWith(directory) ||
+        resolved.pathname.length === directory.length
+      ) {
+        throw new Error(
+          `${at}: weightsManifest[${g}] shard path ${JSON.stringify(path)} resolves to ${JSON.stringify(resolved.href)}, outside ${base.origin}${directory}`,
+        );
+      }
+      return resolved;
+    }),
+  );
+}
+
+/** Lower-case hex SHA-256 of `bytes` with Web Crypto, or null where it is unavailable (plain-HTTP pages). */
+async function sha256Hex(bytes: Uint8Array): Promise<string | null> {
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return null;
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Check a shard against the manifest's integrity record (when it has one): its size, and its
+ * SHA-256 where Web Crypto is available. Throws naming the shard.
+ */
+export async function verifyShard(
+  group: WeightsManifestGroup,
+  index: number,
+  bytes: Uint8Array,
+  at: string,
+): Promise<void> {
+  const path = JSON.stringify(group.paths[index]);
+  const size = group.shardBytes?.[index];
+  if (size !== undefined && bytes.byteLength !== size) {
+    throw new Error(
+      `${at}: shard ${path} has ${bytes.byteLength} bytes, the manifest records ${size}${bytes.byteLength < size ? ' (truncated)' : ''}`,
+    );
+  }
+  const expected = group.shardSha256?.[index];
+  if (expected === undefined) return;
+  const actual = await sha256Hex(bytes);
+  if (actual !== null && actual !== expected) {
+    throw new Error(
+      `${at}: shard ${path} SHA-256 mismatch: the manifest records ${expected}, the shard hashes to ${actual} (corrupted, or from another save)`,
+    );
+  }
 }
 
 /**
  * Load a model.json and its shards from a URL (browser, or Node 18+ with fetch). Shard paths
- * are resolved relative to the model.json URL. Returns the model.json and the tensors.
+ * are resolved relative to the model.json URL and must stay on its origin, under its directory;
+ * `requestInit` (credentials) never goes anywhere else. Bodies are read as streams and cut off
+ * at the declared sizes (model.json at `maxModelJsonBytes`, each shard at what its weights need),
+ * so memory is bounded whatever the server sends. Returns the model.json and the tensors.
  */
 export async function loadModelJsonFromUrl(
   url: string,
   options: LoadModelJsonOptions = {},
 ): Promise<{ modelJson: ModelJson; tensors: Record<string, tf.Tensor> }> {
+  const at = where(url);
   const fetchFn = options.fetch ?? globalThis.fetch;
+  const maxJson = options.maxModelJsonBytes ?? MAX_MODEL_JSON_BYTES;
+  if (!Number.isSafeInteger(maxJson) || maxJson < 1) {
+    throw new Error(`${at}: maxModelJsonBytes must be a positive integer, received ${maxJson}`);
+  }
+  let base: URL;
+  try {
+    base = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+  } catch {
+    throw new Error(`${at}: not a valid URL (a relative URL needs a page to resolve against)`);
+  }
   const response = await fetchFn(url, options.requestInit);
-  if (!response.ok)
-    throw new Error(`${where(url)}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  if (!response.ok) {
+    response.body?.cancel().catch(() => {});
+    throw new Error(`${at}: HTTP ${response.status} ${response.statusText}`.trimEnd());
+  }
+  const text = await readBodyAtMost(
+    response,
+    maxJson,
+    (what) => new Error(`${at}: ${what} is larger than the ${maxJson}-byte limit`),
+  );
   let json: unknown;
   try {
-    json = JSON.parse(await response.text());
+    json = JSON.parse(new TextDecoder().decode(text));
   } catch (error) {
-    throw new Error(`${where(url)}: not valid JSON (${(error as Error).message})`);
+    throw new Error(`${at}: not valid JSON (${(error as Error).message})`);
   }
-  const base = new URL(
-    url,
-    (globalThis as { location?: { href: string } }).location?.href,
-  ).toString();
   const { modelJson, groupBytes } = validateModelJson(json, url);
+  const urls = shardUrls(modelJson, base, at);
   const shards: Uint8Array[][] = [];
   for (const [g, group] of modelJson.weightsManifest.entries()) {
     const parts: Uint8Array[] = [];
     let received = 0;
-    for (const path of group.paths) {
-      const shard = await fetchFn(shardUrl(base, path), options.requestInit);
-      if (!shard.ok)
-        throw new Error(
-          `${where(url)}: shard ${path}: HTTP ${shard.status} ${shard.statusText}`.trimEnd(),
-        );
-      const data = new Uint8Array(await shard.arrayBuffer());
-      received += data.byteLength;
-      if (received > groupBytes[g]) {
-        throw new Error(
-          `${where(url)}: shard ${path}: the shards of group ${g} hold more than the ${groupBytes[g]} bytes its weights need`,
-        );
+    for (const [i, path] of group.paths.entries()) {
+      const shard = await fetchFn(urls[g][i].href, options.requestInit);
+      const name = `shard ${JSON.stringify(path)}`;
+      if (!shard.ok) {
+        shard.body?.cancel().catch(() => {});
+        throw new Error(`${at}: ${name}: HTTP ${shard.status} ${shard.statusText}`.trimEnd());
       }
+      const limit = group.shardBytes?.[i] ?? groupBytes[g] - received;
+      const data = await readBodyAtMost(
+        shard,
+        limit,
+        (what) =>
+          new Error(
+            `${at}: ${name}: ${what} is larger than the ${limit} bytes the manifest declares (group ${g} needs ${groupBytes[g]} bytes in all)`,
+          ),
+      );
+      await verifyShard(group, i, data, at);
+      received += data.byteLength;
       parts.push(data);
     }
     shards.push(parts);

@@ -16,6 +16,7 @@ import {
   selectEntries,
   toContent,
 } from './internal/select';
+import { ChunkReader } from './internal/stream';
 
 export interface ReadSafetensorsOptions {
   /** Read only these tensors (names, all of which must exist) or those a predicate accepts. */
@@ -57,70 +58,6 @@ export function readSafetensors(
     ),
   );
   return toContent(decoded, header.metadata);
-}
-
-/** Pulls bytes from a stream; never holds more than what actually arrived. */
-class ChunkReader {
-  private chunks: Uint8Array[] = [];
-  private buffered = 0;
-  done = false;
-
-  constructor(private readonly reader: ReadableStreamDefaultReader<Uint8Array>) {}
-
-  /** Buffer at least `n` bytes (fewer only when the stream ends). */
-  async fill(n: number): Promise<void> {
-    while (this.buffered < n && !this.done) {
-      const { value, done } = await this.reader.read();
-      if (done) this.done = true;
-      else if (value && value.byteLength > 0) {
-        this.chunks.push(value);
-        this.buffered += value.byteLength;
-      }
-    }
-  }
-
-  /** Take up to `n` bytes from the front. */
-  take(n: number): Uint8Array {
-    const size = Math.min(n, this.buffered);
-    const out = new Uint8Array(size);
-    let filled = 0;
-    while (filled < size) {
-      const chunk = this.chunks[0];
-      const part = Math.min(chunk.byteLength, size - filled);
-      out.set(chunk.subarray(0, part), filled);
-      filled += part;
-      if (part === chunk.byteLength) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(part);
-    }
-    this.buffered -= size;
-    return out;
-  }
-
-  /** Drop `n` bytes from the front (without copying); returns how many were dropped. */
-  async skip(n: number): Promise<number> {
-    let left = n;
-    while (left > 0) {
-      if (this.buffered === 0) {
-        await this.fill(1);
-        if (this.buffered === 0) break;
-      }
-      const chunk = this.chunks[0];
-      const part = Math.min(chunk.byteLength, left);
-      if (part === chunk.byteLength) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(part);
-      this.buffered -= part;
-      left -= part;
-    }
-    return n - left;
-  }
-
-  get available(): number {
-    return this.buffered;
-  }
-
-  cancel(): void {
-    this.reader.cancel().catch(() => {});
-  }
 }
 
 /**
