@@ -221,7 +221,7 @@ export function validateModelJson(
 function shardPathProblem(path: unknown): string | null {
   if (typeof path !== 'string') return `received ${typeof path}`;
   if (path === '') return 'empty';
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control characters';
+  if ([...path].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f')) return 'control characters';
   if (path.trim() !== path) return 'leading or trailing spaces';
   if (path.includes('\\')) return 'backslashes';
   if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return 'a scheme';
