@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '@convkit/tooling/testing';
@@ -136,12 +144,16 @@ describe('model.json + shards', () => {
       convkit: { type: 'TinyCNN', config: { classes: 5 } },
     });
     const files = readdirSync(target).sort();
-    expect(files).toEqual([
+    expect(files).toHaveLength(4);
+    expect(files[3]).toBe('model.json');
+    expect(files.slice(0, 3).map((f) => f.replace(/\.[0-9a-f]{16}\.bin$/, '.bin'))).toEqual([
       'group1-shard1of3.bin',
       'group1-shard2of3.bin',
       'group1-shard3of3.bin',
-      'model.json',
     ]);
+    expect(saved.weightsManifest[0].paths).toEqual(files.slice(0, 3));
+    expect(saved.weightsManifest[0].shardBytes).toEqual([256, 256, 107]);
+    expect(saved.weightsManifest[0].shardSha256).toHaveLength(3);
     const json = JSON.parse(readFileSync(join(target, 'model.json'), 'utf8'));
     expect(json).toEqual(saved);
     expect(json.convkit).toEqual({ type: 'TinyCNN', config: { classes: 5 } });
@@ -153,10 +165,29 @@ describe('model.json + shards', () => {
       disposeAll(read);
     }
     // A shard that does not match the manifest is refused before it is decoded.
-    writeFileSync(join(target, 'group1-shard3of3.bin'), new Uint8Array(3));
+    const [, second, third] = saved.weightsManifest[0].paths;
+    writeFileSync(join(target, third), new Uint8Array(3));
     await expect(loadModelDirectory(target)).rejects.toThrow(
-      /weightsManifest\[0\] weights need 619 bytes, shards group1-shard1of3.bin, group1-shard2of3.bin, group1-shard3of3.bin hold 515/,
+      `shard "${third}" has 3 bytes, the manifest records 107 (truncated)`,
     );
+    // So is a shard of the right size with other bytes (another save's, or corrupted).
+    writeFileSync(join(target, third), new Uint8Array(107));
+    await expect(loadModelDirectory(target)).rejects.toThrow(
+      new RegExp(`shard "${third}" SHA-256 mismatch: the manifest records [0-9a-f]{64}`),
+    );
+    // Without the integrity record (a tfjs-converter model.json), the group total is still checked.
+    const bare = {
+      ...saved,
+      weightsManifest: [
+        { paths: saved.weightsManifest[0].paths, weights: saved.weightsManifest[0].weights },
+      ],
+    };
+    writeFileSync(join(target, 'model.json'), JSON.stringify(bare));
+    writeFileSync(join(target, third), new Uint8Array(3));
+    await expect(loadModelDirectory(target)).rejects.toThrow(
+      `weightsManifest[0] weights need 619 bytes, shards ${saved.weightsManifest[0].paths.join(', ')} hold 515`,
+    );
+    expect(second).toBeDefined();
     expect(statSync(join(target, 'model.json')).size).toBeGreaterThan(0);
     disposeAll(tensors);
   });
@@ -222,6 +253,45 @@ describe('model.json + shards', () => {
     expect(() => decodeModelJsonWeights(ok as ModelJson, [[new Uint8Array(20)]])).toThrow(
       /weights need 24 bytes, shards a.bin hold 20/,
     );
+  });
+});
+
+describe('saveModelDirectory over an existing model', () => {
+  it('writes new shards beside the old ones, then model.json, then removes the old shards', async () => {
+    const target = join(dir, 'resave');
+    const first = { w: tf.fill([64], 1), b: tf.fill([8], 1) };
+    const second = { w: tf.fill([64], 2), b: tf.fill([8], 2) };
+    const a = await saveModelDirectory(target, first, { shardBytes: 100 });
+    const b = await saveModelDirectory(target, second, { shardBytes: 100 });
+    // Same names, other content: no shard name is reused.
+    for (const path of b.weightsManifest[0].paths)
+      expect(a.weightsManifest[0].paths).not.toContain(path);
+    expect(readdirSync(target).sort()).toEqual(
+      [...b.weightsManifest[0].paths, 'model.json'].sort(),
+    );
+    // A leftover of an interrupted save (shard or temporary file) is removed by the next save;
+    // files that are not the model's stay.
+    writeFileSync(join(target, 'group1-shard9of9.0123456789abcdef.bin'), 'x');
+    writeFileSync(join(target, '.model.json.123.abc.tmp'), 'x');
+    writeFileSync(join(target, 'notes.txt'), 'mine');
+    await saveModelDirectory(target, first, { shardBytes: 100 });
+    expect(readdirSync(target).sort()).toEqual(
+      [...a.weightsManifest[0].paths, 'model.json', 'notes.txt'].sort(),
+    );
+    const { tensors } = await loadModelDirectory(target);
+    expect(Array.from(tensors.w.dataSync()).every((v) => v === 1)).toBe(true);
+    disposeAll(first, second, tensors);
+  });
+
+  it('refuses a shard that is not a regular file', async () => {
+    const target = join(dir, 'fifo');
+    const tensors = { w: tf.zeros([0]) };
+    const saved = await saveModelDirectory(target, tensors);
+    disposeAll(tensors);
+    const shard = join(target, saved.weightsManifest[0].paths[0]);
+    rmSync(shard);
+    mkdirSync(shard);
+    await expect(loadModelDirectory(target)).rejects.toThrow(/is not a regular file/);
   });
 });
 

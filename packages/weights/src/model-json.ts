@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { halfToFloat } from './internal/dtypes';
 import { define } from './internal/select';
+import { sha256Hex } from './internal/sha256';
 import { readBodyAtMost } from './internal/stream';
 
 /** The tfjs dtypes a weights manifest holds. */
@@ -422,14 +423,6 @@ function shardUrls(modelJson: ModelJson, base: URL, at: string): URL[][] {
       return resolved;
     }),
   );
-}
-
-/** Lower-case hex SHA-256 of `bytes` with Web Crypto, or null where it is unavailable (plain-HTTP pages). */
-async function sha256Hex(bytes: Uint8Array): Promise<string | null> {
-  const subtle = globalThis.crypto?.subtle;
-  if (!subtle) return null;
-  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
