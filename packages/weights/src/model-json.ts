@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { halfToFloat } from './internal/dtypes';
+import { show } from './internal/header';
 import { define } from './internal/select';
 import { sha256Hex } from './internal/sha256';
 import { readBodyAtMost } from './internal/stream';
@@ -183,12 +184,12 @@ export function validateModelJson(
         !weight.shape.every((d) => Number.isSafeInteger(d) && d >= 0)
       ) {
         throw new Error(
-          `${at}: weight ${JSON.stringify(name)}: shape must be non-negative integers, received ${JSON.stringify(weight.shape)}`,
+          `${at}: weight ${JSON.stringify(name)}: shape must be non-negative integers, received ${show(weight.shape)}`,
         );
       }
       if (!['float32', 'int32', 'bool'].includes(weight.dtype)) {
         throw new Error(
-          `${at}: weight ${JSON.stringify(name)}: dtype ${JSON.stringify(weight.dtype)} is not float32, int32 or bool`,
+          `${at}: weight ${JSON.stringify(name)}: dtype ${show(weight.dtype)} is not float32, int32 or bool`,
         );
       }
       const q = weight.quantization;
@@ -293,17 +294,6 @@ function checkQuantization(q: unknown, dtype: string, at: string): void {
       );
     }
   }
-}
-
-/** A value for messages, shortened. */
-function show(value: unknown): string {
-  let text: string;
-  try {
-    text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
 /**

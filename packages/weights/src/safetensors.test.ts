@@ -440,3 +440,59 @@ describe('readSafetensorsFromResponse', () => {
     );
   });
 });
+
+describe('safetensors headers nested deeply', () => {
+  const deep = (depth: number, open = '[', close = ']') =>
+    `${open.repeat(depth)}${close.repeat(depth)}`;
+  const deepObject = (depth: number) => `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const file = (header: string) => {
+    const text = new TextEncoder().encode(header);
+    const bytes = new Uint8Array(8 + text.byteLength);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(text.byteLength), true);
+    bytes.set(text, 8);
+    return bytes;
+  };
+  it.each([
+    [
+      'an entry',
+      `{"a":${deep(5000)}}`,
+      /tensor "a": expected an object \{dtype, shape, data_offsets\}, received an array nested too deeply to show/,
+    ],
+    [
+      'a dtype',
+      `{"a":{"dtype":${deep(20000)},"shape":[],"data_offsets":[0,0]}}`,
+      /tensor "a": unknown dtype an array nested too deeply to show/,
+    ],
+    [
+      'a shape',
+      `{"a":{"dtype":"F32","shape":${deepObject(20000)},"data_offsets":[0,4]}}`,
+      /tensor "a": shape must be an array of non-negative integers/,
+    ],
+    [
+      'data_offsets',
+      `{"a":{"dtype":"F32","shape":[1],"data_offsets":${deep(20000)}}}`,
+      /tensor "a": data_offsets must be two non-negative integers/,
+    ],
+    [
+      'metadata',
+      `{"__metadata__":{"k":${deepObject(20000)}}}`,
+      /__metadata__\["k"\] must be a string/,
+    ],
+    [
+      'metadata itself',
+      `{"__metadata__":${deep(20000)}}`,
+      /__metadata__ must be an object of strings/,
+    ],
+  ])('%s nested 5,000+ deep gives the library error, not a RangeError', (_, header, message) => {
+    let error: unknown;
+    try {
+      readSafetensors(file(header));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).constructor).toBe(Error);
+    expect((error as Error).message).toMatch(/^safetensors: /);
+    expect((error as Error).message).toMatch(message);
+  });
+});

@@ -33,12 +33,16 @@ export function quote(name: string): string {
   return `tensor ${text}`;
 }
 
-function show(value: unknown): string {
+/**
+ * A value for messages, shortened. Never throws: a value nested too deeply for JSON.stringify
+ * (a hostile header can nest thousands of levels) is described, not shown.
+ */
+export function show(value: unknown): string {
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   } catch {
-    text = String(value);
+    text = `${Array.isArray(value) ? 'an array' : `a ${typeof value}`} nested too deeply to show`;
   }
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
