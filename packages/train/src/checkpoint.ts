@@ -187,8 +187,12 @@ export interface LoadedCheckpoint {
 /**
  * Read the checkpoint in `dir`, verify it (manifest, file sizes, SHA-256, safetensors structure)
  * and restore what is given: model weights, optimizer, schedule, callbacks, data state and the
- * global random stream. Nothing is changed unless the whole checkpoint is valid; a broken one
- * throws a `CheckpointError` naming the file.
+ * global random stream. Nothing is changed unless the whole checkpoint is valid: everything is
+ * read and checked first; the optimizer, schedule, callbacks and data (which check their own
+ * state) are restored next and put back as they were if a later one refuses; the model's weights
+ * (checked before they are written) and the random stream come last. A broken checkpoint throws
+ * a `CheckpointError` naming the file, and leaks no tensors (a model rebuilt for the load is
+ * disposed when the load fails).
  */
 export async function loadCheckpoint(
   dir: string,
@@ -196,54 +200,123 @@ export async function loadCheckpoint(
 ): Promise<LoadedCheckpoint> {
   const manifest = await readManifest(dir);
   const { path } = await nodeModules();
+  const manifestFile = path.join(dir, CHECKPOINT_MANIFEST);
+  const fail = (problem: string) => new CheckpointError(manifestFile, problem);
   const weightsFile = path.join(dir, manifest.weights.file);
   const weights = decode(weightsFile, await readVerified(dir, manifest.weights));
   let optimizerTensors: Record<string, tf.Tensor> = {};
+  let rebuilt: TrainableModel | undefined;
+  let loaded = false;
   try {
     if (manifest.optimizerTensors) {
       const file = path.join(dir, manifest.optimizerTensors.file);
       optimizerTensors = decode(file, await readVerified(dir, manifest.optimizerTensors));
     }
+    // Everything that can be checked here is checked before anything changes.
+    const { optimizer, schedule, data } = options;
+    let optimizerState: unknown;
+    if (optimizer?.loadStateDict) {
+      if (manifest.optimizer == null) throw fail('holds no optimizer state');
+      optimizerState = insertTensors(manifest.optimizer, optimizerTensors, fail);
+      const saved = (optimizerState as { type?: unknown }).type;
+      const own = (optimizer as { name?: unknown }).name;
+      if (typeof own === 'string' && saved !== own) {
+        throw fail(`holds ${show(saved)} optimizer state, which cannot be loaded into ${own}`);
+      }
+    }
     let model = options.model;
     if (!model) {
       if (manifest.architecture == null) {
-        throw new CheckpointError(
-          path.join(dir, CHECKPOINT_MANIFEST),
-          'has no architecture; pass the model to load the weights into',
+        throw fail('has no architecture; pass the model to load the weights into');
+      }
+      model = rebuilt = rebuild(manifest.architecture, options.moduleTypes ?? LAYER_TYPES, fail);
+    }
+
+    // Restore; each step that fails puts back those before it.
+    const undo: (() => void)[] = [];
+    const restore = <S>(what: string, before: S, load: () => void, putBack: (s: S) => void) => {
+      try {
+        load();
+      } catch (error) {
+        if (error instanceof CheckpointError) throw error;
+        throw fail(`${what} could not be restored: ${(error as Error)?.message ?? String(error)}`);
+      }
+      undo.push(() => putBack(before));
+    };
+    try {
+      if (optimizer?.loadStateDict && optimizerState !== undefined) {
+        const load = optimizer.loadStateDict.bind(optimizer) as (s: unknown) => void;
+        restore(
+          'the optimizer state',
+          optimizer.stateDict?.(),
+          () => load(optimizerState),
+          (s) => {
+            if (s !== undefined) load(s);
+          },
         );
       }
-      model = moduleFromJSON(
-        manifest.architecture as ModuleJSON,
-        options.moduleTypes ?? LAYER_TYPES,
-      );
-    }
-    model.loadStateDict(weights, { strict: options.strict ?? true });
-    if (options.optimizer?.loadStateDict) {
-      if (manifest.optimizer == null) {
-        throw new CheckpointError(path.join(dir, CHECKPOINT_MANIFEST), 'holds no optimizer state');
+      const scheduleState = schedule as Stateful | undefined;
+      if (scheduleState?.loadStateDict && manifest.schedule != null) {
+        const load = scheduleState.loadStateDict.bind(scheduleState) as (s: unknown) => void;
+        restore(
+          'the schedule state',
+          scheduleState.stateDict?.(),
+          () => load(manifest.schedule),
+          (s) => {
+            if (s !== undefined) load(s);
+          },
+        );
       }
-      const dict = insertTensors(
-        manifest.optimizer,
-        optimizerTensors,
-        path.join(dir, CHECKPOINT_MANIFEST),
-      );
-      options.optimizer.loadStateDict(dict as never);
-    }
-    if (options.schedule && manifest.schedule != null) {
-      (options.schedule as Stateful).loadStateDict?.(manifest.schedule as never);
-    }
-    for (const [name, c] of entriesOf(options.callbacks)) {
-      if (name in manifest.callbacks && typeof c.loadStateDict === 'function') {
-        c.loadStateDict(manifest.callbacks[name]);
+      for (const [name, c] of entriesOf(options.callbacks)) {
+        if (Object.hasOwn(manifest.callbacks, name) && typeof c.loadStateDict === 'function') {
+          const load = c.loadStateDict.bind(c) as (s: unknown) => void;
+          restore(
+            `callback ${name}`,
+            c.stateDict?.(),
+            () => load(manifest.callbacks[name]),
+            (s) => {
+              if (s !== undefined) load(s);
+            },
+          );
+        }
       }
-    }
-    if (options.data && manifest.random.data != null) {
-      if (typeof options.data.loadState === 'function')
-        options.data.loadState(manifest.random.data as never);
-      else if (typeof options.data.setState === 'function')
-        options.data.setState(manifest.random.data as never);
+      if (data && manifest.random.data != null) {
+        const load =
+          typeof data.loadState === 'function'
+            ? (data.loadState.bind(data) as (s: unknown) => void)
+            : typeof data.setState === 'function'
+              ? (data.setState.bind(data) as (s: unknown) => void)
+              : undefined;
+        if (load) {
+          const hasState = typeof data.state === 'function' || typeof data.getState === 'function';
+          restore(
+            'the data state',
+            hasState ? dataState(data) : undefined,
+            () => load(manifest.random.data),
+            (s) => {
+              if (s !== undefined) load(s);
+            },
+          );
+        }
+      }
+      // The model checks every key, shape and dtype before it writes anything.
+      try {
+        model.loadStateDict(weights, { strict: options.strict ?? true });
+      } catch (error) {
+        throw new CheckpointError(weightsFile, (error as Error)?.message ?? String(error));
+      }
+    } catch (error) {
+      for (const putBack of undo.reverse()) {
+        try {
+          putBack();
+        } catch {
+          // Best effort: the error that stopped the load is the one to report.
+        }
+      }
+      throw error;
     }
     if (options.restoreRandom ?? true) globalRandom().setState(manifest.random.global);
+    loaded = true;
     return {
       model,
       epoch: manifest.epoch,
@@ -254,7 +327,79 @@ export async function loadCheckpoint(
   } finally {
     tf.dispose(Object.values(weights));
     tf.dispose(Object.values(optimizerTensors));
+    if (!loaded) rebuilt?.dispose?.();
   }
+}
+
+/** Modules nested deeper than this in an architecture are refused (real models nest a few levels). */
+const MAX_ARCHITECTURE_DEPTH = 256;
+/** Modules in an architecture beyond this are refused. */
+const MAX_ARCHITECTURE_MODULES = 100_000;
+/** JSON nested deeper than this in the optimizer state is refused. */
+const MAX_STATE_DEPTH = 64;
+
+/**
+ * Rebuild a model from its architecture. The JSON is walked first (without recursion): every
+ * module is an object whose `type` is an own key of `types` (so `constructor`, `toString` or
+ * `__proto__` are unknown types, not Object's methods), `children` are arrays, and the nesting
+ * is bounded. Variables made by a constructor that then fails are disposed.
+ */
+function rebuild(
+  architecture: unknown,
+  types: Readonly<Record<string, new (config: any) => Module>>,
+  fail: (problem: string) => CheckpointError,
+): TrainableModel {
+  const stack: { node: unknown; depth: number; at: string }[] = [
+    { node: architecture, depth: 0, at: 'architecture' },
+  ];
+  for (let count = 0; stack.length > 0; count++) {
+    const { node, depth, at } = stack.pop()!;
+    if (count >= MAX_ARCHITECTURE_MODULES) {
+      throw fail(`architecture has more than ${MAX_ARCHITECTURE_MODULES} modules`);
+    }
+    if (depth > MAX_ARCHITECTURE_DEPTH) {
+      throw fail(
+        `architecture nests modules more than ${MAX_ARCHITECTURE_DEPTH} deep (at ${at.slice(0, 60)}...)`,
+      );
+    }
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      throw fail(`${at} must be an object {type, config}, received ${show(node)}`);
+    }
+    const { type, children } = node as { type?: unknown; children?: unknown };
+    if (typeof type !== 'string' || !Object.hasOwn(types, type)) {
+      throw fail(
+        `${at}.type ${show(type)} is not a known module type (expected one of ${Object.keys(types).slice(0, 12).join(', ')}...)`,
+      );
+    }
+    if (children !== undefined) {
+      if (!Array.isArray(children)) {
+        throw fail(`${at}.children must be an array, received ${show(children)}`);
+      }
+      children.forEach((child, i) => {
+        stack.push({ node: child, depth: depth + 1, at: `${at}.children[${i}]` });
+      });
+    }
+  }
+  const before = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    return moduleFromJSON(architecture as ModuleJSON, types as typeof LAYER_TYPES);
+  } catch (error) {
+    for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
+      if (!before.has(name)) variable.dispose();
+    }
+    throw fail(`architecture cannot be rebuilt: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+/** A value for messages, shortened; never throws (a tampered manifest can nest values deeply). */
+function show(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = `${Array.isArray(value) ? 'an array' : `a ${typeof value}`} nested too deeply to show`;
+  }
+  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
 /**
@@ -293,32 +438,81 @@ async function readManifest(dir: string): Promise<CheckpointManifest> {
   } catch (error) {
     throw new CheckpointError(file, `is not valid JSON (${(error as Error).message})`);
   }
-  if (manifest?.format !== FORMAT) {
+  if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
     throw new CheckpointError(
       file,
-      `is not a convkit checkpoint manifest (format ${JSON.stringify(manifest?.format)})`,
+      `is not a convkit checkpoint manifest (received ${show(manifest)})`,
+    );
+  }
+  if (manifest.format !== FORMAT) {
+    throw new CheckpointError(
+      file,
+      `is not a convkit checkpoint manifest (format ${show(manifest.format)})`,
     );
   }
   if (manifest.version !== VERSION) {
     throw new CheckpointError(
       file,
-      `has version ${manifest.version}; this @convkit/train reads version ${VERSION}`,
+      `has version ${show(manifest.version)}; this @convkit/train reads version ${VERSION}`,
     );
   }
   const okFile = (f: CheckpointFile | null) =>
     f === null ||
-    (typeof f?.file === 'string' && /^[\w.-]+$/.test(f.file) && typeof f.sha256 === 'string');
+    (f !== undefined &&
+      typeof f === 'object' &&
+      typeof f.file === 'string' &&
+      /^[\w.-]+$/.test(f.file) &&
+      f.file !== '.' &&
+      f.file !== '..' &&
+      typeof f.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(f.sha256) &&
+      Number.isSafeInteger(f.bytes) &&
+      f.bytes >= 0);
   if (
     !okFile(manifest.weights) ||
     manifest.weights === null ||
-    !okFile(manifest.optimizerTensors)
+    !okFile(manifest.optimizerTensors ?? null)
   ) {
-    throw new CheckpointError(file, 'names no valid weights file');
+    throw new CheckpointError(file, 'names no valid weights file (file, sha256, bytes)');
   }
-  if (!Number.isInteger(manifest.epoch) || !manifest.random || !Array.isArray(manifest.history)) {
+  const random = manifest.random as { global?: unknown; data?: unknown } | undefined;
+  if (
+    !Number.isSafeInteger(manifest.epoch) ||
+    manifest.epoch < 0 ||
+    random === null ||
+    typeof random !== 'object' ||
+    !Array.isArray(manifest.history)
+  ) {
     throw new CheckpointError(file, 'is incomplete (epoch, random state or history missing)');
   }
+  if (!isRandomState(random.global)) {
+    throw new CheckpointError(
+      file,
+      `has an invalid random state: expected { algorithm: 'xoshiro128**', state: [4 integers in [0, 2^32)], spareNormal: number | null }, received ${show(random.global)}`,
+    );
+  }
+  manifest.callbacks ??= {};
+  if (typeof manifest.callbacks !== 'object' || Array.isArray(manifest.callbacks)) {
+    throw new CheckpointError(
+      file,
+      `callbacks must be an object, received ${show(manifest.callbacks)}`,
+    );
+  }
   return manifest;
+}
+
+function isRandomState(value: unknown): value is RandomState {
+  if (value === null || typeof value !== 'object') return false;
+  const { algorithm, state, spareNormal } = value as Record<string, unknown>;
+  return (
+    algorithm === 'xoshiro128**' &&
+    Array.isArray(state) &&
+    state.length === 4 &&
+    state.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32) &&
+    (spareNormal === undefined ||
+      spareNormal === null ||
+      (typeof spareNormal === 'number' && Number.isFinite(spareNormal)))
+  );
 }
 
 async function readVerified(dir: string, entry: CheckpointFile): Promise<Uint8Array> {
@@ -326,8 +520,17 @@ async function readVerified(dir: string, entry: CheckpointFile): Promise<Uint8Ar
   const file = path.join(dir, entry.file);
   let bytes: Uint8Array;
   try {
+    // The size first, so a file swapped for a huge one is refused before it is read.
+    const { size } = await fs.stat(file);
+    if (size !== entry.bytes) {
+      throw new CheckpointError(
+        file,
+        `has ${size} bytes, the manifest recorded ${entry.bytes}${size < entry.bytes ? ' (truncated)' : ''}`,
+      );
+    }
     bytes = new Uint8Array(await fs.readFile(file));
   } catch (error) {
+    if (error instanceof CheckpointError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new CheckpointError(
       file,
@@ -399,26 +602,30 @@ function extractTensors(value: unknown, tensors: Record<string, tf.Tensor>, at: 
   return value;
 }
 
-/** The inverse of `extractTensors`. */
+/**
+ * The inverse of `extractTensors`. `{ $tensor: key }` must name a tensor of the optimizer file
+ * (an own key: `__proto__` or `constructor` are missing tensors), and the nesting is bounded.
+ */
 function insertTensors(
   value: unknown,
   tensors: Record<string, tf.Tensor>,
-  manifest: string,
+  fail: (problem: string) => CheckpointError,
+  depth = 0,
 ): unknown {
-  if (value != null && typeof value === 'object' && '$tensor' in value) {
-    const key = (value as { $tensor: string }).$tensor;
+  if (depth > MAX_STATE_DEPTH)
+    throw fail(`optimizer state nests deeper than ${MAX_STATE_DEPTH} levels`);
+  if (value != null && typeof value === 'object' && !Array.isArray(value) && '$tensor' in value) {
+    const key = (value as { $tensor: unknown }).$tensor;
+    if (typeof key !== 'string' || !Object.hasOwn(tensors, key)) {
+      throw fail(`refers to optimizer tensor ${show(key)}, which the optimizer file lacks`);
+    }
     const t = tensors[key];
-    if (!t)
-      throw new CheckpointError(
-        manifest,
-        `refers to optimizer tensor '${key}', which the optimizer file lacks`,
-      );
     return { shape: t.shape.slice(), data: Array.from(t.dataSync()) };
   }
-  if (Array.isArray(value)) return value.map((v) => insertTensors(v, tensors, manifest));
+  if (Array.isArray(value)) return value.map((v) => insertTensors(v, tensors, fail, depth + 1));
   if (value != null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, insertTensors(v, tensors, manifest)]),
+      Object.entries(value).map(([k, v]) => [k, insertTensors(v, tensors, fail, depth + 1)]),
     );
   }
   return value;
