@@ -76,7 +76,11 @@ function target() {
     optimizer: JSON.stringify(optimizer.stateDict()),
     random: JSON.stringify(globalRandom().getState()),
   });
-  return { model, optimizer, snapshot, dispose: () => (optimizer.dispose(), model.dispose()) };
+  const dispose = () => {
+    optimizer.dispose();
+    model.dispose();
+  };
+  return { model, optimizer, snapshot, dispose };
 }
 
 async function refused(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
