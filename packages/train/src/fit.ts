@@ -12,6 +12,7 @@ import {
 } from './internal/batches';
 import { batchLoss, type LossName, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
+import { releaseTapeAfterError } from './internal/tape';
 import { yieldToEventLoop } from './internal/tick';
 import { LearningRateScheduler } from './learning-rate-scheduler';
 import { type Metric, type MetricSpec, resolveMetrics } from './metrics';
@@ -382,6 +383,7 @@ function trainStep(
     }
     return { packed, sizes, accumulated };
   } catch (error) {
+    releaseTapeAfterError();
     if (accumulated) disposeAccumulated(accumulated);
     throw error;
   } finally {

@@ -55,8 +55,14 @@ export function batchLoss(
     }
     return { loss: tf.reshape(loss, []) as tf.Scalar, weight: tf.scalar(batchSize(target)) };
   }
-  const perSample = lossFn(prediction, target, { reduction: 'none' });
   const classes = classWeight.size;
+  // Checked here, before an index past the end reaches a gather (a raw GatherV2 error).
+  if (prediction.shape.at(-1) !== classes) {
+    throw new Error(
+      `fit: expected classWeight to have ${prediction.shape.at(-1)} weights (one per class: the prediction has shape [${prediction.shape}]), received ${classes}`,
+    );
+  }
+  const perSample = lossFn(prediction, target, { reduction: 'none' });
   const w =
     target.dtype === 'float32' && target.rank === prediction.rank
       ? tf.sum(tf.mul(target, classWeight), -1) // one-hot or probability targets
