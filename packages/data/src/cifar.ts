@@ -21,6 +21,8 @@ export interface CifarOptions {
   labels?: 'fine' | 'coarse';
   /** Class names (default: CIFAR-10's names for cifar10, none for cifar100). */
   classNames?: readonly string[];
+  /** Largest decompressed size of a gzipped file, in bytes (default 1 GiB). */
+  maxBytes?: number;
 }
 
 const PIXELS = 32 * 32;
@@ -99,6 +101,8 @@ export async function loadCifarBinary(
   options: CifarOptions = {},
 ): Promise<InMemoryDataset> {
   const list = typeof paths === 'string' ? [paths] : paths;
-  const parts = await Promise.all(list.map((p) => readMaybeGzip(p)));
+  const parts = await Promise.all(
+    list.map((p) => readMaybeGzip(p, { maxBytes: options.maxBytes })),
+  );
   return parseCifarBinary(parts, { ...options, names: list });
 }

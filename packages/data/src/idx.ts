@@ -1,5 +1,5 @@
 import { InMemoryDataset } from './in-memory-dataset';
-import { isGzip, readMaybeGzip } from './internal/node';
+import { collectCapped, type GunzipLimits, isGzip, readMaybeGzip } from './internal/node';
 
 /** A parsed IDX file (the MNIST format): big-endian header, then values row-major. */
 export interface IdxArray {
@@ -100,14 +100,52 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
 
 /**
  * Gunzip bytes when they start with the gzip magic (otherwise return them), with the
- * platform's `DecompressionStream` (browsers, Node >= 18). Browser-safe.
+ * platform's `DecompressionStream` (browsers, Node >= 18), streaming: it stops past
+ * `limits.maxBytes` (default 1 GiB) or the size the data declares (`limits.declared`).
+ * Browser-safe.
  */
-export async function gunzipBytes(bytes: Uint8Array): Promise<Uint8Array> {
+export async function gunzipBytes(
+  bytes: Uint8Array,
+  limits: GunzipLimits & { name?: string } = {},
+): Promise<Uint8Array> {
   if (!isGzip(bytes)) return bytes;
+  const name = limits.name ?? 'gzip data';
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>])
     .stream()
     .pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const reader = stream.getReader();
+  const chunks = {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    },
+  };
+  try {
+    return await collectCapped(chunks, name, limits);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (message.startsWith(`${name}: decompresses`) || message.startsWith(`${name}: maxBytes`))
+      throw error;
+    throw new Error(`${name}: starts with the gzip magic but does not gunzip: ${message}`);
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** The total size an IDX header declares, once its first bytes are there (for gunzip caps). */
+export function idxDeclaredBytes(head: Uint8Array): number | undefined {
+  if (head.length < 4) return undefined;
+  const type = IDX_TYPES[head[2]];
+  if (head[0] !== 0 || head[1] !== 0 || !type || head[3] === 0) return 0; // parseIdx says why
+  const header = 4 + 4 * head[3];
+  if (head.length < header) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let count = 1;
+  for (let i = 0; i < head[3]; i++) count *= view.getUint32(4 + 4 * i, false);
+  return header + count * type.bytes;
 }
 
 /**
@@ -146,9 +184,19 @@ export function idxDataset(
   });
 }
 
-/** Read and parse an IDX file in Node, gzipped or not (detected by the magic bytes). */
-export async function readIdxFile(path: string): Promise<IdxArray> {
-  return parseIdx(await readMaybeGzip(path), path);
+/**
+ * Read and parse an IDX file in Node, gzipped or not (detected by the magic bytes). A gzipped
+ * file is decompressed as a stream that stops past the size its IDX header declares, or past
+ * `maxBytes` (default 1 GiB).
+ */
+export async function readIdxFile(
+  path: string,
+  options: { maxBytes?: number } = {},
+): Promise<IdxArray> {
+  return parseIdx(
+    await readMaybeGzip(path, { maxBytes: options.maxBytes, declared: idxDeclaredBytes }),
+    path,
+  );
 }
 
 /** Node: an image dataset from an IDX images file and an IDX labels file. */

@@ -52,7 +52,10 @@ export {
   ImageFolderDataset,
   type ImageFolderOptions,
   type ImageFolderSample,
+  type ImageLimits,
   imageFolderDataset,
+  MAX_IMAGE_PIXELS,
+  MAX_IMAGE_SIDE,
 } from './image-folder';
 export { InMemoryDataset, type InMemoryDatasetOptions } from './in-memory-dataset';
 export { type StratifiedSplitOptions, stratifiedSplit } from './stratified-split';
