@@ -90,7 +90,11 @@ export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> 
  * minifying bundler must keep them (esbuild `keepNames`).
  */
 export function moduleFromJSON(json: ModuleJSON, types = LAYER_TYPES): Module {
-  const Type = types[json?.type];
+  // An own key only: `constructor`, `toString` or `__proto__` are unknown types, not Object's.
+  const Type =
+    typeof json?.type === 'string' && Object.hasOwn(types, json.type)
+      ? types[json.type]
+      : undefined;
   if (!Type) {
     throw new Error(
       `moduleFromJSON: unknown module type '${json?.type}'; expected one of ${Object.keys(types).join(', ')}`,

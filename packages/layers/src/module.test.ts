@@ -168,6 +168,10 @@ describe('module system', () => {
     expect(() => moduleFromJSON({ type: 'Conv3d', config: {} })).toThrow(
       "unknown module type 'Conv3d'",
     );
+    // Object's own methods are not module types (a hostile JSON cannot reach them).
+    for (const type of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(() => moduleFromJSON({ type, config: {} })).toThrow(`unknown module type '${type}'`);
+    }
     model.dispose();
     rebuilt.dispose();
   });
