@@ -3,6 +3,7 @@ export { Adagrad, type AdagradOptions } from './adagrad';
 export { Adam, type AdamOptions } from './adam';
 export { Adamax, type AdamaxOptions } from './adamax';
 export { AdamW, type AdamWOptions } from './adamw';
+export { ASGD, type ASGDOptions } from './asgd';
 export { clipGradNorm, clipGradValue, type Gradients } from './clip-grad';
 export type { SerializedTensor } from './internal/serialize';
 export { Lion, type LionOptions } from './lion';
@@ -17,6 +18,7 @@ export {
 } from './optimizer';
 export { RAdam, type RAdamOptions } from './radam';
 export { RMSprop, type RMSpropOptions } from './rmsprop';
+export { Rprop, type RpropOptions } from './rprop';
 export {
   CosineAnnealingLR,
   type CosineAnnealingLROptions,
