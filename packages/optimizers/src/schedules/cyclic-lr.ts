@@ -128,7 +128,9 @@ export class CyclicLR extends LRScheduler {
     this.maxMomenta = [];
     if (this.cycleMomentum) {
       const base = perGroup(optimizer, 'baseMomentum', options.baseMomentum ?? 0.8);
-      this.groups.forEach((_, i) => this.setMomentum(i, base[i]));
+      this.groups.forEach((_, i) => {
+        this.setMomentum(i, base[i]);
+      });
       this.baseMomenta.push(...base);
       this.maxMomenta.push(...perGroup(optimizer, 'maxMomentum', options.maxMomentum ?? 0.9));
     }
