@@ -8,7 +8,14 @@ import { Concat } from './concat';
 import { Conv2d } from './conv2d';
 import { Dropout } from './dropout';
 import { ELU } from './elu';
-import { hardsigmoid, hardswish, relu6 } from './functional/activations';
+import {
+  hardsigmoid,
+  hardswish,
+  hardtanh,
+  logSigmoid,
+  relu6,
+  softplus,
+} from './functional/activations';
 import { GELU } from './gelu';
 import { GroupNorm } from './group-norm';
 import { LayerNorm } from './layer-norm';
@@ -23,7 +30,8 @@ import { Softmax } from './softmax';
 import { SqueezeExcitation } from './squeeze-excitation';
 import { summary } from './summary';
 
-// The custom gradients (tf.customGrad: relu6, hardswish, hardsigmoid) against central finite
+// The custom gradients (tf.customGrad: relu6, hardswish, hardsigmoid, hardtanh, softplus,
+// logSigmoid) against central finite
 // differences, computed in float64 on the CPU from the float32 forward, away from the kinks
 // (their kink values are checked against PyTorch in norm-act.test.ts).
 describe.each(['cpu', 'wasm'] as const)(
@@ -33,8 +41,22 @@ describe.each(['cpu', 'wasm'] as const)(
       relu6: [0, 6],
       hardswish: [-3, 3],
       hardsigmoid: [-3, 3],
+      hardtanh: [-1, 1],
+      'hardtanh(-3, 6)': [-3, 6],
+      softplus: [],
+      'softplus(beta 2, threshold 5)': [2.5],
+      logSigmoid: [],
     };
-    const fns: Record<string, (x: tf.Tensor) => tf.Tensor> = { relu6, hardswish, hardsigmoid };
+    const fns: Record<string, (x: tf.Tensor) => tf.Tensor> = {
+      relu6,
+      hardswish,
+      hardsigmoid,
+      hardtanh: (x) => hardtanh(x),
+      'hardtanh(-3, 6)': (x) => hardtanh(x, -3, 6),
+      softplus: (x) => softplus(x),
+      'softplus(beta 2, threshold 5)': (x) => softplus(x, 2, 5),
+      logSigmoid,
+    };
 
     it.each(Object.keys(fns))('%s', async (name) => {
       await useBackend(backend);

@@ -2,8 +2,9 @@ import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { padWith } from './functional/padding';
 import { dilateKernel } from './internal/dilate-kernel';
-import { convOutputSize, type IntOrPair, toPair } from './internal/pairs';
+import { type IntOrPair, toPair } from './internal/pairs';
 import { Module, type Shape } from './module';
+import { convOutputSize } from './output-size';
 import { Param } from './param';
 
 export interface Conv2dOptions {
@@ -195,14 +196,12 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
           `${this.label}: circular padding ${pads[i][0]} needs an input at least as large on axis ${i === 0 ? 'H' : 'W'}; input shape [${input}]`,
         );
       }
-      return convOutputSize(
-        size,
-        this.kernel[i],
-        this.strides[i],
-        pads[i][0],
-        pads[i][1],
-        this.dilations[i],
-      );
+      return convOutputSize(size, {
+        kernelSize: this.kernel[i],
+        stride: this.strides[i],
+        padding: pads[i],
+        dilation: this.dilations[i],
+      });
     });
     return [n, out[0], out[1], this.config.outChannels];
   }

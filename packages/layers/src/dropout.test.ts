@@ -3,6 +3,7 @@ import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Dropout } from './dropout';
+import { Dropout1d } from './dropout-1d';
 import { Dropout2d } from './dropout-2d';
 import { moduleFromJSON } from './from-json';
 import { dropout } from './functional/dropout';
@@ -50,6 +51,32 @@ describe.each(['cpu', 'wasm'] as const)('Dropout and Dropout2d (%s)', (backend) 
     }
     expect(Math.abs(dropped / 2000 - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / 2000));
     tf.dispose([x, y]);
+  });
+
+  it('Dropout1d drops whole channels of each sequence ([N, L, C] and unbatched [L, C])', async () => {
+    await useBackend(backend);
+    const p = 0.5;
+    const layer = new Dropout1d({ p });
+    const x = tf.ones([40, 6, 50]);
+    const y = tf.tidy(() => layer.forward(x));
+    const v = await y.data();
+    let dropped = 0;
+    for (let n = 0; n < 40; n++) {
+      for (let c = 0; c < 50; c++) {
+        const sequence = [0, 1, 2, 3, 4, 5].map((l) => v[(n * 6 + l) * 50 + c]);
+        expect(new Set(sequence).size, `sample ${n} channel ${c}`).toBe(1);
+        expect([0, 2]).toContain(sequence[0]);
+        if (sequence[0] === 0) dropped++;
+      }
+    }
+    expect(Math.abs(dropped / 2000 - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / 2000));
+    const unbatched = tf.ones([7, 30]);
+    const u = tf.tidy(() => layer.forward(unbatched));
+    const uv = await u.data();
+    for (let c = 0; c < 30; c++) {
+      expect(new Set([0, 1, 2, 3, 4, 5, 6].map((l) => uv[l * 30 + c])).size).toBe(1);
+    }
+    tf.dispose([x, y, unbatched, u]);
   });
 
   it('is the identity in eval mode and for p = 0; p = 1 zeroes everything', async () => {
@@ -129,11 +156,19 @@ describe('Dropout validation', () => {
     expect(() => new Dropout2d().forward(x)).toThrow(
       'Dropout2d: expected a rank-4 NHWC input, received shape [2,3]',
     );
+    expect(() => new Dropout1d({ p: 2 })).toThrow(
+      'Dropout1d: expected a dropout probability p in [0, 1], received 2',
+    );
+    const image = tf.ones([1, 2, 2, 3]);
+    expect(() => new Dropout1d().forward(image)).toThrow(
+      'Dropout1d: expected a rank-3 [N, L, C] or rank-2 [L, C] input, received shape [1,2,2,3]',
+    );
+    image.dispose();
     x.dispose();
   });
 
   it('round-trips through JSON', () => {
-    for (const layer of [new Dropout({ p: 0.2 }), new Dropout2d()]) {
+    for (const layer of [new Dropout({ p: 0.2 }), new Dropout2d(), new Dropout1d({ p: 0.1 })]) {
       const json = JSON.parse(JSON.stringify(layer.toJSON()));
       expect(moduleFromJSON(json).toJSON()).toEqual(layer.toJSON());
     }

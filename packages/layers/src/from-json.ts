@@ -4,10 +4,12 @@ import { Add } from './add';
 import { AvgPool2d } from './avg-pool-2d';
 import { BatchNorm1d } from './batch-norm-1d';
 import { BatchNorm2d } from './batch-norm-2d';
+import { CELU } from './celu';
 import { Concat } from './concat';
 import { ConvTranspose2d } from './conv-transpose-2d';
 import { Conv2d } from './conv2d';
 import { Dropout } from './dropout';
+import { Dropout1d } from './dropout-1d';
 import { Dropout2d } from './dropout-2d';
 import { ELU } from './elu';
 import { Flatten } from './flatten';
@@ -16,16 +18,21 @@ import { GlobalAvgPool2d } from './global-avg-pool-2d';
 import { GroupNorm } from './group-norm';
 import { Hardsigmoid } from './hardsigmoid';
 import { Hardswish } from './hardswish';
+import { Hardtanh } from './hardtanh';
 import { Identity } from './identity';
 import { InstanceNorm2d } from './instance-norm-2d';
 import { LayerNorm } from './layer-norm';
 import { LeakyReLU } from './leaky-relu';
 import { Linear } from './linear';
 import { LocalResponseNorm } from './local-response-norm';
+import { LogSigmoid } from './log-sigmoid';
 import { LogSoftmax } from './log-softmax';
 import { MaxPool2d } from './max-pool-2d';
+import { MaxUnpool2d } from './max-unpool-2d';
 import { Mish } from './mish';
 import type { Module, ModuleJSON } from './module';
+import { PixelShuffle } from './pixel-shuffle';
+import { PixelUnshuffle } from './pixel-unshuffle';
 import { PReLU } from './prelu';
 import { ReLU } from './relu';
 import { ReLU6 } from './relu6';
@@ -34,6 +41,7 @@ import { Sequential } from './sequential';
 import { Sigmoid } from './sigmoid';
 import { SiLU } from './silu';
 import { Softmax } from './softmax';
+import { Softplus } from './softplus';
 import { SqueezeExcitation } from './squeeze-excitation';
 import { Tanh } from './tanh';
 import { Unflatten } from './unflatten';
@@ -51,6 +59,9 @@ export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> 
   Unflatten,
   Upsample,
   ZeroPad2d,
+  MaxUnpool2d,
+  PixelShuffle,
+  PixelUnshuffle,
   Add,
   BatchNorm1d,
   BatchNorm2d,
@@ -76,6 +87,11 @@ export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> 
   Softmax,
   SqueezeExcitation,
   Tanh,
+  CELU,
+  Dropout1d,
+  Hardtanh,
+  LogSigmoid,
+  Softplus,
   Conv2d,
   Flatten,
   Linear,

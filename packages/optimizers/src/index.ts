@@ -3,6 +3,7 @@ export { Adagrad, type AdagradOptions } from './adagrad';
 export { Adam, type AdamOptions } from './adam';
 export { Adamax, type AdamaxOptions } from './adamax';
 export { AdamW, type AdamWOptions } from './adamw';
+export { ASGD, type ASGDOptions } from './asgd';
 export { clipGradNorm, clipGradValue, type Gradients } from './clip-grad';
 export type { SerializedTensor } from './internal/serialize';
 export { Lion, type LionOptions } from './lion';
@@ -17,6 +18,9 @@ export {
 } from './optimizer';
 export { RAdam, type RAdamOptions } from './radam';
 export { RMSprop, type RMSpropOptions } from './rmsprop';
+export { Rprop, type RpropOptions } from './rprop';
+export { ChainedScheduler } from './schedules/chained-scheduler';
+export { ConstantLR, type ConstantLROptions } from './schedules/constant-lr';
 export {
   CosineAnnealingLR,
   type CosineAnnealingLROptions,
@@ -25,6 +29,7 @@ export {
   CosineAnnealingWarmRestarts,
   type CosineAnnealingWarmRestartsOptions,
 } from './schedules/cosine-annealing-warm-restarts';
+export { CyclicLR, type CyclicLROptions } from './schedules/cyclic-lr';
 export { ExponentialLR, type ExponentialLROptions } from './schedules/exponential-lr';
 export { LambdaLR, type LrLambda } from './schedules/lambda-lr';
 export { LinearLR, type LinearLROptions } from './schedules/linear-lr';
@@ -35,7 +40,9 @@ export {
   type SchedulerStateDict,
 } from './schedules/lr-scheduler';
 export { MultiStepLR, type MultiStepLROptions } from './schedules/multi-step-lr';
+export { MultiplicativeLR } from './schedules/multiplicative-lr';
 export { OneCycleLR, type OneCycleLROptions } from './schedules/one-cycle-lr';
+export { PolynomialLR, type PolynomialLROptions } from './schedules/polynomial-lr';
 export {
   ReduceLROnPlateau,
   type ReduceLROnPlateauOptions,

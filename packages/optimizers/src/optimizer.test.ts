@@ -4,8 +4,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Adagrad } from './adagrad';
 import { Adam } from './adam';
+import { ASGD } from './asgd';
 import { leastSquares, makeOptimizer, OPTIMIZER_CASES, trainStep } from './internal/testing';
 import type { Optimizer } from './optimizer';
+import { Rprop } from './rprop';
 import { SGD } from './sgd';
 
 beforeAll(async () => {
@@ -76,6 +78,8 @@ describe('memory', () => {
     'rmsprop_centered_momentum',
     'nadam',
     'lion_groups',
+    'rprop_groups',
+    'asgd_averaging_weight_decay',
   ]) {
     it(`${name}: 200 steps leak no tensor, dispose() frees the state`, async () => {
       const { w, b, loss, dispose } = leastSquares();
@@ -206,6 +210,22 @@ describe('bad input names the class, the argument, expected and received', () =>
       (v) => new Adagrad([{ params: [v[0]], initialAccumulatorValue: 1 }]),
       "Adagrad: paramGroups[0].initialAccumulatorValue must be the constructor's value 0",
     ],
+    [
+      'Rprop etas',
+      (v) => new Rprop(v, { etas: [0.5, 0.9] }),
+      'Rprop: etas must be [etaminus, etaplus] with 0 < etaminus < 1 < etaplus, received [0.5, 0.9]',
+    ],
+    [
+      'Rprop stepSizes',
+      (v) => new Rprop([{ params: v, stepSizes: [1, 0.1] }]),
+      'Rprop: paramGroups[0].stepSizes must be [min, max] with 0 <= min <= max, received [1, 0.1]',
+    ],
+    [
+      'ASGD alpha',
+      (v) => new ASGD(v, { alpha: Number.NaN }),
+      'ASGD: alpha must be a finite number, received NaN',
+    ],
+    ['ASGD t0', (v) => new ASGD(v, { t0: -1 }), 'ASGD: t0 must be >= 0, received -1'],
   ];
   for (const [label, make, message] of cases) {
     it(label, () => {

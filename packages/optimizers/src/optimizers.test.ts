@@ -26,6 +26,13 @@ for (const backend of ['cpu', 'wasm'] as const) {
             const m = findMismatch(v.dataSync(), e, { rtol: RTOL[backend], atol: ATOL[backend] });
             if (m) problems.push(`step ${i + 1} ${label} ${m}`);
           }
+          // ASGD: the averaged iterates (state 'ax') too.
+          const ax = (expected as { ax?: number[][] }).ax;
+          ax?.forEach((e, k) => {
+            const v = opt.stateFor([w, b][k])!.tensors.ax;
+            const m = findMismatch(v.dataSync(), e, { rtol: RTOL[backend], atol: ATOL[backend] });
+            if (m) problems.push(`step ${i + 1} ax[${k}] ${m}`);
+          });
         });
         opt.dispose();
         dispose();

@@ -130,6 +130,65 @@ export function hardsigmoid(x: tf.Tensor): tf.Tensor {
   return hardsigmoidCustom(x);
 }
 
+/**
+ * `clip(x, minVal, maxVal)`; gradient 1 strictly inside (minVal, maxVal) and 0 at and beyond
+ * the bounds, as PyTorch's hardtanh_backward (tfjs's clipByValue gives 1 at the bounds).
+ */
+export function hardtanh(x: tf.Tensor, minVal = -1, maxVal = 1): tf.Tensor {
+  if (!(typeof minVal === 'number' && typeof maxVal === 'number' && maxVal > minVal)) {
+    throw new Error(
+      `hardtanh: expected minVal < maxVal (finite numbers), received minVal ${minVal}, maxVal ${maxVal}`,
+    );
+  }
+  return withSlope(
+    (t) => tf.clipByValue(t, minVal, maxVal),
+    (t) => inside(t, minVal, maxVal),
+  )(x);
+}
+
+/**
+ * `log(1 + exp(beta·x)) / beta`, and x itself where `beta·x > threshold` (numerical stability),
+ * as torch.nn.functional.softplus. Gradient `sigmoid(beta·x)` (1 above the threshold).
+ */
+export function softplus(x: tf.Tensor, beta = 1, threshold = 20): tf.Tensor {
+  return withSlope(
+    (t) => {
+      const scaled = tf.mul(t, beta);
+      const above = tf.greater(scaled, threshold);
+      const smooth = tf.div(tf.log1p(tf.exp(tf.minimum(scaled, threshold))), beta);
+      return tf.where(above, t, smooth);
+    },
+    (t) => {
+      const scaled = tf.mul(t, beta);
+      return tf.where(tf.greater(scaled, threshold), tf.onesLike(t), tf.sigmoid(scaled));
+    },
+  )(x);
+}
+
+/**
+ * x for x > 0, `alpha·(exp(x / alpha) − 1)` otherwise (through expm1), as torch.nn.CELU; the
+ * gradient at 0 is 1, PyTorch's. `alpha` must not be 0.
+ */
+export function celu(x: tf.Tensor, alpha = 1): tf.Tensor {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha === 0) {
+    throw new Error(`celu: expected alpha to be a finite non-zero number, received ${alpha}`);
+  }
+  return tf.tidy(() =>
+    tf.add(tf.relu(x), tf.mul(tf.expm1(tf.div(tf.minimum(x, 0), alpha)), alpha)),
+  );
+}
+
+// log(sigmoid(x)) = min(x, 0) − log1p(exp(−|x|)) (stable both ways); derivative sigmoid(−x).
+const logSigmoidCustom = withSlope(
+  (x) => tf.sub(tf.minimum(x, 0), tf.log1p(tf.exp(tf.neg(tf.abs(x))))),
+  (x) => tf.sigmoid(tf.neg(x)),
+);
+
+/** log(1 / (1 + exp(−x))), computed stably as PyTorch does; gradient sigmoid(−x). */
+export function logSigmoid(x: tf.Tensor): tf.Tensor {
+  return logSigmoidCustom(x);
+}
+
 /** 1 / (1 + exp(-x)). */
 export function sigmoid(x: tf.Tensor): tf.Tensor {
   return tf.sigmoid(x);

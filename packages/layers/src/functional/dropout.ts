@@ -47,3 +47,24 @@ export function dropout2d(
   const [n, , , c] = x.shape as number[];
   return dropout(x, p, training, { maskShape: [n, 1, 1, c], random });
 }
+
+/**
+ * Channel dropout on `[N, L, C]` (or unbatched `[L, C]`) input, channels last
+ * (torch.nn.functional.dropout1d on `[N, C, L]`): every channel of a sample is zeroed along
+ * the whole sequence together, with mask shape `[N, 1, C]` (`[1, C]` unbatched).
+ */
+export function dropout1d(
+  x: tf.Tensor,
+  p = 0.5,
+  training = true,
+  { random }: { random?: RandomSource } = {},
+): tf.Tensor {
+  if (x.rank !== 3 && x.rank !== 2) {
+    throw new Error(
+      `dropout1d: expected a rank-3 [N, L, C] or rank-2 [L, C] input, received shape [${x.shape}]`,
+    );
+  }
+  const c = x.shape[x.rank - 1];
+  const maskShape = x.rank === 3 ? [x.shape[0], 1, c] : [1, c];
+  return dropout(x, p, training, { maskShape, random });
+}

@@ -3,8 +3,9 @@
  * the pooling classes call these (one implementation), validating with the same rules.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { convOutputSize, type IntOrPair, toPair } from '../internal/pairs';
+import { type IntOrPair, toPair } from '../internal/pairs';
 import type { Shape } from '../module';
+import { convOutputSize } from '../output-size';
 
 type Pair = [number, number];
 const AXES = ['H', 'W'] as const;
@@ -69,15 +70,13 @@ export function poolGeometry(
   expectNhwc(where, input);
   return [0, 1].map((i) => {
     const size = input[i + 1];
-    const out = convOutputSize(
-      size,
-      kernel[i],
-      strides[i],
-      pads[i],
-      pads[i],
-      dilations[i],
-      options.ceilMode ?? false,
-    );
+    const out = convOutputSize(size, {
+      kernelSize: kernel[i],
+      stride: strides[i],
+      padding: pads[i],
+      dilation: dilations[i],
+      ceilMode: options.ceilMode ?? false,
+    });
     // PyTorch's rule: refuse only when no window fits; with ceilMode a window may hang past a
     // small input (GoogLeNet's last pool on a 2x2 map), which the -inf / count padding handles.
     if (out < 1) {
@@ -187,6 +186,180 @@ export function maxPoolWith(x: tf.Tensor, [ah, aw]: [PoolAxis, PoolAxis]): tf.Te
  */
 export function maxPool2d(x: tf.Tensor, options: MaxPool2dFunctionOptions): tf.Tensor {
   return maxPoolWith(x, poolGeometry('maxPool2d', x.shape, options));
+}
+
+/**
+ * @internal The indices of the maxima of max pooling with a validated geometry, in PyTorch's
+ * convention: per (sample, channel) plane, the flat position `h·W + w` in the (unpadded)
+ * input; int32, NHWC like the output. The first maximum of a window in row-major order wins
+ * (PyTorch's CPU kernel). Not differentiable (integers).
+ */
+export function maxPoolIndicesWith(x: tf.Tensor, [ah, aw]: [PoolAxis, PoolAxis]): tf.Tensor {
+  return tf.tidy(() => {
+    const padding: Array<[number, number]> = [
+      [0, 0],
+      ...[ah, aw].map(
+        (a) =>
+          [a.pad, Math.max(a.dilation * (a.kernel - 1) + a.stride * a.out - a.pad - a.size, 0)] as [
+            number,
+            number,
+          ],
+      ),
+      [0, 0],
+    ];
+    const padded = tf.pad(x, padding, Number.NEGATIVE_INFINITY);
+    // Flat positions h·W + w as float32 (exact below 2^24), -1 in the padding.
+    const positions = tf.reshape(tf.range(0, ah.size * aw.size, 1, 'float32'), [
+      1,
+      ah.size,
+      aw.size,
+      1,
+    ]);
+    const paddedPositions = tf.pad(positions, padding, -1);
+    let best: tf.Tensor | undefined;
+    let index: tf.Tensor | undefined;
+    for (let i = 0; i < ah.kernel; i++) {
+      const rows = strided(padded, 1, i * ah.dilation, ah.stride, ah.out);
+      const rowPositions = strided(paddedPositions, 1, i * ah.dilation, ah.stride, ah.out);
+      for (let j = 0; j < aw.kernel; j++) {
+        const view = strided(rows, 2, j * aw.dilation, aw.stride, aw.out);
+        const viewPositions = strided(rowPositions, 2, j * aw.dilation, aw.stride, aw.out);
+        if (best === undefined || index === undefined) {
+          best = view;
+          index = tf.add(tf.zerosLike(view), viewPositions);
+          continue;
+        }
+        const larger = tf.greater(view, best);
+        best = tf.where(larger, view, best);
+        index = tf.add(index, tf.mul(tf.cast(larger, 'float32'), tf.sub(viewPositions, index)));
+      }
+    }
+    return tf.cast(index as tf.Tensor, 'int32');
+  });
+}
+
+/**
+ * Max pooling that also returns where each maximum came from, as
+ * torch.nn.functional.max_pool2d(..., return_indices=True): `[output, indices]`, the indices
+ * int32 in PyTorch's flat-per-channel convention (`h·W + w` of the input plane; the same
+ * numbers PyTorch gives, in NHWC order), ready for `maxUnpool2d`.
+ */
+export function maxPool2dWithIndices(
+  x: tf.Tensor,
+  options: MaxPool2dFunctionOptions,
+): [tf.Tensor, tf.Tensor] {
+  const geometry = poolGeometry('maxPool2d', x.shape, options);
+  return [maxPoolWith(x, geometry), maxPoolIndicesWith(x, geometry)];
+}
+
+export interface MaxUnpool2dFunctionOptions {
+  kernelSize: IntOrPair;
+  /** Default: `kernelSize`. */
+  stride?: IntOrPair | null;
+  /** Default 0. */
+  padding?: IntOrPair;
+  /**
+   * The `[H, W]` to restore (e.g. the pooled input's odd size); default
+   * `(H' - 1)·stride + kernelSize - 2·padding`. Must lie strictly within one stride of it.
+   */
+  outputSize?: [number, number] | null;
+}
+
+/** @internal Validate max-unpool options and inputs; returns the output `[H, W]`. */
+export function unpoolGeometry(
+  where: string,
+  input: Shape,
+  indices: Shape | undefined,
+  options: MaxUnpool2dFunctionOptions,
+): Pair {
+  const kernel = toPair(where, 'kernelSize', options.kernelSize);
+  const strides = toPair(where, 'stride', options.stride ?? options.kernelSize);
+  const pads = toPair(where, 'padding', options.padding ?? 0, 0);
+  expectNhwc(where, input);
+  if (indices !== undefined && !(indices.length === 4 && indices.every((d, i) => d === input[i]))) {
+    throw new Error(
+      `${where}: expected indices of the input's shape [${input}] (as max pooling returned them), received shape [${indices}]`,
+    );
+  }
+  const defaults = [0, 1].map((i) => (input[i + 1] - 1) * strides[i] + kernel[i] - 2 * pads[i]);
+  if (defaults.some((d) => d < 1)) {
+    throw new Error(
+      `${where}: the output size (H' - 1)·stride + kernelSize - 2·padding is [${defaults}] for input shape [${input}]; it must be positive`,
+    );
+  }
+  const size = options.outputSize;
+  if (size === undefined || size === null) return defaults as Pair;
+  const ok =
+    Array.isArray(size) &&
+    size.length === 2 &&
+    size.every(
+      (v, i) => Number.isInteger(v) && v > defaults[i] - strides[i] && v < defaults[i] + strides[i],
+    );
+  if (!ok) {
+    throw new Error(
+      `${where}: expected outputSize [H, W] strictly between [${defaults.map((d, i) => d - strides[i])}] and [${defaults.map((d, i) => d + strides[i])}] (one stride around the default [${defaults}]), received ${JSON.stringify(size)}`,
+    );
+  }
+  return [size[0], size[1]];
+}
+
+/** @internal Max unpooling into a validated `[H, W]`. */
+export function maxUnpoolWith(x: tf.Tensor, indices: tf.Tensor, [outH, outW]: Pair): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  const total = n * outH * outW * c;
+  // Position of every input element in the flat NHWC output: ((n·H·W + index)·C + c).
+  const targets = () =>
+    tf.tidy(() => {
+      const int = (v: number) => tf.scalar(v, 'int32');
+      const sample = tf.reshape(tf.mul(tf.range(0, n, 1, 'int32'), int(outH * outW)), [n, 1, 1, 1]);
+      const channel = tf.reshape(tf.range(0, c, 1, 'int32'), [1, 1, 1, c]);
+      const flat = tf.add(tf.mul(tf.add(indices, sample), int(c)), channel);
+      return tf.reshape(flat, [n * h * w * c]);
+    });
+  const unpool = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const where = targets();
+    save([where]);
+    const value = tf.tidy(() =>
+      tf.reshape(
+        tf.tensorScatterUpdate(
+          tf.zeros([total]),
+          tf.reshape(where, [n * h * w * c, 1]),
+          tf.reshape(input, [n * h * w * c]),
+        ),
+        [n, outH, outW, c],
+      ),
+    );
+    return {
+      value,
+      // PyTorch's backward: the output gradient gathered at each input's position.
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.reshape(tf.gather(tf.reshape(dy, [total]), saved[0]), [n, h, w, c]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (unpool as (t: tf.Tensor) => tf.Tensor)(x);
+}
+
+/**
+ * The partial inverse of max pooling, as torch.nn.functional.max_unpool2d: every value of `x`
+ * is written at the position `indices` names (as `maxPool2dWithIndices` returns them: `h·W + w`
+ * per sample and channel), zeros elsewhere. The gradient gathers the output gradient at those
+ * positions (PyTorch's). Indices are not range-checked (that would read them back to the CPU);
+ * an out-of-range index is the caller's error, as in PyTorch.
+ *
+ * Shape: `[N, H', W', C]` (and indices of that shape) -> `[N, H, W, C]`,
+ * `H = (H' - 1)·stride + kernelSize - 2·padding` unless `outputSize` says otherwise.
+ */
+export function maxUnpool2d(
+  x: tf.Tensor,
+  indices: tf.Tensor,
+  options: MaxUnpool2dFunctionOptions,
+): tf.Tensor {
+  if (!(indices instanceof tf.Tensor) || indices.dtype !== 'int32') {
+    throw new Error(
+      `maxUnpool2d: expected indices to be an int32 tensor (from maxPool2dWithIndices), received ${indices instanceof tf.Tensor ? `dtype ${indices.dtype}` : typeof indices}`,
+    );
+  }
+  return maxUnpoolWith(x, indices, unpoolGeometry('maxUnpool2d', x.shape, indices.shape, options));
 }
 
 /** @internal Validate avg-pool options; the divisor override must be a positive integer. */

@@ -14,20 +14,3 @@ export function toPair(where: string, name: string, value: IntOrPair, min = 1): 
   }
   return pair;
 }
-
-/** PyTorch's output-size formula for one spatial axis. */
-export function convOutputSize(
-  size: number,
-  kernel: number,
-  stride: number,
-  padBefore: number,
-  padAfter: number,
-  dilation: number,
-  ceilMode = false,
-): number {
-  const span = size + padBefore + padAfter - dilation * (kernel - 1) - 1;
-  let out = (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
-  // PyTorch: with ceil mode the last window must start inside the input or the left padding.
-  if (ceilMode && (out - 1) * stride >= size + padBefore) out--;
-  return out;
-}

@@ -6,11 +6,13 @@ import { Adagrad } from '../adagrad';
 import { Adam } from '../adam';
 import { Adamax } from '../adamax';
 import { AdamW } from '../adamw';
+import { ASGD } from '../asgd';
 import { Lion } from '../lion';
 import { NAdam } from '../nadam';
 import type { Optimizer } from '../optimizer';
 import { RAdam } from '../radam';
 import { RMSprop } from '../rmsprop';
+import { Rprop } from '../rprop';
 import { SGD } from '../sgd';
 
 export const OPTIMIZER_CLASSES: Record<string, new (params: any, options?: any) => Optimizer<any>> =
@@ -25,6 +27,8 @@ export const OPTIMIZER_CLASSES: Record<string, new (params: any, options?: any) 
     NAdam,
     RAdam,
     Lion,
+    Rprop,
+    ASGD,
   };
 
 export type OptimizerCase = (typeof fixtures.cases)[keyof typeof fixtures.cases];

@@ -2,17 +2,23 @@ import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import fixtures from '../__fixtures__/schedules.json';
+import { Adagrad } from '../adagrad';
 import { Adam } from '../adam';
 import type { Optimizer } from '../optimizer';
 import { SGD } from '../sgd';
+import { ChainedScheduler } from './chained-scheduler';
+import { ConstantLR } from './constant-lr';
 import { CosineAnnealingLR } from './cosine-annealing-lr';
 import { CosineAnnealingWarmRestarts } from './cosine-annealing-warm-restarts';
+import { CyclicLR } from './cyclic-lr';
 import { ExponentialLR } from './exponential-lr';
 import { LambdaLR } from './lambda-lr';
 import { LinearLR } from './linear-lr';
 import type { LRScheduler } from './lr-scheduler';
 import { MultiStepLR } from './multi-step-lr';
+import { MultiplicativeLR } from './multiplicative-lr';
 import { OneCycleLR } from './one-cycle-lr';
+import { PolynomialLR } from './polynomial-lr';
 import { ReduceLROnPlateau } from './reduce-lr-on-plateau';
 import { SequentialLR } from './sequential-lr';
 import { StepLR } from './step-lr';
@@ -29,6 +35,8 @@ const CASES = fixtures.cases as Record<string, Case>;
 const LAMBDAS: Record<string, (e: number) => number> = {
   '1/(1+e)': (e) => 1 / (1 + e),
   '0.97**e': (e) => 0.97 ** e,
+  '0.95': () => 0.95,
+  '1-0.01*e': (e) => 1 - 0.01 * e,
 };
 
 let created: tf.Variable[] = [];
@@ -78,6 +86,19 @@ export function makeSchedule(opt: Optimizer<any>, spec: Spec): LRScheduler {
         schedulers: (o.schedulers as Spec[]).map((s) => makeSchedule(opt, s)),
         milestones: o.milestones,
       });
+    case 'ConstantLR':
+      return new ConstantLR(opt, o);
+    case 'MultiplicativeLR':
+      return new MultiplicativeLR(
+        opt,
+        (o.lambdas as string[]).map((k) => LAMBDAS[k]),
+      );
+    case 'PolynomialLR':
+      return new PolynomialLR(opt, o);
+    case 'CyclicLR':
+      return new CyclicLR(opt, o as any);
+    case 'ChainedScheduler':
+      return new ChainedScheduler((o.schedulers as Spec[]).map((s) => makeSchedule(opt, s)));
     default:
       throw new Error(`unknown schedule ${type}`);
   }
@@ -118,7 +139,7 @@ function run(c: Case): { lrs: number[][]; momenta: number[][] } {
  * Schedules whose float64 formulas use only +, −, ×, ÷ and comparisons reproduce PyTorch's
  * sequence bit for bit. Those that call cos or pow differ by a few ulps, because V8's Math.cos
  * and ** (fdlibm ports) and glibc's cos / pow (used by CPython) round differently; the recursive
- * CosineAnnealingLR carries such an ulp forward. They are held to 1e-14 relative (measured: <= 8.4e-16).
+ * CosineAnnealingLR carries such an ulp forward. CyclicLR's 'exp_range' mode (gamma ** step) is one of them. They are held to 1e-14 relative (measured: <= 8.4e-16).
  */
 const TRANSCENDENTAL = new Set([
   'CosineAnnealingLR',
@@ -151,7 +172,9 @@ describe('schedules vs PyTorch 1.13 (exact, or 1e-14 relative where cos / pow ar
   });
 
   for (const [name, c] of Object.entries(CASES)) {
-    const exact = !TRANSCENDENTAL.has(c.spec.type) || name === 'sequential_three';
+    const exact =
+      (!TRANSCENDENTAL.has(c.spec.type) && c.spec.mode !== 'exp_range') ||
+      name === 'sequential_three';
     const how = exact ? 'exactly' : `within ${RTOL_TRANSCENDENTAL} relative`;
     it(`${name}: ${c.lrs.length} learning rates${c.momenta ? ' and momenta' : ''} equal PyTorch's ${how}`, () => {
       const { lrs, momenta } = run(c);
@@ -190,6 +213,21 @@ describe('schedule state dicts, combination and errors', () => {
         { type: 'LinearLR', startFactor: 0.25, totalIters: 4 },
         { type: 'ExponentialLR', gamma: 0.9 },
         { type: 'CosineAnnealingLR', tMax: 10 },
+      ],
+    },
+    {
+      type: 'CyclicLR',
+      baseLr: [0.01, 0.02],
+      maxLr: 0.1,
+      stepSizeUp: 4,
+      stepSizeDown: 6,
+      mode: 'triangular2',
+    },
+    {
+      type: 'ChainedScheduler',
+      schedulers: [
+        { type: 'ConstantLR', factor: 0.1, totalIters: 25 },
+        { type: 'PolynomialLR', totalIters: 40, power: 2 },
       ],
     },
   ];
@@ -241,6 +279,80 @@ describe('schedule state dicts, combination and errors', () => {
     expect(opt.paramGroups.map((g) => g.lr)).toEqual([0.1 * 0.1, 0.05 * 0.1]);
     for (let epoch = 2; epoch <= 100; epoch++) decay.step(); // epoch 100: StepLR halves the reduced lr
     expect(opt.getLr(0)).toBe(0.1 * 0.1 * 0.5);
+  });
+
+  it("CyclicLR cycles Adam's beta1 as it cycles SGD's momentum (PyTorch 1.13's sequence)", () => {
+    const c = CASES.cyclic_triangular2_per_group;
+    const opt = makeOptimizer('Adam');
+    const s = makeSchedule(opt, c.spec);
+    const beta1 = [momentumOf(opt)];
+    for (let i = 1; i < c.lrs.length; i++) {
+      s.step();
+      beta1.push(momentumOf(opt));
+    }
+    expect(beta1).toEqual(c.momenta);
+    expect(opt.paramGroups.map((g: any) => g.betas[1])).toEqual([0.999, 0.999]);
+    opt.dispose();
+  });
+
+  it('a PolynomialLR inside SequentialLR restarts from its closed form', () => {
+    const opt = makeOptimizer('SGD');
+    const s = new SequentialLR(opt, {
+      schedulers: [
+        new ConstantLR(opt, { factor: 0.5, totalIters: 3 }),
+        new PolynomialLR(opt, { totalIters: 4 }),
+      ],
+      milestones: [3],
+    });
+    const lrs = [s.getLastLr()[0]];
+    for (let i = 0; i < 8; i++) {
+      s.step();
+      lrs.push(s.getLastLr()[0]);
+    }
+    expect(lrs.map((v) => Number(v.toPrecision(12)))).toEqual([
+      0.05, 0.05, 0.05, 0.1, 0.075, 0.05, 0.025, 0, 0,
+    ]);
+  });
+
+  it('bad options of the catalogue schedules name the class, the argument and the value', () => {
+    const opt = makeOptimizer('SGD');
+    expect(() => new ConstantLR(opt, { factor: 1.5 })).toThrow(
+      'ConstantLR: factor must be in [0, 1], received 1.5',
+    );
+    expect(() => new PolynomialLR(opt, { totalIters: 0 })).toThrow(
+      'PolynomialLR: totalIters must be a positive integer, received 0',
+    );
+    expect(() => new MultiplicativeLR(opt, [() => 1])).toThrow(
+      'MultiplicativeLR: lrLambda.length must be 2 (one per parameter group), received 1',
+    );
+    expect(() => new CyclicLR(opt, { baseLr: 0.1 } as any)).toThrow(
+      'CyclicLR: maxLr must be given, received undefined',
+    );
+    expect(() => new CyclicLR(opt, { baseLr: 0.1, maxLr: 1, mode: 'triangle' as any })).toThrow(
+      `CyclicLR: mode must be one of 'triangular', 'triangular2', 'exp_range', received "triangle"`,
+    );
+    expect(() => new CyclicLR(opt, { baseLr: [0.1, 0.2, 0.3], maxLr: 1 })).toThrow(
+      'CyclicLR: baseLr.length must be 2 (one per parameter group), received 3',
+    );
+    const [v] = [tf.variable(tf.zeros([1]))];
+    created.push(v);
+    const adagrad = new Adagrad([v]);
+    expect(() => new CyclicLR(adagrad, { baseLr: 0.1, maxLr: 1 })).toThrow(
+      'CyclicLR: cycleMomentum must be false for Adagrad (it has neither momentum nor betas), received true',
+    );
+    const other = makeOptimizer('SGD');
+    expect(
+      () =>
+        new ChainedScheduler([
+          new StepLR(opt, { stepSize: 2 }),
+          new StepLR(other, { stepSize: 2 }),
+        ]),
+    ).toThrow(
+      'ChainedScheduler: schedulers[1].optimizer must be the optimizer of schedulers[0], received "SGD"',
+    );
+    expect(() => new ChainedScheduler([])).toThrow(
+      'ChainedScheduler: schedulers must be a non-empty array of schedules, received []',
+    );
   });
 
   it('bad options name the class, the argument, expected and received', () => {

@@ -1,0 +1,31 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { pixelShuffle, pixelShuffleShape } from './functional/pixel-shuffle';
+import { Module, type Shape } from './module';
+
+export interface PixelShuffleOptions {
+  /** The factor r by which height and width grow. */
+  upscaleFactor: number;
+}
+
+/**
+ * Sub-pixel upsampling, as torch.nn.PixelShuffle (ESPCN): channel `c·r² + i·r + j` moves to
+ * channel c at offset (i, j) of each r×r block — PyTorch's channel order, so weights of a
+ * preceding conv load unchanged.
+ *
+ * Shape: `[N, H, W, C·r²]` -> `[N, H·r, W·r, C]`.
+ */
+export class PixelShuffle extends Module<PixelShuffleOptions> {
+  constructor(options: PixelShuffleOptions) {
+    pixelShuffleShape('PixelShuffle', [1, 1, 1, 0], options?.upscaleFactor);
+    super({ upscaleFactor: options.upscaleFactor });
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    this.outputShape(x.shape);
+    return pixelShuffle(x, this.config.upscaleFactor);
+  }
+
+  outputShape(input: Shape): Shape {
+    return pixelShuffleShape(this.label, input, this.config.upscaleFactor);
+  }
+}

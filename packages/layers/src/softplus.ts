@@ -1,0 +1,34 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { softplus } from './functional/activations';
+import { Elementwise } from './internal/elementwise';
+
+export interface SoftplusOptions {
+  /** Sharpness. Default 1. */
+  beta?: number;
+  /** Above `beta·x > threshold` the layer returns x. Default 20. */
+  threshold?: number;
+}
+
+/**
+ * `log(1 + exp(beta·x)) / beta`, linear above the threshold, as torch.nn.Softplus.
+ *
+ * Shape: any -> the same.
+ */
+export class Softplus extends Elementwise<Required<SoftplusOptions>> {
+  constructor(options: SoftplusOptions = {}) {
+    const config = { beta: 1, threshold: 20, ...options };
+    if (typeof config.beta !== 'number' || !Number.isFinite(config.beta) || config.beta === 0) {
+      throw new Error(
+        `Softplus: expected beta to be a finite non-zero number, received ${config.beta}`,
+      );
+    }
+    if (typeof config.threshold !== 'number' || Number.isNaN(config.threshold)) {
+      throw new Error(`Softplus: expected threshold to be a number, received ${config.threshold}`);
+    }
+    super(config);
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return softplus(x, this.config.beta, this.config.threshold);
+  }
+}
