@@ -52,6 +52,15 @@ export { Hardswish } from './hardswish';
 export { Identity } from './identity';
 export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
 export type { IntOrPair } from './internal/pairs';
+export {
+  type ArgumentsOf,
+  type LayerArguments,
+  LayerSignature,
+  layerSignature,
+  nearestName,
+  refuseUnknownOptions,
+  unknownNameMessage,
+} from './layer-arguments';
 export { LayerNorm, type LayerNormOptions } from './layer-norm';
 export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu';
 export { Linear, type LinearOptions } from './linear';

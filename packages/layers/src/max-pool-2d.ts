@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type MaxPool2dFunctionOptions, maxPoolWith, poolGeometry } from './functional/pooling';
 import type { IntOrPair } from './internal/pairs';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface MaxPool2dOptions {
@@ -18,6 +19,13 @@ export interface MaxPool2dOptions {
 /** An input large enough that only the options are checked (construction-time validation). */
 export const PROBE_INPUT: Shape = [1, 1 << 20, 1 << 20, 1];
 
+/** torch.nn.MaxPool2d's positional order. */
+const signature = layerSignature<MaxPool2dOptions>()(
+  'MaxPool2d',
+  ['kernelSize'],
+  ['stride', 'padding', 'dilation', 'ceilMode'],
+);
+
 /**
  * Max pooling over NHWC input, as torch.nn.MaxPool2d (`ceilMode`, `dilation`; no indices).
  * Calls `maxPool2d` from the functional forms.
@@ -26,7 +34,8 @@ export const PROBE_INPUT: Shape = [1, 1 << 20, 1 << 20, 1];
  * (ceil with `ceilMode`).
  */
 export class MaxPool2d extends Module<Required<MaxPool2dOptions>> {
-  constructor(options: MaxPool2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = {
       padding: 0,
       dilation: 1,

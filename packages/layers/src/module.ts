@@ -104,6 +104,37 @@ export abstract class Module<Config extends object = object> {
     return this.namedState().filter((e): e is [string, Buffer] => e[1] instanceof Buffer);
   }
 
+  /** Every parameter below, as torch.nn.Module.parameters(). */
+  parameters(): Param[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Every buffer below (running statistics, counters), as torch.nn.Module.buffers(). */
+  buffers(): Buffer[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /** The direct submodules, as torch.nn.Module.children(). */
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and every descendant, depth first, as torch.nn.Module.modules(). */
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /**
+   * Call `fn` on every descendant and then on this module (children first, as
+   * torch.nn.Module.apply), e.g. to re-initialize weights. There is no `zeroGrad`: tfjs returns
+   * gradients from `tf.variableGrads` instead of accumulating them on the parameters.
+   */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
   /** The trainable variables, for an optimizer or `tf.variableGrads`. */
   trainableVariables(): tf.Variable[] {
     return this.namedParameters()
