@@ -68,7 +68,13 @@ export { LocalResponseNorm, type LocalResponseNormOptions } from './local-respon
 export { LogSoftmax, type LogSoftmaxOptions } from './log-softmax';
 export { MaxPool2d, type MaxPool2dOptions } from './max-pool-2d';
 export { Mish } from './mish';
-export { type LoadStateDictResult, Module, type ModuleJSON, type Shape } from './module';
+export {
+  type AnyModule,
+  type LoadStateDictResult,
+  Module,
+  type ModuleJSON,
+  type Shape,
+} from './module';
 export { Buffer, Param, type ParamLayout } from './param';
 export { PReLU, type PReLUOptions } from './prelu';
 export { ReLU } from './relu';
