@@ -37,6 +37,9 @@ const SYNONYMS: Record<string, readonly string[]> = {
   epsilon: ['eps'],
   axis: ['dim'],
   alpha: ['negativeSlope'],
+  // Keras 1's metric names, still common in tutorials.
+  acc: ['accuracy'],
+  val_acc: ['val_accuracy'],
 };
 
 /** Levenshtein distance, for "did you mean" suggestions. */

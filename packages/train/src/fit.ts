@@ -72,6 +72,11 @@ export interface FitOptions {
 export interface FitResult {
   /** Epoch logs, including epochs restored from a checkpoint. */
   history: EpochLogs[];
+  /**
+   * One series per logged value under the names monitors and CSV columns use (`loss`,
+   * `accuracy`, `val_loss`, `val_accuracy`, `lr`), as Keras's `history.history`.
+   */
+  series: Record<string, number[]>;
   /** Epochs completed by this call. */
   epochsRun: number;
   stopReason: StopReason;
@@ -201,7 +206,12 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
     classWeight?.dispose();
     model.train(wasTraining);
   }
-  return { history: history.epochs, epochsRun, stopReason: context.stopReason ?? 'completed' };
+  return {
+    history: history.epochs,
+    series: history.series(),
+    epochsRun,
+    stopReason: context.stopReason ?? 'completed',
+  };
 }
 
 interface Loop {

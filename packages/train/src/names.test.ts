@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { manualSeed } from '@convkit/backend';
 import { Linear } from '@convkit/layers';
 import * as losses from '@convkit/losses';
@@ -5,6 +8,9 @@ import { SGD } from '@convkit/optimizers';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ToyLoader, tinyCnn } from './__fixtures__/toy';
+import { CSVLogger } from './csv-logger';
+import { EarlyStopping } from './early-stopping';
 import { fit } from './fit';
 import { resolveLoss } from './internal/loss';
 import type { Batch } from './types';
@@ -78,5 +84,45 @@ describe('loss names in fit', () => {
       /unknown loss 'crossEntrpy'; did you mean 'crossEntropy'\?/,
     );
     expect(() => resolveLoss(42 as never)).toThrow(/expected a loss name .* received 42/);
+  });
+});
+
+describe('one naming scheme for logged values', () => {
+  it('series, CSV columns and monitors all say loss, accuracy, val_loss, val_accuracy, lr', async () => {
+    manualSeed(0);
+    const model = tinyCnn();
+    const dir = await mkdtemp(join(tmpdir(), 'convkit-names-'));
+    const csv = join(dir, 'log.csv');
+    const result = await fit(model, {
+      data: new ToyLoader({ n: 64, batchSize: 32, seed: 1 }),
+      validationData: new ToyLoader({ n: 32, batchSize: 32, seed: 2 }),
+      optimizer: new SGD(model.trainableVariables(), { lr: 0.05 }),
+      metrics: ['accuracy'],
+      epochs: 2,
+      callbacks: [new CSVLogger(csv), new EarlyStopping({ monitor: 'val_accuracy', patience: 5 })],
+    });
+    const names = ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr'];
+    expect(Object.keys(result.series)).toEqual(names);
+    expect(result.series.val_loss).toEqual(result.history.map((e) => e.valLoss));
+    const header = (await readFile(csv, 'utf8')).split('\n')[0];
+    expect(header).toBe(['epoch', ...names, 'seconds'].join(','));
+    model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a misspelt monitor is refused with the logged names and the nearest one', async () => {
+    const model = tinyCnn();
+    await expect(
+      fit(model, {
+        data: new ToyLoader({ n: 32, batchSize: 32, seed: 1 }),
+        validationData: new ToyLoader({ n: 32, batchSize: 32, seed: 2 }),
+        optimizer: new SGD(model.trainableVariables(), { lr: 0.05 }),
+        metrics: ['accuracy'],
+        callbacks: [new EarlyStopping({ monitor: 'val_acc' })],
+      }),
+    ).rejects.toThrow(
+      /EarlyStopping: the logs have no 'val_acc': unknown monitor 'val_acc'; did you mean 'val_accuracy'\? Valid: loss, accuracy, val_loss, val_accuracy, lr/,
+    );
+    model.dispose();
   });
 });
