@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type AdaptiveSize, adaptiveAvgPoolWith, adaptiveGeometry } from './functional/pooling';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { PROBE_INPUT } from './max-pool-2d';
 import { Module, type Shape } from './module';
 
@@ -7,6 +8,13 @@ export interface AdaptiveAvgPool2dOptions {
   /** `[outH, outW]` or one int; null keeps that input size. */
   outputSize: AdaptiveSize;
 }
+
+/** torch.nn.AdaptiveAvgPool2d's positional order. */
+const signature = layerSignature<AdaptiveAvgPool2dOptions>()(
+  'AdaptiveAvgPool2d',
+  ['outputSize'],
+  [],
+);
 
 /**
  * Adaptive average pooling, as torch.nn.AdaptiveAvgPool2d: output cell i averages input rows
@@ -16,7 +24,8 @@ export interface AdaptiveAvgPool2dOptions {
  * Shape: `[N, H, W, C]` -> `[N, outH, outW, C]`.
  */
 export class AdaptiveAvgPool2d extends Module<AdaptiveAvgPool2dOptions> {
-  constructor(options: AdaptiveAvgPool2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     adaptiveGeometry('AdaptiveAvgPool2d', PROBE_INPUT, options?.outputSize);
     super({ outputSize: options.outputSize });
   }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type AdaptiveSize, adaptiveGeometry, adaptiveMaxPoolWith } from './functional/pooling';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { PROBE_INPUT } from './max-pool-2d';
 import { Module, type Shape } from './module';
 
@@ -7,6 +8,13 @@ export interface AdaptiveMaxPool2dOptions {
   /** `[outH, outW]` or one int; null keeps that input size. */
   outputSize: AdaptiveSize;
 }
+
+/** torch.nn.AdaptiveMaxPool2d's positional order. */
+const signature = layerSignature<AdaptiveMaxPool2dOptions>()(
+  'AdaptiveMaxPool2d',
+  ['outputSize'],
+  [],
+);
 
 /**
  * Adaptive max pooling, as torch.nn.AdaptiveMaxPool2d (no indices): output cell i takes the
@@ -16,7 +24,8 @@ export interface AdaptiveMaxPool2dOptions {
  * Shape: `[N, H, W, C]` -> `[N, outH, outW, C]`.
  */
 export class AdaptiveMaxPool2d extends Module<AdaptiveMaxPool2dOptions> {
-  constructor(options: AdaptiveMaxPool2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     adaptiveGeometry('AdaptiveMaxPool2d', PROBE_INPUT, options?.outputSize);
     super({ outputSize: options.outputSize });
   }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGeometry, avgPoolWith } from './functional/pooling';
 import type { IntOrPair } from './internal/pairs';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { PROBE_INPUT } from './max-pool-2d';
 import { Module, type Shape } from './module';
 
@@ -18,6 +19,13 @@ export interface AvgPool2dOptions {
   divisorOverride?: number | null;
 }
 
+/** torch.nn.AvgPool2d's positional order. */
+const signature = layerSignature<AvgPool2dOptions>()(
+  'AvgPool2d',
+  ['kernelSize'],
+  ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'],
+);
+
 /**
  * Average pooling over NHWC input, as torch.nn.AvgPool2d. Calls `avgPool2d` from the
  * functional forms.
@@ -26,7 +34,8 @@ export interface AvgPool2dOptions {
  * `ceilMode`; windows that start in the right padding are dropped, as in PyTorch).
  */
 export class AvgPool2d extends Module<Required<AvgPool2dOptions>> {
-  constructor(options: AvgPool2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = {
       padding: 0,
       ceilMode: false,

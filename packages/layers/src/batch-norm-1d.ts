@@ -1,8 +1,16 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { NormBase, type NormOptions } from './internal/norm-base';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import type { Shape } from './module';
 
 export type BatchNorm1dOptions = NormOptions;
+
+/** torch.nn.BatchNorm1d's positional order. */
+const signature = layerSignature<BatchNorm1dOptions>()(
+  'BatchNorm1d',
+  ['numFeatures'],
+  ['eps', 'momentum', 'affine', 'trackRunningStats'],
+);
 
 /**
  * Batch normalization of features `[N, C]` or channels-last sequences `[N, L, C]` (PyTorch's
@@ -15,7 +23,8 @@ export type BatchNorm1dOptions = NormOptions;
  * `num_batches_tracked` int32 scalar (int64 in PyTorch).
  */
 export class BatchNorm1d extends NormBase {
-  constructor(options: BatchNorm1dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     super('BatchNorm1d', options, {
       eps: 1e-5,
       momentum: 0.1,

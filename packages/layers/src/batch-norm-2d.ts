@@ -1,8 +1,16 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { NormBase, type NormOptions } from './internal/norm-base';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import type { Shape } from './module';
 
 export type BatchNorm2dOptions = NormOptions;
+
+/** torch.nn.BatchNorm2d's positional order. */
+const signature = layerSignature<BatchNorm2dOptions>()(
+  'BatchNorm2d',
+  ['numFeatures'],
+  ['eps', 'momentum', 'affine', 'trackRunningStats'],
+);
 
 /**
  * Batch normalization over NHWC input, as torch.nn.BatchNorm2d. Train mode normalizes with
@@ -16,7 +24,8 @@ export type BatchNorm2dOptions = NormOptions;
  * `num_batches_tracked` int32 scalar (int64 in PyTorch).
  */
 export class BatchNorm2d extends NormBase {
-  constructor(options: BatchNorm2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     super('BatchNorm2d', options, {
       eps: 1e-5,
       momentum: 0.1,

@@ -1,11 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveDim } from './functional/activations';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface ConcatOptions {
   /** The axis to join along, on convkit's tensors. Default -1: channels (PyTorch's dim 1). */
   dim?: number;
 }
+
+/** torch.cat's dim, positionally. */
+const signature = layerSignature<ConcatOptions>()('Concat', [], ['dim']);
 
 /**
  * Joins its inputs along `dim` (channels by default), as `torch.cat(outputs, 1)` at the end of
@@ -20,7 +24,8 @@ export interface ConcatOptions {
  * equal).
  */
 export class Concat extends Module<Required<ConcatOptions>> {
-  constructor(options: ConcatOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { dim: -1, ...options };
     if (!Number.isInteger(config.dim)) {
       throw new Error(`Concat: expected dim to be an integer, received ${config.dim}`);

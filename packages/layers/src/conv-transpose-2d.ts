@@ -2,6 +2,7 @@ import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { dilateKernel } from './internal/dilate-kernel';
 import { type IntOrPair, toPair } from './internal/pairs';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';
 
@@ -22,6 +23,13 @@ export interface ConvTranspose2dOptions {
   /** Default 1. */
   dilation?: IntOrPair;
 }
+
+/** torch.nn.ConvTranspose2d's positional order. */
+const signature = layerSignature<ConvTranspose2dOptions>()(
+  'ConvTranspose2d',
+  ['inChannels', 'outChannels', 'kernelSize'],
+  ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation'],
+);
 
 /**
  * Transposed 2-D convolution (the gradient of Conv2d with respect to its input) over NHWC
@@ -45,7 +53,8 @@ export class ConvTranspose2d extends Module<Required<ConvTranspose2dOptions>> {
   private readonly outputPads: [number, number];
   private readonly dilations: [number, number];
 
-  constructor(options: ConvTranspose2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = {
       stride: 1,
       padding: 0,

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { padWith } from './functional/padding';
 import { dilateKernel } from './internal/dilate-kernel';
 import { type IntOrPair, toPair } from './internal/pairs';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { convOutputSize } from './output-size';
 import { Param } from './param';
@@ -27,6 +28,13 @@ export interface Conv2dOptions {
 
 const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
 
+/** torch.nn.Conv2d's positional order. */
+const signature = layerSignature<Conv2dOptions>()(
+  'Conv2d',
+  ['inChannels', 'outChannels', 'kernelSize'],
+  ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode'],
+);
+
 /**
  * 2-D convolution over NHWC input, as torch.nn.Conv2d (padding modes, dilation with stride,
  * any `groups`).
@@ -49,7 +57,8 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
   private readonly dilations: [number, number];
   private readonly pads: [number, number] | 'same' | 'valid';
 
-  constructor(options: Conv2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = {
       stride: 1,
       padding: 0,

@@ -1,11 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { checkDropoutProbability, dropout1d } from './functional/dropout';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface Dropout1dOptions {
   /** Probability of zeroing a channel. Default 0.5. */
   p?: number;
 }
+
+/** torch.nn.Dropout1d's positional order. */
+const signature = layerSignature<Dropout1dOptions>()('Dropout1d', [], ['p']);
 
 /**
  * Channel dropout for sequences, as torch.nn.Dropout1d: in train mode each sample's channel
@@ -17,7 +21,8 @@ export interface Dropout1dOptions {
  * Shape: `[N, L, C]` -> the same (or `[L, C]` -> the same).
  */
 export class Dropout1d extends Module<Required<Dropout1dOptions>> {
-  constructor(options: Dropout1dOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { p: 0.5, ...options };
     checkDropoutProbability('Dropout1d', config.p);
     super(config);

@@ -1,11 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { checkDropoutProbability, dropout2d } from './functional/dropout';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface Dropout2dOptions {
   /** Probability of zeroing a channel. Default 0.5. */
   p?: number;
 }
+
+/** torch.nn.Dropout2d's positional order. */
+const signature = layerSignature<Dropout2dOptions>()('Dropout2d', [], ['p']);
 
 /**
  * Channel dropout, as torch.nn.Dropout2d: in train mode each sample's channel (a whole
@@ -15,7 +19,8 @@ export interface Dropout2dOptions {
  * Shape: `[N, H, W, C]` -> the same.
  */
 export class Dropout2d extends Module<Required<Dropout2dOptions>> {
-  constructor(options: Dropout2dOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { p: 0.5, ...options };
     checkDropoutProbability('Dropout2d', config.p);
     super(config);

@@ -1,11 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { checkDropoutProbability, dropout } from './functional/dropout';
 import { Elementwise } from './internal/elementwise';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 
 export interface DropoutOptions {
   /** Probability of zeroing an element. Default 0.5. */
   p?: number;
 }
+
+/** torch.nn.Dropout's positional order. */
+const signature = layerSignature<DropoutOptions>()('Dropout', [], ['p']);
 
 /**
  * In train mode zeroes each element with probability p and scales the rest by 1 / (1 - p)
@@ -16,7 +20,8 @@ export interface DropoutOptions {
  * Shape: any -> the same.
  */
 export class Dropout extends Elementwise<Required<DropoutOptions>> {
-  constructor(options: DropoutOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { p: 0.5, ...options };
     checkDropoutProbability('Dropout', config.p);
     super(config);

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface GlobalAvgPool2dOptions {
   /** Keep the spatial axes as size 1 (`[N, 1, 1, C]`). Default false (`[N, C]`). */
   keepDims?: boolean;
 }
+
+/** The positional order. */
+const signature = layerSignature<GlobalAvgPool2dOptions>()('GlobalAvgPool2d', [], ['keepDims']);
 
 /**
  * The mean over the spatial axes (convkit convenience; PyTorch writes
@@ -13,7 +17,8 @@ export interface GlobalAvgPool2dOptions {
  * Shape: `[N, H, W, C]` -> `[N, C]`, or `[N, 1, 1, C]` with `keepDims`.
  */
 export class GlobalAvgPool2d extends Module<Required<GlobalAvgPool2dOptions>> {
-  constructor(options: GlobalAvgPool2dOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { keepDims: false, ...options };
     if (typeof config.keepDims !== 'boolean') {
       throw new Error(

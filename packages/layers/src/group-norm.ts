@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { groupNorm } from './functional/normalization';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';
 
@@ -13,6 +14,13 @@ export interface GroupNormOptions {
   affine?: boolean;
 }
 
+/** torch.nn.GroupNorm's positional order. */
+const signature = layerSignature<GroupNormOptions>()(
+  'GroupNorm',
+  ['numGroups', 'numChannels'],
+  ['eps', 'affine'],
+);
+
 /**
  * Group normalization on channels-last input, as torch.nn.GroupNorm: each sample's channels
  * split into numGroups groups, each normalized over its channels and all spatial positions
@@ -25,7 +33,8 @@ export class GroupNorm extends Module<Required<GroupNormOptions>> {
   weight?: Param;
   bias?: Param;
 
-  constructor(options: GroupNormOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { eps: 1e-5, affine: true, ...options };
     for (const key of ['numGroups', 'numChannels'] as const) {
       if (!Number.isInteger(config[key]) || config[key] < 1) {

@@ -63,6 +63,15 @@ export { Hardtanh, type HardtanhOptions } from './hardtanh';
 export { Identity } from './identity';
 export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
 export type { IntOrPair } from './internal/pairs';
+export {
+  type ArgumentsOf,
+  type LayerArguments,
+  LayerSignature,
+  layerSignature,
+  nearestName,
+  refuseUnknownOptions,
+  unknownNameMessage,
+} from './layer-arguments';
 export { LayerNorm, type LayerNormOptions } from './layer-norm';
 export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu';
 export { Linear, type LinearOptions } from './linear';
@@ -72,7 +81,13 @@ export { LogSoftmax, type LogSoftmaxOptions } from './log-softmax';
 export { MaxPool2d, type MaxPool2dOptions } from './max-pool-2d';
 export { MaxUnpool2d, type MaxUnpool2dOptions } from './max-unpool-2d';
 export { Mish } from './mish';
-export { type LoadStateDictResult, Module, type ModuleJSON, type Shape } from './module';
+export {
+  type AnyModule,
+  type LoadStateDictResult,
+  Module,
+  type ModuleJSON,
+  type Shape,
+} from './module';
 export { type ConvOutputSizeOptions, convOutputSize } from './output-size';
 export { Buffer, Param, type ParamLayout } from './param';
 export { PixelShuffle, type PixelShuffleOptions } from './pixel-shuffle';

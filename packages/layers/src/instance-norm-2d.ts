@@ -1,11 +1,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { NormBase, type NormOptions } from './internal/norm-base';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import type { Shape } from './module';
 
 export interface InstanceNorm2dOptions extends NormOptions {
   /** Default 0.1; null (cumulative average) is not accepted, as in PyTorch. */
   momentum?: number;
 }
+
+/** torch.nn.InstanceNorm2d's positional order. */
+const signature = layerSignature<InstanceNorm2dOptions>()(
+  'InstanceNorm2d',
+  ['numFeatures'],
+  ['eps', 'momentum', 'affine', 'trackRunningStats'],
+);
 
 /**
  * Instance normalization over NHWC input, as torch.nn.InstanceNorm2d: each sample's channel is
@@ -19,7 +27,8 @@ export interface InstanceNorm2dOptions extends NormOptions {
  * `num_batches_tracked` int32 scalar.
  */
 export class InstanceNorm2d extends NormBase {
-  constructor(options: InstanceNorm2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     if (options?.momentum === null) {
       throw new Error('InstanceNorm2d: expected momentum to be a number in [0, 1], received null');
     }

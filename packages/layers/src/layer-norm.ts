@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { layerNorm } from './functional/normalization';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';
 
@@ -15,6 +16,13 @@ export interface LayerNormOptions {
   /** Learn `weight` and `bias` of shape normalizedShape. Default true. */
   elementwiseAffine?: boolean;
 }
+
+/** torch.nn.LayerNorm's positional order. */
+const signature = layerSignature<LayerNormOptions>()(
+  'LayerNorm',
+  ['normalizedShape'],
+  ['eps', 'elementwiseAffine'],
+);
 
 /**
  * Layer normalization over the trailing axes, as torch.nn.LayerNorm (biased variance).
@@ -32,7 +40,8 @@ export class LayerNorm extends Module<{
   weight?: Param;
   bias?: Param;
 
-  constructor(options: LayerNormOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const normalizedShape =
       typeof options?.normalizedShape === 'number'
         ? [options.normalizedShape]

@@ -1,5 +1,6 @@
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';
 
@@ -9,6 +10,13 @@ export interface LinearOptions {
   /** Default true. */
   bias?: boolean;
 }
+
+/** torch.nn.Linear's positional order. */
+const signature = layerSignature<LinearOptions>()(
+  'Linear',
+  ['inFeatures', 'outFeatures'],
+  ['bias'],
+);
 
 /**
  * y = x W + b, as torch.nn.Linear with the weight stored transposed (tfjs layout).
@@ -21,7 +29,8 @@ export class Linear extends Module<Required<LinearOptions>> {
   weight: Param;
   bias?: Param;
 
-  constructor(options: LinearOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { bias: true, ...options };
     for (const key of ['inFeatures', 'outFeatures'] as const) {
       if (!Number.isInteger(config[key]) || config[key] < 1) {

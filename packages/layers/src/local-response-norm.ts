@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { localResponseNorm } from './functional/normalization';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface LocalResponseNormOptions {
@@ -13,6 +14,13 @@ export interface LocalResponseNormOptions {
   k?: number;
 }
 
+/** torch.nn.LocalResponseNorm's positional order. */
+const signature = layerSignature<LocalResponseNormOptions>()(
+  'LocalResponseNorm',
+  ['size'],
+  ['alpha', 'beta', 'k'],
+);
+
 /**
  * Local response normalization across channels (AlexNet), exactly torch.nn.LocalResponseNorm:
  * `y_c = x_c / (k + alpha / size * sum of x_c'^2 over the window)^beta`, channels beyond the
@@ -21,7 +29,8 @@ export interface LocalResponseNormOptions {
  * Shape: `[N, ..., C]` -> the same (rank >= 3; NHWC for images).
  */
 export class LocalResponseNorm extends Module<Required<LocalResponseNormOptions>> {
-  constructor(options: LocalResponseNormOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { alpha: 1e-4, beta: 0.75, k: 1, ...options };
     if (!Number.isInteger(config.size) || config.size < 1) {
       throw new Error(

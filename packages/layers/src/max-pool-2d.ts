@@ -6,6 +6,7 @@ import {
   poolGeometry,
 } from './functional/pooling';
 import type { IntOrPair } from './internal/pairs';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface MaxPool2dOptions {
@@ -28,12 +29,19 @@ export interface MaxPool2dOptions {
 /** An input large enough that only the options are checked (construction-time validation). */
 export const PROBE_INPUT: Shape = [1, 1 << 20, 1 << 20, 1];
 
+/** torch.nn.MaxPool2d's positional order. */
+const signature = layerSignature<MaxPool2dOptions>()(
+  'MaxPool2d',
+  ['kernelSize'],
+  ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode'],
+);
+
 /**
  * Max pooling over NHWC input, as torch.nn.MaxPool2d (`ceilMode`, `dilation`,
  * `returnIndices`). Calls `maxPool2d` from the functional forms.
  *
  * With `returnIndices`, `forward` returns the pair `[output, indices]` as PyTorch does (typed as
- * a tensor until modules declare their output type; `forwardWithIndices` is the typed form). The
+ * a tensor, so the common case needs no narrowing; `forwardWithIndices` is the typed form). The
  * indices say, per sample and channel, which input cell `h·W + w` held each maximum: PyTorch's
  * numbers, in NHWC order.
  *
@@ -41,7 +49,8 @@ export const PROBE_INPUT: Shape = [1, 1 << 20, 1 << 20, 1];
  * (ceil with `ceilMode`; see `convOutputSize`).
  */
 export class MaxPool2d extends Module<Required<MaxPool2dOptions>> {
-  constructor(options: MaxPool2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = {
       padding: 0,
       dilation: 1,

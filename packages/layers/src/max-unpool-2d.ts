@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maxUnpoolWith, unpoolGeometry } from './functional/pooling';
 import type { IntOrPair } from './internal/pairs';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface MaxUnpool2dOptions {
@@ -10,6 +11,13 @@ export interface MaxUnpool2dOptions {
   /** Default 0. */
   padding?: IntOrPair;
 }
+
+/** torch.nn.MaxUnpool2d's positional order. */
+const signature = layerSignature<MaxUnpool2dOptions>()(
+  'MaxUnpool2d',
+  ['kernelSize'],
+  ['stride', 'padding'],
+);
 
 /**
  * The partial inverse of MaxPool2d, as torch.nn.MaxUnpool2d: `forward(x, indices)` writes every
@@ -22,7 +30,8 @@ export interface MaxUnpool2dOptions {
  * `H = (H' - 1)·stride + kernelSize - 2·padding`.
  */
 export class MaxUnpool2d extends Module<Required<MaxUnpool2dOptions>> {
-  constructor(options: MaxUnpool2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { padding: 0, ...options, stride: options?.stride ?? options?.kernelSize };
     unpoolGeometry('MaxUnpool2d', [1, 1, 1, 1], undefined, config);
     super(config);

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Buffer, Param } from './param';
 
+/** Any module, whatever its config and output type: for code that walks or stores models. */
+// biome-ignore lint/suspicious/noExplicitAny: the config and output of an arbitrary module.
+export type AnyModule = Module<any, unknown>;
+
 /** A shape with the batch axis first; activations are NHWC. */
 export type Shape = number[];
 
@@ -17,7 +21,7 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
-type Member = Param | Buffer | Module;
+type Member = Param | Buffer | AnyModule;
 
 /**
  * The base of every layer and model, after torch.nn.Module: parameters (`Param`), buffers
@@ -27,7 +31,7 @@ type Member = Param | Buffer | Module;
  * `forward` is synchronous, reads nothing back to the CPU and never disposes its inputs; the
  * caller owns memory (`tf.tidy`).
  */
-export abstract class Module<Config extends object = object> {
+export abstract class Module<Config extends object = object, Output = tf.Tensor> {
   readonly config: Readonly<Config>;
   /** Train mode (dropout active, BatchNorm uses and updates batch statistics). */
   training = true;
@@ -40,7 +44,11 @@ export abstract class Module<Config extends object = object> {
     this.config = Object.freeze({ ...config });
   }
 
-  abstract forward(...inputs: tf.Tensor[]): tf.Tensor;
+  /**
+   * The computation. `Output` is a tensor for layers; a model may declare another output type
+   * (GoogLeNet in training: `{ logits, aux }`), which its callers then see without a cast.
+   */
+  abstract forward(...inputs: tf.Tensor[]): Output;
 
   /** The output shape for these input shapes, computed without tensors. */
   abstract outputShape(...inputShapes: Shape[]): Shape;
@@ -68,14 +76,14 @@ export abstract class Module<Config extends object = object> {
     }
   }
 
-  namedChildren(): [string, Module][] {
-    return [...this.members()].filter((m): m is [string, Module] => m[1] instanceof Module);
+  namedChildren(): [string, AnyModule][] {
+    return [...this.members()].filter((m): m is [string, AnyModule] => m[1] instanceof Module);
   }
 
   /** This module ('') and every descendant, depth first; also records each one's `path`. */
-  namedModules(prefix = ''): [string, Module][] {
+  namedModules(prefix = ''): [string, AnyModule][] {
     if (prefix === '' && this.path === '') this.path = '';
-    const out: [string, Module][] = [[prefix, this]];
+    const out: [string, AnyModule][] = [[prefix, this]];
     for (const [name, child] of this.namedChildren()) {
       const path = prefix ? `${prefix}.${name}` : name;
       child.path = this.path ? `${this.path}.${path.slice(prefix ? prefix.length + 1 : 0)}` : path;
@@ -102,6 +110,37 @@ export abstract class Module<Config extends object = object> {
 
   namedBuffers(): [string, Buffer][] {
     return this.namedState().filter((e): e is [string, Buffer] => e[1] instanceof Buffer);
+  }
+
+  /** Every parameter below, as torch.nn.Module.parameters(). */
+  parameters(): Param[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Every buffer below (running statistics, counters), as torch.nn.Module.buffers(). */
+  buffers(): Buffer[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /** The direct submodules, as torch.nn.Module.children(). */
+  children(): AnyModule[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and every descendant, depth first, as torch.nn.Module.modules(). */
+  modules(): AnyModule[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /**
+   * Call `fn` on every descendant and then on this module (children first, as
+   * torch.nn.Module.apply), e.g. to re-initialize weights. There is no `zeroGrad`: tfjs returns
+   * gradients from `tf.variableGrads` instead of accumulating them on the parameters.
+   */
+  apply(fn: (module: AnyModule) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
   }
 
   /** The trainable variables, for an optimizer or `tf.variableGrads`. */

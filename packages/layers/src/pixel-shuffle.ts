@@ -1,11 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { pixelShuffle, pixelShuffleShape } from './functional/pixel-shuffle';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface PixelShuffleOptions {
   /** The factor r by which height and width grow. */
   upscaleFactor: number;
 }
+
+/** torch.nn.PixelShuffle's positional order. */
+const signature = layerSignature<PixelShuffleOptions>()('PixelShuffle', ['upscaleFactor'], []);
 
 /**
  * Sub-pixel upsampling, as torch.nn.PixelShuffle (ESPCN): channel `c·r² + i·r + j` moves to
@@ -15,7 +19,8 @@ export interface PixelShuffleOptions {
  * Shape: `[N, H, W, C·r²]` -> `[N, H·r, W·r, C]`.
  */
 export class PixelShuffle extends Module<PixelShuffleOptions> {
-  constructor(options: PixelShuffleOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     pixelShuffleShape('PixelShuffle', [1, 1, 1, 0], options?.upscaleFactor);
     super({ upscaleFactor: options.upscaleFactor });
   }

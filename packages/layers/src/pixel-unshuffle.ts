@@ -1,11 +1,19 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { pixelUnshuffle, pixelUnshuffleShape } from './functional/pixel-shuffle';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface PixelUnshuffleOptions {
   /** The factor r by which height and width shrink. */
   downscaleFactor: number;
 }
+
+/** torch.nn.PixelUnshuffle's positional order. */
+const signature = layerSignature<PixelUnshuffleOptions>()(
+  'PixelUnshuffle',
+  ['downscaleFactor'],
+  [],
+);
 
 /**
  * The inverse of PixelShuffle, as torch.nn.PixelUnshuffle: each r×r block becomes r² channels,
@@ -14,7 +22,8 @@ export interface PixelUnshuffleOptions {
  * Shape: `[N, H·r, W·r, C]` -> `[N, H, W, C·r²]`.
  */
 export class PixelUnshuffle extends Module<PixelUnshuffleOptions> {
-  constructor(options: PixelUnshuffleOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const r = options?.downscaleFactor;
     pixelUnshuffleShape('PixelUnshuffle', [1, r, r, 1], r);
     super({ downscaleFactor: r });

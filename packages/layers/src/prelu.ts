@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { prelu } from './functional/activations';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';
 
@@ -9,6 +10,9 @@ export interface PReLUOptions {
   /** The initial slope. Default 0.25. */
   init?: number;
 }
+
+/** torch.nn.PReLU's positional order. */
+const signature = layerSignature<PReLUOptions>()('PReLU', [], ['numParameters', 'init']);
 
 /**
  * x for x > 0, `weight * x` otherwise with a learned slope, as torch.nn.PReLU; a per-channel
@@ -20,7 +24,8 @@ export interface PReLUOptions {
 export class PReLU extends Module<Required<PReLUOptions>> {
   weight: Param;
 
-  constructor(options: PReLUOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { numParameters: 1, init: 0.25, ...options };
     if (!Number.isInteger(config.numParameters) || config.numParameters < 1) {
       throw new Error(

@@ -1,8 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { softmax } from './functional/activations';
 import { AlongDim, type AlongDimOptions } from './internal/along-dim';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 
 export type SoftmaxOptions = AlongDimOptions;
+
+/** torch.nn.Softmax's positional order. */
+const signature = layerSignature<SoftmaxOptions>()('Softmax', [], ['dim']);
 
 /**
  * exp(x) / sum(exp(x)) along `dim`, as torch.nn.Softmax.
@@ -10,7 +14,8 @@ export type SoftmaxOptions = AlongDimOptions;
  * Shape: any (rank > |dim|) -> the same.
  */
 export class Softmax extends AlongDim {
-  constructor(options: SoftmaxOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     super('Softmax', options);
   }
 

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { softplus } from './functional/activations';
 import { Elementwise } from './internal/elementwise';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 
 export interface SoftplusOptions {
   /** Sharpness. Default 1. */
@@ -9,13 +10,17 @@ export interface SoftplusOptions {
   threshold?: number;
 }
 
+/** torch.nn.Softplus's positional order. */
+const signature = layerSignature<SoftplusOptions>()('Softplus', [], ['beta', 'threshold']);
+
 /**
  * `log(1 + exp(beta·x)) / beta`, linear above the threshold, as torch.nn.Softplus.
  *
  * Shape: any -> the same.
  */
 export class Softplus extends Elementwise<Required<SoftplusOptions>> {
-  constructor(options: SoftplusOptions = {}) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { beta: 1, threshold: 20, ...options };
     if (typeof config.beta !== 'number' || !Number.isFinite(config.beta) || config.beta === 0) {
       throw new Error(

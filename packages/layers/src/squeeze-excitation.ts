@@ -4,6 +4,7 @@ import { ELU } from './elu';
 import { GELU } from './gelu';
 import { Hardsigmoid } from './hardsigmoid';
 import { Hardswish } from './hardswish';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { LeakyReLU } from './leaky-relu';
 import { Mish } from './mish';
 import { Module, type Shape } from './module';
@@ -51,6 +52,13 @@ function makeActivation(key: string, name: string): Module {
   return new Activation();
 }
 
+/** torchvision.ops.SqueezeExcitation's positional order. */
+const signature = layerSignature<SqueezeExcitationOptions>()(
+  'SqueezeExcitation',
+  ['inputChannels', 'squeezeChannels'],
+  ['activation', 'scaleActivation'],
+);
+
 /**
  * Squeeze-and-excitation (Hu et al. 2018), as torchvision.ops.SqueezeExcitation: global average
  * pool, 1x1 conv `fc1` to squeezeChannels, activation, 1x1 conv `fc2` back to inputChannels,
@@ -67,7 +75,8 @@ export class SqueezeExcitation extends Module<Required<SqueezeExcitationOptions>
   activation: Module;
   scale_activation: Module;
 
-  constructor(options: SqueezeExcitationOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config = { activation: 'ReLU' as const, scaleActivation: 'Sigmoid' as const, ...options };
     for (const key of ['inputChannels', 'squeezeChannels'] as const) {
       if (!Number.isInteger(config[key]) || config[key] < 1) {

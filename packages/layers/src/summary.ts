@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module, Shape } from './module';
+import type { AnyModule, Shape } from './module';
 import { Param } from './param';
 
 export interface SummaryRow {
@@ -27,15 +27,16 @@ export interface ModelSummary {
  * each leaf module's output, so it works for any architecture; the model's mode is restored
  * and no tensors are left behind.
  */
-export function summary(model: Module, inputShape: Shape): ModelSummary {
+export function summary(model: AnyModule, inputShape: Shape): ModelSummary {
   const modules = model.namedModules();
   const leaves = modules.filter(([, m]) => m.namedChildren().length === 0);
-  const seen = new Map<Module, { inputs: Shape[]; output: Shape }>();
+  const seen = new Map<AnyModule, { inputs: Shape[]; output: Shape }>();
   const originals = leaves.map(([, m]) => {
     const original = m.forward;
     m.forward = (...inputs: tf.Tensor[]) => {
       const output = original.apply(m, inputs);
-      seen.set(m, { inputs: inputs.map((t) => t.shape), output: output.shape });
+      const outputShape = output instanceof tf.Tensor ? output.shape : [];
+      seen.set(m, { inputs: inputs.map((t) => t.shape), output: outputShape });
       return output;
     };
     return [m, original] as const;
@@ -88,7 +89,7 @@ export function summary(model: Module, inputShape: Shape): ModelSummary {
   };
 }
 
-function* ownParams(m: Module): Generator<Param> {
+function* ownParams(m: AnyModule): Generator<Param> {
   for (const value of Object.values(m)) if (value instanceof Param) yield value;
 }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 
 export interface UnflattenOptions {
@@ -8,6 +9,9 @@ export interface UnflattenOptions {
   unflattenedSize: number[];
 }
 
+/** torch.nn.Unflatten's positional order. */
+const signature = layerSignature<UnflattenOptions>()('Unflatten', ['dim', 'unflattenedSize'], []);
+
 /**
  * Splits one axis into several, as torch.nn.Unflatten. The axes are convkit's: undoing a
  * `Flatten` of NHWC features takes `unflattenedSize` `[H, W, C]`, where PyTorch writes
@@ -16,7 +20,8 @@ export interface UnflattenOptions {
  * Shape: `[..., S, ...]` -> `[..., ...unflattenedSize, ...]`.
  */
 export class Unflatten extends Module<UnflattenOptions> {
-  constructor(options: UnflattenOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const { dim, unflattenedSize } = options ?? ({} as UnflattenOptions);
     if (!Number.isInteger(dim)) {
       throw new Error(`Unflatten: expected dim to be an integer, received ${JSON.stringify(dim)}`);

@@ -4,10 +4,18 @@ import {
   interpolateGeometry,
   interpolateWith,
 } from './functional/interpolate';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { PROBE_INPUT } from './max-pool-2d';
 import { Module, type Shape } from './module';
 
 export type UpsampleOptions = InterpolateOptions;
+
+/** torch.nn.Upsample's positional order. */
+const signature = layerSignature<UpsampleOptions>()(
+  'Upsample',
+  [],
+  ['size', 'scaleFactor', 'mode', 'alignCorners'],
+);
 
 /**
  * Resize the spatial axes, as torch.nn.Upsample: `size` or `scaleFactor`, mode 'nearest'
@@ -18,7 +26,8 @@ export type UpsampleOptions = InterpolateOptions;
  * Shape: `[N, H, W, C]` -> `[N, H', W', C]`, `H' = size[0]` or `floor(H * scaleFactor)`.
  */
 export class Upsample extends Module<UpsampleOptions> {
-  constructor(options: UpsampleOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     const config: UpsampleOptions = { mode: 'nearest', ...options };
     if (config.mode === 'bilinear') config.alignCorners ??= false;
     interpolateGeometry('Upsample', PROBE_INPUT, config);

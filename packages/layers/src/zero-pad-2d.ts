@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { type Padding2d, padGeometry, padWith } from './functional/padding';
+import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { PROBE_INPUT } from './max-pool-2d';
 import { Module, type Shape } from './module';
 
@@ -8,6 +9,9 @@ export interface ZeroPad2dOptions {
   padding: Padding2d;
 }
 
+/** torch.nn.ZeroPad2d's positional order. */
+const signature = layerSignature<ZeroPad2dOptions>()('ZeroPad2d', ['padding'], []);
+
 /**
  * Zero padding of the spatial axes, as torch.nn.ZeroPad2d. Calls `pad` from the functional
  * forms.
@@ -15,7 +19,8 @@ export interface ZeroPad2dOptions {
  * Shape: `[N, H, W, C]` -> `[N, H + top + bottom, W + left + right, C]`.
  */
 export class ZeroPad2d extends Module<ZeroPad2dOptions> {
-  constructor(options: ZeroPad2dOptions) {
+  constructor(...args: ArgumentsOf<typeof signature>) {
+    const options = signature.parse(args);
     padGeometry('ZeroPad2d', PROBE_INPUT, options?.padding);
     super({ padding: options.padding });
   }

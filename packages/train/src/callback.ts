@@ -1,3 +1,4 @@
+import { unknownNameMessage } from '@convkit/layers';
 import type { Batch, DataSource, Schedule, TrainableModel, TrainOptimizer } from './types';
 
 /** Logs after one batch (one micro-batch when accumulating gradients). */
@@ -87,15 +88,34 @@ export interface Callback {
 }
 
 /**
- * A value from epoch logs by Keras name: `loss`, `val_loss`, a metric (`accuracy`), a
- * validation metric (`val_accuracy`) or `lr`. Undefined when the run does not log it.
+ * Epoch logs under the one naming scheme every part of training uses (history series, CSV
+ * columns, monitors of early stopping, checkpoints and plateau schedules): Keras's `loss`, each
+ * metric (`accuracy`), `val_loss`, `val_<metric>` and `lr`.
  */
+export function logValues(logs: EpochLogs): Map<string, number> {
+  const out = new Map<string, number>([['loss', logs.loss]]);
+  for (const [k, v] of Object.entries(logs.metrics)) out.set(k, v);
+  if (logs.valLoss !== undefined) out.set('val_loss', logs.valLoss);
+  for (const [k, v] of Object.entries(logs.valMetrics ?? {})) out.set(`val_${k}`, v);
+  out.set('lr', logs.lr);
+  return out;
+}
+
+/** A value from epoch logs by its name in `logValues`; undefined when the run does not log it. */
 export function logValue(logs: EpochLogs, key: string): number | undefined {
-  if (key === 'loss') return logs.loss;
-  if (key === 'lr') return logs.lr;
-  if (key === 'val_loss') return logs.valLoss;
-  if (key.startsWith('val_')) return logs.valMetrics?.[key.slice(4)];
-  return logs.metrics[key];
+  return logValues(logs).get(key);
+}
+
+/** The value `monitor` names, or an error that lists the logged names and the nearest one. */
+export function monitoredValue(where: string, logs: EpochLogs, monitor: string): number {
+  const values = logValues(logs);
+  const value = values.get(monitor);
+  if (value === undefined) {
+    throw new Error(
+      `${where}: the logs have no '${monitor}': ${unknownNameMessage('monitor', monitor, [...values.keys()])}`,
+    );
+  }
+  return value;
 }
 
 /** Whether larger is better for `monitor` in mode 'auto' (accuracy-like names), as Keras. */

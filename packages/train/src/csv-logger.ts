@@ -1,4 +1,4 @@
-import type { Callback, EpochLogs, TrainingContext } from './callback';
+import { type Callback, type EpochLogs, logValues, type TrainingContext } from './callback';
 import { nodeModules, writeFileAtomic } from './internal/node-files';
 
 export interface CSVLoggerOptions {
@@ -51,11 +51,8 @@ export class CSVLogger implements Callback {
   }
 
   async onEpochEnd(logs: EpochLogs): Promise<void> {
-    const row: Record<string, string> = { epoch: String(logs.epoch + 1), loss: String(logs.loss) };
-    for (const [k, v] of Object.entries(logs.metrics)) row[k] = String(v);
-    if (logs.valLoss !== undefined) row.val_loss = String(logs.valLoss);
-    for (const [k, v] of Object.entries(logs.valMetrics ?? {})) row[`val_${k}`] = String(v);
-    row.lr = String(logs.lr);
+    const row: Record<string, string> = { epoch: String(logs.epoch + 1) };
+    for (const [k, v] of logValues(logs)) row[k] = String(v);
     row.seconds = logs.seconds.toFixed(3);
     for (const key of Object.keys(row)) if (!this.columns.includes(key)) this.columns.push(key);
     this.rows.push(row);

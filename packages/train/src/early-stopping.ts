@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   type Callback,
   type EpochLogs,
-  logValue,
+  monitoredValue,
   resolveMode,
   type TrainingContext,
 } from './callback';
@@ -57,16 +57,7 @@ export class EarlyStopping implements Callback {
   }
 
   onEpochEnd(logs: EpochLogs, context: TrainingContext): void {
-    const value = logValue(logs, this.monitor);
-    if (value === undefined) {
-      throw new Error(
-        `EarlyStopping: the logs have no '${this.monitor}' (available: loss, lr, ${Object.keys(logs.metrics).join(', ')}${logs.valLoss !== undefined ? ', val_loss' : ''}${Object.keys(
-          logs.valMetrics ?? {},
-        )
-          .map((k) => `, val_${k}`)
-          .join('')})`,
-      );
-    }
+    const value = monitoredValue('EarlyStopping', logs, this.monitor);
     if (this.improved(value)) {
       this.best = value;
       this.bestEpoch = logs.epoch;

@@ -1,3 +1,4 @@
+import { refuseUnknownOptions } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchLogs, Callback, EpochLogs, StopReason, TrainingContext } from './callback';
 import { loadCheckpoint } from './checkpoint';
@@ -72,6 +73,11 @@ export interface FitOptions {
 export interface FitResult {
   /** Epoch logs, including epochs restored from a checkpoint. */
   history: EpochLogs[];
+  /**
+   * One series per logged value under the names monitors and CSV columns use (`loss`,
+   * `accuracy`, `val_loss`, `val_accuracy`, `lr`), as Keras's `history.history`.
+   */
+  series: Record<string, number[]>;
   /** Epochs completed by this call. */
   epochsRun: number;
   stopReason: StopReason;
@@ -201,7 +207,12 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
     classWeight?.dispose();
     model.train(wasTraining);
   }
-  return { history: history.epochs, epochsRun, stopReason: context.stopReason ?? 'completed' };
+  return {
+    history: history.epochs,
+    series: history.series(),
+    epochsRun,
+    stopReason: context.stopReason ?? 'completed',
+  };
 }
 
 interface Loop {
@@ -430,7 +441,29 @@ function nameCallbacks(callbacks: Callback[]): Map<string, Callback> {
   return byName;
 }
 
+/** Every option of `fit`, so that a misspelt or Keras-only one (`verbose`) is refused. */
+const FIT_OPTIONS = Object.keys({
+  data: true,
+  optimizer: true,
+  epochs: true,
+  initialEpoch: true,
+  loss: true,
+  metrics: true,
+  validationData: true,
+  schedule: true,
+  scheduleStep: true,
+  classWeight: true,
+  accumulateSteps: true,
+  auxLossWeight: true,
+  callbacks: true,
+  signal: true,
+  resumeFrom: true,
+  disposeBatches: true,
+  yieldEvery: true,
+} satisfies Record<keyof FitOptions, true>);
+
 function checkFitOptions(model: TrainableModel, options: FitOptions) {
+  refuseUnknownOptions('fit', options, FIT_OPTIONS);
   const fail = (what: string, expected: string, received: unknown): never => {
     throw new Error(`fit: expected ${what} to be ${expected}, received ${String(received)}`);
   };

@@ -1,4 +1,4 @@
-import type { Callback, EpochLogs } from './callback';
+import { type Callback, type EpochLogs, logValues } from './callback';
 
 /**
  * Records every epoch's logs (`fit` always adds one; its `epochs` is `FitResult.history`). Runs
@@ -13,20 +13,14 @@ export class History implements Callback {
     this.epochs.push(logs);
   }
 
-  /** One series per logged value: `loss`, each metric, `val_loss`, `val_<metric>`, `lr`. */
+  /** One series per logged value, named as in `logValues`: `loss`, each metric, `val_loss`, `val_<metric>`, `lr`. */
   series(): Record<string, number[]> {
     const out: Record<string, number[]> = {};
-    const push = (key: string, v: number | undefined) => {
-      if (v === undefined) return;
-      out[key] ??= [];
-      out[key].push(v);
-    };
     for (const e of this.epochs) {
-      push('loss', e.loss);
-      for (const [k, v] of Object.entries(e.metrics)) push(k, v);
-      push('val_loss', e.valLoss);
-      for (const [k, v] of Object.entries(e.valMetrics ?? {})) push(`val_${k}`, v);
-      push('lr', e.lr);
+      for (const [key, value] of logValues(e)) {
+        out[key] ??= [];
+        out[key].push(value);
+      }
     }
     return out;
   }

@@ -3,6 +3,8 @@ export {
   type Callback,
   type EpochLogs,
   logValue,
+  logValues,
+  monitoredValue,
   type StopReason,
   type TrainingContext,
 } from './callback';

@@ -1,7 +1,7 @@
 import {
   type Callback,
   type EpochLogs,
-  logValue,
+  monitoredValue,
   resolveMode,
   type TrainingContext,
 } from './callback';
@@ -65,8 +65,7 @@ export class ModelCheckpoint implements Callback {
     const { path } = await nodeModules();
     const monitor = this.monitorFor(context);
     const mode = resolveMode(monitor, this.modeOption);
-    const value = logValue(logs, monitor);
-    if (value === undefined) throw new Error(`ModelCheckpoint: the logs have no '${monitor}'`);
+    const value = monitoredValue('ModelCheckpoint', logs, monitor);
     const improved =
       !Number.isNaN(value) &&
       (this.best === null || (mode === 'min' ? value < this.best : value > this.best));

@@ -1,4 +1,4 @@
-import { type Callback, type EpochLogs, logValue } from './callback';
+import { type Callback, type EpochLogs, monitoredValue } from './callback';
 
 /** What the callback needs of a plateau scheduler (convkit's `ReduceLROnPlateau`). */
 export interface PlateauScheduler {
@@ -28,10 +28,7 @@ export class ReduceLROnPlateauCallback implements Callback {
   }
 
   onEpochEnd(logs: EpochLogs): void {
-    const value = logValue(logs, this.monitor);
-    if (value === undefined) {
-      throw new Error(`ReduceLROnPlateauCallback: the logs have no '${this.monitor}'`);
-    }
+    const value = monitoredValue('ReduceLROnPlateauCallback', logs, this.monitor);
     this.plateau.step(value);
   }
 

@@ -203,10 +203,10 @@ export type GoogLeNetConfig = Required<GoogLeNetOptions>;
  * (torchvision's `GoogLeNetOutputs`): the main logits and `[aux1, aux2]`. The trainer of
  * `@convkit/train` adds the auxiliary losses weighted by 0.3.
  */
-export interface GoogLeNetOutputs {
+export type GoogLeNetOutputs = {
   logits: tf.Tensor;
   aux: [tf.Tensor, tf.Tensor];
-}
+};
 
 /**
  * GoogLeNet (Inception v1, Szegedy et al. 2014) with torchvision's layout and keys: BasicConv2d
@@ -220,7 +220,7 @@ export interface GoogLeNetOutputs {
  * (typed as a tensor to fit `Module.forward`; `@convkit/train` reads either).
  * `forwardFeatures` gives `[N, H / 32, W / 32, 1024]` and never runs the auxiliary heads.
  */
-export class GoogLeNet extends ZooModel<GoogLeNetConfig> {
+export class GoogLeNet extends ZooModel<GoogLeNetConfig, tf.Tensor | GoogLeNetOutputs> {
   conv1: BasicConv2d;
   maxpool1: MaxPool2d;
   conv2: BasicConv2d;
@@ -376,7 +376,7 @@ export class GoogLeNet extends ZooModel<GoogLeNetConfig> {
     });
   }
 
-  override forward(x: tf.Tensor): tf.Tensor {
+  override forward(x: tf.Tensor): tf.Tensor | GoogLeNetOutputs {
     if (!(this.training && this.aux1 && this.aux2)) return super.forward(x);
     this.checkInput(x.shape);
     const { aux1, aux2 } = this;
@@ -388,8 +388,7 @@ export class GoogLeNet extends ZooModel<GoogLeNetConfig> {
       const logits = this.forwardHead(this.tail(b)); // [N, numClasses]
       return { logits, aux: [first, second] as [tf.Tensor, tf.Tensor] };
     });
-    // torchvision returns GoogLeNetOutputs in training; Module.forward is typed as a tensor.
-    return outputs as unknown as tf.Tensor;
+    return outputs; // torchvision's GoogLeNetOutputs in training
   }
 
   protected featuresShape(input: Shape): Shape {

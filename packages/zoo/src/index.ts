@@ -26,6 +26,7 @@ export {
 } from './googlenet';
 export type { ClassifierOptions } from './internal/common';
 export {
+  type AnyZooModel,
   type FeatureInfo,
   IMAGENET_MEAN,
   IMAGENET_STD,

@@ -1,14 +1,14 @@
-import type { Module } from '@convkit/layers';
+import type { AnyModule } from '@convkit/layers';
 import { convertStateDict, type LayoutMap } from '@convkit/weights';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ZooModel } from './internal/zoo-model';
+import type { AnyZooModel } from './internal/zoo-model';
 
 /**
  * The layout of every state-dict entry of `model` (parameters with their convkit shapes,
  * buffers as `vector` or `scalar`), for `convertStateDict` / `exportStateDict` of
  * `@convkit/weights`.
  */
-export function layoutsOf(model: Module): LayoutMap {
+export function layoutsOf(model: AnyModule): LayoutMap {
   const layouts: LayoutMap = {};
   for (const [key, p] of model.namedParameters())
     layouts[key] = { layout: p.layout, shape: p.shape };
@@ -33,7 +33,7 @@ export interface LoadPyTorchOptions {
  * The input tensors are not disposed.
  */
 export function loadPyTorchStateDict(
-  model: ZooModel,
+  model: AnyZooModel,
   pytorchState: Record<string, tf.Tensor>,
   { strict = true }: LoadPyTorchOptions = {},
 ): { missingKeys: string[]; unexpectedKeys: string[] } {

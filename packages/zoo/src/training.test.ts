@@ -16,7 +16,12 @@ import { seResnet18 } from './se-resnet';
 import { squeezenet1_1 } from './squeezenet';
 import { unet } from './unet';
 
-const CASES: [string, 'cpu' | 'wasm', () => ZooModel, number[]][] = [
+const CASES: [
+  string,
+  'cpu' | 'wasm',
+  () => ZooModel<object, tf.Tensor | GoogLeNetOutputs>,
+  number[],
+][] = [
   ['lenet5Original', 'cpu', () => lenet5Original(), [2, 28, 28, 1]],
   ['cifarResnet20 (A)', 'cpu', () => cifarResnet20(), [2, 9, 9, 3]],
   ['cifarResnet20 (B)', 'cpu', () => cifarResnet20({ shortcut: 'B' }), [2, 8, 8, 3]],
@@ -38,7 +43,7 @@ describe('training', () => {
       const vars = model.trainableVariables();
       const report = await measureLeaks(async () => {
         const { value, grads } = tf.variableGrads(() => {
-          const out = model.forward(x) as tf.Tensor | GoogLeNetOutputs;
+          const out: tf.Tensor | GoogLeNetOutputs = model.forward(x);
           if (out instanceof tf.Tensor) return tf.mean(tf.square(out));
           // torchvision's GoogLeNet loss: main + 0.3 * (aux1 + aux2).
           const [a1, a2] = out.aux;

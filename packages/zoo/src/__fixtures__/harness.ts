@@ -1,9 +1,9 @@
 // Shared by the zoo tests (not exported): the oracle fixture and the PyTorch parity check.
-import type { Module } from '@convkit/layers';
+import type { AnyModule } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import type { ZooModel } from '../internal/zoo-model';
+import type { AnyZooModel } from '../internal/zoo-model';
 import { layoutsOf, loadPyTorchStateDict } from '../pytorch-weights';
 import fixtureJson from './zoo.json';
 
@@ -42,7 +42,7 @@ export function pytorchShape(layout: string, shape: number[]): number[] {
 }
 
 /** Every state-dict entry of `model` with its PyTorch shape, in state-dict order. */
-export function pytorchKeys(model: Module): [string, number[]][] {
+export function pytorchKeys(model: AnyModule): [string, number[]][] {
   const layouts = layoutsOf(model);
   return Object.entries(model.stateDict()).map(([key, t]) => {
     const spec = layouts[key];
@@ -51,12 +51,12 @@ export function pytorchKeys(model: Module): [string, number[]][] {
   });
 }
 
-export function parameterCount(model: Module): number {
+export function parameterCount(model: AnyModule): number {
   return model.namedParameters().reduce((sum, [, p]) => sum + p.variable.size, 0);
 }
 
 /** Parameter count and state-dict keys / PyTorch shapes equal the fixture's (order included). */
-export function expectTorchvisionStructure(model: Module, name: string): void {
+export function expectTorchvisionStructure(model: AnyModule, name: string): void {
   const expected = fixture.models[name];
   expect(parameterCount(model), `${name} parameter count`).toBe(expected.params);
   expect(pytorchKeys(model), `${name} keys and shapes`).toEqual(expected.keys);
@@ -96,7 +96,7 @@ export function formulaInput([n, c, h, w]: number[]): tf.Tensor4D {
  * `loadPyTorchStateDict`), run the fixture input in eval mode, and return the max-abs
  * difference from PyTorch's logits.
  */
-export async function parity(model: ZooModel, name: string): Promise<number> {
+export async function parity(model: AnyZooModel, name: string): Promise<number> {
   const c = fixture.parity[name];
   await useBackend(c.backend);
   model.eval();
@@ -114,7 +114,7 @@ export async function parity(model: ZooModel, name: string): Promise<number> {
   }
   await yieldToRunner();
   const x = formulaInput(c.input);
-  const y = tf.tidy(() => model.forward(x));
+  const y = tf.tidy(() => model.forward(x) as tf.Tensor); // eval mode: the logits
   expect(y.shape).toEqual(c.outputShape);
   const values = await y.data();
   tf.dispose([x, y]);
@@ -128,7 +128,7 @@ export async function parity(model: ZooModel, name: string): Promise<number> {
 /** Build with the parity case's classes, check the logits against PyTorch, free the model. */
 export async function expectParity(
   name: string,
-  build: (options: { numClasses: number; initWeights: boolean }) => ZooModel,
+  build: (options: { numClasses: number; initWeights: boolean }) => AnyZooModel,
   tolerance = 1e-4,
 ): Promise<number> {
   const c = fixture.parity[name];
@@ -149,7 +149,7 @@ export async function expectParity(
  * a smaller input is refused naming it, `firstConv` / `classifier` name real layers, and every
  * `featureInfo` entry's module outputs its channels at about its reduction.
  */
-export async function expectMetadata(model: ZooModel, name: string, side = 128): Promise<void> {
+export async function expectMetadata(model: AnyZooModel, name: string, side = 128): Promise<void> {
   const { info } = model;
   const min = fixture.models[name].minInputSize;
   expect(model.minInputSize, `${name} minimum input size`).toBe(min);
@@ -184,14 +184,14 @@ export async function expectMetadata(model: ZooModel, name: string, side = 128):
     const original = m.forward;
     m.forward = (...inputs: tf.Tensor[]) => {
       const out = original.apply(m, inputs);
-      seen.set(f.module, out.shape);
+      seen.set(f.module, (out as tf.Tensor).shape);
       return out;
     };
     restore.push(() => delete (m as { forward?: unknown }).forward);
   }
   model.eval();
   try {
-    tf.tidy(() => model.forward(tf.zeros([1, side, side, c])));
+    tf.tidy(() => model.forward(tf.zeros([1, side, side, c])) as tf.Tensor);
   } finally {
     for (const r of restore) r();
   }
@@ -205,7 +205,10 @@ export async function expectMetadata(model: ZooModel, name: string, side = 128):
 }
 
 /** A model factory of the zoo, as the family tests call it. */
-export type ZooBuilder = (options: { numClasses?: number; initWeights?: boolean }) => ZooModel;
+export type ZooBuilder = (options: {
+  numClasses?: number;
+  initWeights?: boolean;
+}) => AnyZooModel;
 
 /**
  * The tests every family shares, per model: parameter count, keys and shapes equal PyTorch's

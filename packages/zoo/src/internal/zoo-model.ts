@@ -42,12 +42,19 @@ export const IMAGENET_STD: readonly number[] = Object.freeze([0.229, 0.224, 0.22
 /** The largest side the minimum-size search tries. */
 const MAX_SIDE = 4096;
 
+/** Any zoo model, whatever its config and output type. */
+// biome-ignore lint/suspicious/noExplicitAny: the config and output of an arbitrary zoo model.
+export type AnyZooModel = ZooModel<any, unknown>;
+
 /**
  * The base of every zoo model: `forward(x) = forwardHead(forwardFeatures(x))`, metadata in
  * `info`, and an input check that names the smallest input the architecture accepts (found from
  * the layers' own `outputShape`, so it is never out of date).
  */
-export abstract class ZooModel<Config extends object = object> extends Module<Config> {
+export abstract class ZooModel<Config extends object = object, Output = tf.Tensor> extends Module<
+  Config,
+  Output
+> {
   /** Metadata; plain data, not part of the state dict (frozen by `freezeInfo`). */
   abstract readonly info: ModelInfo;
   private cachedMinInputSize?: number;
@@ -67,9 +74,10 @@ export abstract class ZooModel<Config extends object = object> extends Module<Co
   /** The input channels the model was built for. */
   protected abstract get inputChannels(): number;
 
-  forward(x: tf.Tensor): tf.Tensor {
+  /** The logits. A model with another `Output` (GoogLeNet's `{ logits, aux }`) overrides this. */
+  forward(x: tf.Tensor): Output {
     this.checkInput(x.shape);
-    return tf.tidy(() => this.forwardHead(this.forwardFeatures(x)));
+    return tf.tidy(() => this.forwardHead(this.forwardFeatures(x))) as unknown as Output;
   }
 
   outputShape(input: Shape): Shape {
