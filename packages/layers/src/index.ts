@@ -51,6 +51,12 @@ export { Hardsigmoid } from './hardsigmoid';
 export { Hardswish } from './hardswish';
 export { Identity } from './identity';
 export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
+export {
+  type ActivationGradient,
+  activationGradient,
+  type ForwardWithActivations,
+  forwardWithActivations,
+} from './intermediate';
 export type { IntOrPair } from './internal/pairs';
 export { LayerNorm, type LayerNormOptions } from './layer-norm';
 export { LeakyReLU, type LeakyReLUOptions } from './leaky-relu';
@@ -59,7 +65,14 @@ export { LocalResponseNorm, type LocalResponseNormOptions } from './local-respon
 export { LogSoftmax, type LogSoftmaxOptions } from './log-softmax';
 export { MaxPool2d, type MaxPool2dOptions } from './max-pool-2d';
 export { Mish } from './mish';
-export { type LoadStateDictResult, Module, type ModuleJSON, type Shape } from './module';
+export {
+  type ForwardHook,
+  type HookHandle,
+  type LoadStateDictResult,
+  Module,
+  type ModuleJSON,
+  type Shape,
+} from './module';
 export { Buffer, Param, type ParamLayout } from './param';
 export { PReLU, type PReLUOptions } from './prelu';
 export { ReLU } from './relu';
