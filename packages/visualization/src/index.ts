@@ -1,4 +1,10 @@
 export {
+  type MaximizeActivationOptions,
+  type MaximizeActivationResult,
+  type MaximizeObjective,
+  maximizeActivation,
+} from './activation-maximization';
+export {
   confusionMatrixSpec,
   type EpochLogsLike,
   type HistoryLike,
@@ -48,6 +54,7 @@ export {
 export type { Target } from './internal/checks';
 export { type ModelDiagramOptions, modelDiagramSvg } from './model-diagram';
 export { type OcclusionOptions, occlusion } from './occlusion';
+export { type ReconstructionResult, type ReconstructOptions, reconstruct } from './reconstruction';
 export { type SvgToPngOptions, svgToPng, writePng } from './render-node';
 export {
   type GradientAttribution,
