@@ -64,7 +64,7 @@ describe.each(['cpu', 'wasm'] as const)('feature maps, filters and statistics (%
     expect([first.images[0].width, first.images[0].height]).toEqual([6, 6]);
     expect(deeper.rgb).toBe(false);
     expect(deeper.labels).toEqual(['0.0', '0.1', '0.2', '0.3', '1.0', '1.1', '1.2', '1.3']);
-    expect([grid.width, grid.height]).toEqual([2 * 24 + 3 * 2, 2 * 24 + 3 * 2]);
+    expect([grid.width, grid.height]).toEqual([4 * 24 + 5 * 2, 24 + 2 * 2]);
     // Weight HWIO [3, 3, 3, 4]: pixel (0, 0) of filter 1, red channel = w[0][0][0][1], on the
     // layer's symmetric scale.
     const w = fixture.convNet.state['0.weight'].values; // convkit layout, row-major HWIO

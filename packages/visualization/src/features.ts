@@ -140,7 +140,7 @@ export async function filterImages(
       labels.push(`${o}.${i}`);
     }
   }
-  return { images, labels, columns: rgb ? Math.ceil(Math.sqrt(shownOut)) : shownIn, rgb };
+  return { images, labels, columns: rgb || shownIn === 1 ? Math.min(shownOut, 8) : shownIn, rgb };
 }
 
 /** The filters of a convolution as one grid image (see `filterImages`). */
