@@ -243,7 +243,7 @@ export async function writeGallery(model: Module, options: GalleryOptions): Prom
   }
 
   // 4. Reconstructions of one image from every stage.
-  const source = correct >= 0 ? correct : 0;
+  const source = Math.max(correct, 0); // the correct prediction, else the first image
   const target = one(source);
   const reconstructions: GalleryResult['reconstructions'] = [];
   const recTiles: { image: RgbaImage; label?: string }[] = [

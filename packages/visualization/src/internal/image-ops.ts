@@ -63,7 +63,6 @@ export function rotate(x: tf.Tensor4D, degrees: number): tf.Tensor4D {
   const [, h, w] = x.shape;
   const forward = rotationMatrix(h, w, (degrees * Math.PI) / 180);
   const backward = rotationMatrix(h, w, (-degrees * Math.PI) / 180);
-  // biome-ignore lint/suspicious/noExplicitAny: tf.customGrad's typing wants variadic tensors.
   const op = tf.customGrad(((input: tf.Tensor) => {
     return {
       value: tf.image.transform(
