@@ -62,6 +62,12 @@ export { Hardswish } from './hardswish';
 export { Hardtanh, type HardtanhOptions } from './hardtanh';
 export { Identity } from './identity';
 export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
+export {
+  type ActivationGradient,
+  activationGradient,
+  type ForwardWithActivations,
+  forwardWithActivations,
+} from './intermediate';
 export type { IntOrPair } from './internal/pairs';
 export {
   type ArgumentsOf,
@@ -83,6 +89,8 @@ export { MaxUnpool2d, type MaxUnpool2dOptions } from './max-unpool-2d';
 export { Mish } from './mish';
 export {
   type AnyModule,
+  type ForwardHook,
+  type HookHandle,
   type LoadStateDictResult,
   Module,
   type ModuleJSON,

@@ -24,6 +24,26 @@ export interface LoadStateDictResult {
 type Member = Param | Buffer | AnyModule;
 
 /**
+ * Called after a module's `forward` with the module, its inputs and its output; return a tensor
+ * to replace the output (as PyTorch's forward hooks), or nothing to keep it. A hook runs inside
+ * whatever `tf.tidy` or gradient tape the forward runs in, so what it creates belongs to that
+ * scope and a replacement is differentiated through.
+ */
+export type ForwardHook<Output = tf.Tensor> = (
+  module: AnyModule,
+  inputs: tf.Tensor[],
+  output: Output,
+) => Output | undefined;
+
+/** What `registerForwardHook` returns; `remove()` unregisters the hook (idempotent). */
+export interface HookHandle {
+  remove(): void;
+}
+
+/** The hooks of each module that has any (a module without hooks has no entry). */
+const forwardHooks = new WeakMap<AnyModule, { hook: ForwardHook<unknown> }[]>();
+
+/**
  * The base of every layer and model, after torch.nn.Module: parameters (`Param`), buffers
  * (`Buffer`), submodules and arrays of submodules are plain fields, found by walking the object
  * in insertion order, so the field name is the state-dict key (`layer1.0.conv1.weight`).
@@ -90,6 +110,64 @@ export abstract class Module<Config extends object = object, Output = tf.Tensor>
       out.push(...child.namedModules(path));
     }
     return out;
+  }
+
+  /**
+   * The descendant at the dotted state-dict path (`layer3.1.conv2`, `features.3`; '' is this
+   * module). An unknown path throws, listing the valid ones. Name the type you expect,
+   * `getSubmodule<Conv2d>('conv1')`, as with `querySelector<T>`: it is not checked at run time.
+   */
+  getSubmodule<M extends AnyModule = Module>(path: string): M {
+    const modules = this.namedModules();
+    const found = modules.find(([p]) => p === path);
+    if (found) return found[1] as M;
+    const valid = modules.map(([p]) => p).filter((p) => p !== '');
+    throw new Error(
+      `${this.label}: no submodule at path '${path}'; valid paths: ${valid.join(', ') || '(none)'}`,
+    );
+  }
+
+  /**
+   * Call `hook(module, inputs, output)` after every `forward` of this module; a returned tensor
+   * replaces the output. Hooks run in registration order. While a module has hooks its `forward`
+   * is wrapped by an instance property; removing the last hook deletes that property, so a
+   * module without hooks runs its class's `forward` untouched (no check, no cost).
+   */
+  registerForwardHook(hook: ForwardHook<Output>): HookHandle {
+    let hooks = forwardHooks.get(this);
+    if (!hooks) {
+      const list: { hook: ForwardHook<unknown> }[] = [];
+      hooks = list;
+      forwardHooks.set(this, list);
+      const inner = this.forward;
+      Object.defineProperty(this, 'forward', {
+        configurable: true,
+        enumerable: false,
+        writable: true,
+        value: (...inputs: tf.Tensor[]): unknown => {
+          let output = inner.apply(this, inputs);
+          for (const { hook: h } of [...list])
+            output = (h(this, inputs, output) ?? output) as Output;
+          return output;
+        },
+      });
+    }
+    const list = hooks;
+    const entry = { hook: hook as ForwardHook<unknown> };
+    list.push(entry);
+    let removed = false;
+    return {
+      remove: () => {
+        if (removed) return;
+        removed = true;
+        const i = list.indexOf(entry);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0 && forwardHooks.get(this) === list) {
+          forwardHooks.delete(this);
+          delete (this as { forward?: unknown }).forward;
+        }
+      },
+    };
   }
 
   /** Params and buffers with their state-dict keys, in PyTorch's order (per module: own

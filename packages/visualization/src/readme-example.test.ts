@@ -1,0 +1,71 @@
+// biome-ignore-all assist/source/organizeImports: the README example's imports stay verbatim.
+// Runs the README's example exactly as written (the code between the two marker comments is
+// the README's ```ts block, checked below so the two cannot drift) and checks its results. The
+// only wrapping: the example writes gradcam.png into the working directory, a temporary one.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readmeExampleDrift } from '@convkit/tooling/readme-example';
+import { decode } from 'fast-png';
+import { afterAll, expect, it } from 'vitest';
+
+const previousDirectory = process.cwd();
+const directory = mkdtempSync(join(tmpdir(), 'visualization-readme-'));
+process.chdir(directory);
+afterAll(() => {
+  process.chdir(previousDirectory);
+  rmSync(directory, { recursive: true, force: true });
+});
+
+// README example start
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '@convkit/backend';
+import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@convkit/layers';
+import {
+  featureMapGrid,
+  gradCam,
+  integratedGradients,
+  overlayHeatmap,
+  reconstruct,
+  saliency,
+  tensorToImage,
+  writePng,
+} from '@convkit/visualization';
+
+await selectBackend({ backend: 'wasm' });
+// Your trained model (here an untrained one); layers are addressed by state-dict path.
+const model = new Sequential(
+  new Conv2d({ inChannels: 1, outChannels: 6, kernelSize: 5, padding: 2 }), // '0'
+  new ReLU(), // '1'
+  new MaxPool2d({ kernelSize: 2 }), // '2'
+  new Flatten(),
+  new Linear({ inFeatures: 14 * 14 * 6, outFeatures: 10 }), // '4'
+).eval();
+const x = tf.randomUniform([1, 28, 28, 1], 0, 1, 'float32', 7); // NHWC, as the model takes it
+
+const cam = gradCam(model, x, { layer: '1', target: 3 }); // weights [1, 6], cam and heatmap [1, 28, 28]
+const sal = saliency(model, x, { target: 3 }); // gradient [1, 28, 28, 1], map [1, 28, 28]
+const ig = integratedGradients(model, x, { target: 3, steps: 32 }); // attribution, completenessError [1]
+const maps = await featureMapGrid(model, x, { layer: '1', scale: 4 }); // one viridis tile per channel
+const overlay = overlayHeatmap(await tensorToImage(x), await cam.heatmap.data()); // inferno over the input
+await writePng('gradcam.png', overlay); // Node; encodePng(overlay) gives the PNG bytes anywhere
+const rec = await reconstruct(model, x, { layer: '1', steps: 60, range: [0, 1] }); // image, losses
+// README example end
+
+it('the example above is the README example, verbatim', () => {
+  expect(readmeExampleDrift(import.meta.url, new URL('../README.md', import.meta.url))).toBeNull();
+});
+
+it('the example computes every result and writes the PNG', async () => {
+  expect(cam.heatmap.shape).toEqual([1, 28, 28]);
+  expect(sal.map.shape).toEqual([1, 28, 28]);
+  expect(ig.attribution.shape).toEqual([1, 28, 28, 1]);
+  expect(Math.abs((await ig.completenessError.data())[0])).toBeLessThan(0.05);
+  expect([maps.width, maps.height]).toEqual([3 * 112 + 4 * 2, 2 * 112 + 3 * 2]);
+  const png = decode(readFileSync(join(directory, 'gradcam.png')));
+  expect([png.width, png.height]).toEqual([28, 28]);
+  expect(rec.image.shape).toEqual([1, 28, 28, 1]);
+  expect(rec.losses.at(-1)).toBeLessThan(rec.losses[0] * 0.5);
+  tf.dispose([x, cam, sal, ig, rec.image] as tf.TensorContainer);
+  model.dispose();
+});
