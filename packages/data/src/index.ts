@@ -83,3 +83,4 @@ export {
   rotate,
   toFloat,
 } from './transforms';
+export { type Fold, type KFoldOptions, kFold, stratifiedKFold } from './k-fold';
