@@ -1,4 +1,13 @@
 export {
+  type AffineOptions,
+  type AffineParams,
+  affine,
+  inverseAffineMatrix,
+  type RandomAffineOptions,
+  randomAffine,
+  randomAffineParams,
+} from './affine';
+export {
   type BatchTransform,
   cutmix,
   type HostBatch,
@@ -10,6 +19,20 @@ export {
 export { decodeImageBlob, fileListDataset, imageUrlDataset, type UrlImage } from './browser-images';
 export { type ChannelStats, channelStats } from './channel-stats';
 export { CIFAR10_CLASSES, type CifarOptions, loadCifarBinary, parseCifarBinary } from './cifar';
+export {
+  adjustBrightness,
+  adjustContrast,
+  adjustSaturation,
+  adjustSharpness,
+  autocontrast,
+  equalize,
+  grayscale,
+  invert,
+  posterize,
+  randomGrayscale,
+  rgbToGrayscale,
+  solarize,
+} from './color';
 export {
   type Batch,
   DataLoader,
@@ -37,6 +60,7 @@ export {
   type LoadFashionMnistOptions,
   loadFashionMnist,
 } from './fashion-mnist';
+export { gaussianBlur, randomGaussianBlur } from './gaussian-blur';
 export {
   encodeIdx,
   gunzipBytes,
@@ -55,6 +79,15 @@ export {
   imageFolderDataset,
 } from './image-folder';
 export { InMemoryDataset, type InMemoryDatasetOptions } from './in-memory-dataset';
+export type { Interpolation } from './internal/warp';
+export { type Fold, type KFoldOptions, kFold, stratifiedKFold } from './k-fold';
+export {
+  type CropBox,
+  type RandomResizedCropOptions,
+  randomResizedCrop,
+  randomResizedCropParams,
+  resizedCrop,
+} from './resized-crop';
 export { type StratifiedSplitOptions, stratifiedSplit } from './stratified-split';
 export {
   SHAPE_NAMES,
@@ -83,4 +116,3 @@ export {
   rotate,
   toFloat,
 } from './transforms';
-export { type Fold, type KFoldOptions, kFold, stratifiedKFold } from './k-fold';

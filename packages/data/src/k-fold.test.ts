@@ -24,7 +24,11 @@ describe('kFold', () => {
 
   it('without shuffling cuts contiguous runs', () => {
     const folds = kFold(7, { folds: 3, shuffle: false });
-    expect(folds.map((f) => [...f.validation])).toEqual([[0, 1, 2], [3, 4], [5, 6]]);
+    expect(folds.map((f) => [...f.validation])).toEqual([
+      [0, 1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect([...folds[1].train]).toEqual([0, 1, 2, 5, 6]);
   });
 
