@@ -7,7 +7,7 @@ import type { ImageTransform } from './transforms';
 // same name on float tensors (checked against fixtures). Images have 1 or 3 colour channels;
 // a 4th (alpha) is left alone. The input is never modified.
 
-const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
+const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v, 1));
 
 function colourChannels(image: Image, what: string): number {
   const c = image.channels;

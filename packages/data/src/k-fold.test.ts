@@ -52,7 +52,9 @@ describe('stratifiedKFold', () => {
       expect(train.length).toBe(80);
       const counts = [0, 0, 0, 0];
       for (const i of validation) counts[labels[i]]++;
-      [60, 25, 10, 5].forEach((n, c) => expect(Math.abs(counts[c] - n / 5)).toBeLessThan(1));
+      for (const [c, n] of [60, 25, 10, 5].entries()) {
+        expect(Math.abs(counts[c] - n / 5)).toBeLessThan(1);
+      }
     }
     expect(stratifiedKFold(labels, { folds: 5, seed: 2 })).toEqual(folds);
     expect(stratifiedKFold(labels, { folds: 5, seed: 3 })).not.toEqual(folds);
