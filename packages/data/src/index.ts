@@ -8,6 +8,21 @@ export {
   randomAffineParams,
 } from './affine';
 export {
+  AUGMENT_OPS,
+  type AugmentApplyOptions,
+  type AugmentOp,
+  type AugmentOpName,
+  type AugmentOpSpec,
+  applyAugmentOp,
+  augmentationSpace,
+  type RandAugmentOptions,
+  randAugment,
+  sampleRandAugment,
+  sampleTrivialAugment,
+  type TrivialAugmentOptions,
+  trivialAugmentWide,
+} from './auto-augment';
+export {
   type BatchTransform,
   cutmix,
   type HostBatch,

@@ -36,14 +36,27 @@ export function warpAffine(
   const { height: h, width: w, channels: c, data } = src;
   const out = blankImage(h, w, c);
   const o = out.data;
-  const hx = (w - 1) / 2;
-  const hy = (h - 1) / 2;
+  // The grid is computed in float32 step by step as torchvision on the CPU does (theta /
+  // (size / 2); the batched matrix product u * a, then two fused multiply-adds; grid_sample's
+  // (g + 1) * (size / 2) - 0.5), so that nearest sampling picks the same pixels, ties included.
+  // (A product of two float32 values is exact in a double, so `f(p + acc)` is a float32 FMA.)
+  const f = Math.fround;
+  const t = [0, 1, 2].map((k) => f(f(m[k]) / (w * 0.5)));
+  const s = [3, 4, 5].map((k) => f(f(m[k]) / (h * 0.5)));
+  const base = (n: number, i: number) => {
+    const start = f(-n * 0.5 + 0.5);
+    const end = f(n * 0.5 - 0.5);
+    const step = n === 1 ? 0 : f(f(end - start) / (n - 1));
+    return i < n / 2 ? f(start + f(i * step)) : f(end - f((n - 1 - i) * step));
+  };
   for (let y = 0; y < h; y++) {
-    const v = y - hy;
+    const v = base(h, y);
     for (let x = 0; x < w; x++) {
-      const u = x - hx;
-      const sx = m[0] * u + m[1] * v + m[2] + hx;
-      const sy = m[3] * u + m[4] * v + m[5] + hy;
+      const u = base(w, x);
+      const gx = f(f(f(u * t[0]) + v * t[1]) + t[2]);
+      const gy = f(f(f(u * s[0]) + v * s[1]) + s[2]);
+      const sx = f(f(f(gx + 1) * (w * 0.5)) - 0.5);
+      const sy = f(f(f(gy + 1) * (h * 0.5)) - 0.5);
       const dst = (y * w + x) * c;
       if (interpolation === 'bilinear') {
         bilinearMasked(src, sx, sy, fill, o, dst);
