@@ -114,7 +114,7 @@ interface NormalizedAffine {
   shear: number[] | null;
 }
 
-function normalizeRandomAffine(options: RandomAffineOptions): NormalizedAffine {
+export function normalizeRandomAffine(options: RandomAffineOptions): NormalizedAffine {
   const degrees = symmetric(options.degrees, 'degrees');
   const t = options.translate ?? null;
   if (t && (t.length !== 2 || !t.every((v) => v >= 0 && v <= 1))) {

@@ -53,6 +53,7 @@ export {
   DataLoader,
   type DataLoaderOptions,
   type DataLoaderState,
+  type LoaderSample,
 } from './data-loader';
 export {
   type Dataset,
@@ -95,7 +96,26 @@ export {
 } from './image-folder';
 export { InMemoryDataset, type InMemoryDatasetOptions } from './in-memory-dataset';
 export type { Interpolation } from './internal/warp';
+export {
+  imageOnly,
+  type JointTransform,
+  jointCompose,
+  jointRandomAffine,
+  jointRandomCrop,
+  jointRandomHorizontalFlip,
+  jointRandomResizedCrop,
+  jointRandomVerticalFlip,
+  jointResize,
+  type Mask,
+  type SegmentationSample,
+} from './joint-transforms';
 export { type Fold, type KFoldOptions, kFold, stratifiedKFold } from './k-fold';
+export {
+  type MultiLabelSample,
+  MultiLabelShapesDataset,
+  type MultiLabelShapesOptions,
+  multiLabelShapesDataset,
+} from './multi-label-shapes';
 export {
   type CropBox,
   type RandomResizedCropOptions,
@@ -103,6 +123,11 @@ export {
   randomResizedCropParams,
   resizedCrop,
 } from './resized-crop';
+export {
+  SegmentationShapesDataset,
+  type SegmentationShapesOptions,
+  segmentationShapesDataset,
+} from './segmentation-shapes';
 export { type StratifiedSplitOptions, stratifiedSplit } from './stratified-split';
 export {
   SHAPE_NAMES,
