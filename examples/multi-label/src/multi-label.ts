@@ -99,8 +99,16 @@ export async function trainMultiLabel(
     shapesPerImage: [1, 3] as const,
   };
   const train = multiLabelShapesDataset({ ...common, length: options.trainSize ?? 400, seed });
-  const val = multiLabelShapesDataset({ ...common, length: options.evalSize ?? 160, seed: seed + 1 });
-  const test = multiLabelShapesDataset({ ...common, length: options.evalSize ?? 160, seed: seed + 2 });
+  const val = multiLabelShapesDataset({
+    ...common,
+    length: options.evalSize ?? 160,
+    seed: seed + 1,
+  });
+  const test = multiLabelShapesDataset({
+    ...common,
+    length: options.evalSize ?? 160,
+    seed: seed + 2,
+  });
 
   manualSeed(seed); // the initial weights
   const model = multiLabelNet(1, train.numClasses);

@@ -44,7 +44,11 @@ export async function trainSegmentation(
     scale: [0.18, 0.25] as const,
   };
   const train = segmentationShapesDataset({ ...common, length: options.trainSize ?? 192, seed });
-  const test = segmentationShapesDataset({ ...common, length: options.testSize ?? 64, seed: seed + 1 });
+  const test = segmentationShapesDataset({
+    ...common,
+    length: options.testSize ?? 64,
+    seed: seed + 1,
+  });
 
   manualSeed(seed); // the initial weights
   const model = unet({

@@ -40,7 +40,7 @@ const mask = asImage(fixture.mask);
 
 describe('affine matches torchvision F.affine', () => {
   for (const [k, c] of fixture.affine.entries()) {
-    const p = c.params as AffineParams & { center?: [number, number] };
+    const p = c.params as unknown as AffineParams & { center?: [number, number] };
     it(`case ${k}: ${JSON.stringify(p)} ${c.interpolation}${'mask' in c ? ' (mask)' : ''}`, () => {
       const out = affine('mask' in c ? mask : image, p, {
         interpolation: c.interpolation as 'nearest' | 'bilinear',
