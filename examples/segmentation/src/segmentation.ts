@@ -7,7 +7,6 @@ import {
   jointCompose,
   jointRandomHorizontalFlip,
   jointRandomVerticalFlip,
-  type SegmentationShapesDataset,
   segmentationShapesDataset,
 } from '@convkit/data';
 import { meanIoU } from '@convkit/losses';
