@@ -14,6 +14,11 @@ export interface HostBatch {
   numClasses?: number;
   /** The dataset index of each sample. */
   indices: Int32Array;
+  /**
+   * Dense targets instead of class labels (then `labels` is empty): multi-hot `[N, C]`
+   * float32 for multi-label samples, `[N, H, W]` int32 class ids for segmentation masks.
+   */
+  target?: { data: Float32Array | Int32Array; shape: number[]; dtype: 'float32' | 'int32' };
 }
 
 /**

@@ -1,9 +1,17 @@
 import type { RandomSource } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchTransform, HostBatch } from './batch-transforms';
-import type { Dataset, LabeledImage } from './dataset';
+import type { Dataset, Image, LabeledImage } from './dataset';
 import { resolveSeed, streamFor } from './internal/seed';
+import type { JointTransform, SegmentationSample } from './joint-transforms';
+import type { MultiLabelSample } from './multi-label-shapes';
 import type { ImageTransform } from './transforms';
+
+/**
+ * What a loader batches: class-labelled images (`y` `[N]` int32), multi-label samples
+ * (`target`, `y` `[N, C]` float32) or segmentation samples (`mask`, `y` `[N, H, W]` int32).
+ */
+export type LoaderSample = LabeledImage | MultiLabelSample | SegmentationSample;
 
 export interface DataLoaderOptions {
   /** Samples per batch (default 1, as PyTorch). */
@@ -19,8 +27,13 @@ export interface DataLoaderOptions {
   random?: RandomSource;
   /** Drop the last, incomplete batch (default false). */
   dropLast?: boolean;
-  /** Per-sample transform (see `compose`). */
+  /** Per-sample transform of the image (see `compose`); not for segmentation samples. */
   transform?: ImageTransform;
+  /**
+   * Per-sample transform of segmentation samples, applied to image and mask together (see
+   * `jointCompose`; `imageOnly(t)` wraps an image transform).
+   */
+  jointTransform?: JointTransform;
   /** Per-batch transform on the host batch (MixUp, CutMix, ...). */
   batchTransform?: BatchTransform;
   /**
@@ -51,7 +64,10 @@ export interface DataLoaderState {
 export interface Batch {
   /** `[N, H, W, C]` float32. */
   x: tf.Tensor4D;
-  /** `[N]` int32 class indices, or `[N, K]` float32 soft / one-hot labels. */
+  /**
+   * `[N]` int32 class indices, or `[N, K]` float32 soft / one-hot labels; for multi-label
+   * samples `[N, C]` float32 multi-hot targets; for segmentation samples `[N, H, W]` int32 masks.
+   */
   y: tf.Tensor;
   epoch: number;
   /** Index of this batch within its epoch. */
@@ -75,6 +91,12 @@ const schedule: (fn: () => void) => void =
 /** Resolve after pending I/O and timers have had a turn (lets the consumer run first). */
 const yieldToEventLoop = () => new Promise<void>((resolve) => schedule(resolve));
 
+function sampleKind(sample: LoaderSample): 'label' | 'target' | 'mask' {
+  if ('mask' in sample && sample.mask) return 'mask';
+  if ('target' in sample && sample.target) return 'target';
+  return 'label';
+}
+
 /**
  * Batches from a dataset: seeded shuffling per epoch, per-sample and per-batch transforms,
  * bounded prefetching, and a saved / restored position.
@@ -97,7 +119,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => schedule(resolve))
  * reproduced by the seed alone, whatever the prefetch depth, and resumed exactly from `state()`.
  */
 export class DataLoader implements AsyncIterable<Batch> {
-  readonly dataset: Dataset<LabeledImage>;
+  readonly dataset: Dataset<LoaderSample>;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
@@ -109,7 +131,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   private currentPosition = 0;
   private running = false;
 
-  constructor(dataset: Dataset<LabeledImage>, options: DataLoaderOptions = {}) {
+  constructor(dataset: Dataset<LoaderSample>, options: DataLoaderOptions = {}) {
     const batchSize = options.batchSize ?? 1;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new Error(`DataLoader: batchSize must be a positive integer, received ${batchSize}`);
@@ -192,7 +214,7 @@ export class DataLoader implements AsyncIterable<Batch> {
     const pending = Array.from(indices, (i) => this.dataset.get(i));
     const samples = pending.some((s) => s instanceof Promise)
       ? await Promise.all(pending)
-      : (pending as LabeledImage[]);
+      : (pending as LoaderSample[]);
 
     const n = samples.length;
     const transform = this.options.transform;
@@ -201,9 +223,32 @@ export class DataLoader implements AsyncIterable<Batch> {
     let w = 0;
     let c = 0;
     let size = 0;
-    const labels = new Int32Array(n);
+    const kind = n === 0 ? 'label' : sampleKind(samples[0]);
+    const labels = new Int32Array(kind === 'label' ? n : 0);
+    let target: Float32Array | Int32Array | null = null;
+    let targetSize = 0;
+    let targetShape: number[] = [];
     for (let k = 0; k < n; k++) {
-      const image = transform ? transform(samples[k].image, random) : samples[k].image;
+      const sample = samples[k];
+      if (sampleKind(sample) !== kind) {
+        throw new Error(
+          `DataLoader: sample ${indices[k]} is a ${sampleKind(sample)} sample but sample ${indices[0]} of the same batch is a ${kind} sample`,
+        );
+      }
+      let image: Image;
+      let mask: SegmentationSample['mask'] | null = null;
+      if (kind === 'mask') {
+        if (transform) {
+          throw new Error(
+            'DataLoader: segmentation samples need `jointTransform` (a `transform` would move the image but not its mask; wrap colour transforms in imageOnly())',
+          );
+        }
+        const seg = sample as SegmentationSample;
+        const joint = this.options.jointTransform;
+        ({ image, mask } = joint ? joint(seg, random) : seg);
+      } else {
+        image = transform ? transform(sample.image, random) : sample.image;
+      }
       if (x === null) {
         h = image.height;
         w = image.width;
@@ -229,13 +274,38 @@ export class DataLoader implements AsyncIterable<Batch> {
         const s = 1 / 255;
         for (let q = 0; q < size; q++) x[o + q] = data[q] * s;
       }
-      const label = samples[k].label;
-      if (!Number.isInteger(label) || label < 0 || (this.numClasses && label >= this.numClasses)) {
+      if (kind === 'label') {
+        const label = (sample as LabeledImage).label;
+        if (
+          !Number.isInteger(label) ||
+          label < 0 ||
+          (this.numClasses && label >= this.numClasses)
+        ) {
+          throw new Error(
+            `DataLoader: sample ${indices[k]} has label ${label}, expected an integer in [0, ${this.numClasses ?? 'numClasses'})`,
+          );
+        }
+        labels[k] = label;
+        continue;
+      }
+      const values = kind === 'mask' ? mask!.data : (sample as MultiLabelSample).target;
+      if (target === null) {
+        targetSize = values.length;
+        targetShape = kind === 'mask' ? [n, mask!.height, mask!.width] : [n, targetSize];
+        target =
+          kind === 'mask' ? new Int32Array(n * targetSize) : new Float32Array(n * targetSize);
+      }
+      if (kind === 'mask' && (mask!.height !== h || mask!.width !== w)) {
         throw new Error(
-          `DataLoader: sample ${indices[k]} has label ${label}, expected an integer in [0, ${this.numClasses ?? 'numClasses'})`,
+          `DataLoader: sample ${indices[k]} has a ${mask!.height}x${mask!.width} mask for a ${h}x${w} image`,
         );
       }
-      labels[k] = label;
+      if (values.length !== targetSize) {
+        throw new Error(
+          `DataLoader: sample ${indices[k]} has a ${kind === 'mask' ? 'mask' : 'target'} of ${values.length} values, but sample ${indices[0]} of the same batch has ${targetSize}`,
+        );
+      }
+      target.set(values, k * targetSize);
     }
     let batch: HostBatch = {
       x: x ?? new Float32Array(0),
@@ -243,8 +313,24 @@ export class DataLoader implements AsyncIterable<Batch> {
       labels,
       numClasses: this.numClasses,
       indices,
+      ...(target
+        ? {
+            target: {
+              data: target,
+              shape: targetShape,
+              dtype: kind === 'mask' ? ('int32' as const) : ('float32' as const),
+            },
+          }
+        : {}),
     };
-    if (this.options.batchTransform) batch = this.options.batchTransform(batch, random);
+    if (this.options.batchTransform) {
+      if (batch.target) {
+        throw new Error(
+          'DataLoader: batchTransform (MixUp / CutMix) works on class labels; this dataset has multi-label or mask targets',
+        );
+      }
+      batch = this.options.batchTransform(batch, random);
+    }
     return batch;
   }
 
@@ -253,7 +339,9 @@ export class DataLoader implements AsyncIterable<Batch> {
     const n = batch.shape[0];
     const x = tf.tensor4d(batch.x, batch.shape, 'float32');
     let y: tf.Tensor;
-    if (batch.soft) {
+    if (batch.target) {
+      y = tf.tensor(batch.target.data, batch.target.shape, batch.target.dtype);
+    } else if (batch.soft) {
       y = tf.tensor2d(batch.soft, [n, batch.soft.length / Math.max(n, 1)], 'float32');
     } else if (this.options.oneHot) {
       const k = this.numClasses!;

@@ -1,4 +1,28 @@
 export {
+  type AffineOptions,
+  type AffineParams,
+  affine,
+  inverseAffineMatrix,
+  type RandomAffineOptions,
+  randomAffine,
+  randomAffineParams,
+} from './affine';
+export {
+  AUGMENT_OPS,
+  type AugmentApplyOptions,
+  type AugmentOp,
+  type AugmentOpName,
+  type AugmentOpSpec,
+  applyAugmentOp,
+  augmentationSpace,
+  type RandAugmentOptions,
+  randAugment,
+  sampleRandAugment,
+  sampleTrivialAugment,
+  type TrivialAugmentOptions,
+  trivialAugmentWide,
+} from './auto-augment';
+export {
   type BatchTransform,
   cutmix,
   type HostBatch,
@@ -11,10 +35,25 @@ export { decodeImageBlob, fileListDataset, imageUrlDataset, type UrlImage } from
 export { type ChannelStats, channelStats } from './channel-stats';
 export { CIFAR10_CLASSES, type CifarOptions, loadCifarBinary, parseCifarBinary } from './cifar';
 export {
+  adjustBrightness,
+  adjustContrast,
+  adjustSaturation,
+  adjustSharpness,
+  autocontrast,
+  equalize,
+  grayscale,
+  invert,
+  posterize,
+  randomGrayscale,
+  rgbToGrayscale,
+  solarize,
+} from './color';
+export {
   type Batch,
   DataLoader,
   type DataLoaderOptions,
   type DataLoaderState,
+  type LoaderSample,
 } from './data-loader';
 export {
   type Dataset,
@@ -37,6 +76,7 @@ export {
   type LoadFashionMnistOptions,
   loadFashionMnist,
 } from './fashion-mnist';
+export { gaussianBlur, randomGaussianBlur } from './gaussian-blur';
 export {
   encodeIdx,
   gunzipBytes,
@@ -58,6 +98,39 @@ export {
   MAX_IMAGE_SIDE,
 } from './image-folder';
 export { InMemoryDataset, type InMemoryDatasetOptions } from './in-memory-dataset';
+export type { Interpolation } from './internal/warp';
+export {
+  imageOnly,
+  type JointTransform,
+  jointCompose,
+  jointRandomAffine,
+  jointRandomCrop,
+  jointRandomHorizontalFlip,
+  jointRandomResizedCrop,
+  jointRandomVerticalFlip,
+  jointResize,
+  type Mask,
+  type SegmentationSample,
+} from './joint-transforms';
+export { type Fold, type KFoldOptions, kFold, stratifiedKFold } from './k-fold';
+export {
+  type MultiLabelSample,
+  MultiLabelShapesDataset,
+  type MultiLabelShapesOptions,
+  multiLabelShapesDataset,
+} from './multi-label-shapes';
+export {
+  type CropBox,
+  type RandomResizedCropOptions,
+  randomResizedCrop,
+  randomResizedCropParams,
+  resizedCrop,
+} from './resized-crop';
+export {
+  SegmentationShapesDataset,
+  type SegmentationShapesOptions,
+  segmentationShapesDataset,
+} from './segmentation-shapes';
 export { type StratifiedSplitOptions, stratifiedSplit } from './stratified-split';
 export {
   SHAPE_NAMES,

@@ -1,9 +1,9 @@
 import type { RandomSource } from '@convkit/backend';
 import { checkIndex, type Dataset, type FloatImage, type LabeledImage } from './dataset';
 import { resolveSeed, streamFor } from './internal/seed';
+import { checkShapes, SHAPE_NAMES, type ShapeName, shapeCoverage } from './shapes';
 
-export const SHAPE_NAMES = ['circle', 'square', 'triangle', 'cross', 'star', 'ring'] as const;
-export type ShapeName = (typeof SHAPE_NAMES)[number];
+export { SHAPE_NAMES, type ShapeName } from './shapes';
 
 export interface SyntheticShapesOptions {
   /** Number of samples (default 1000). Labels cycle through the shapes, so classes balance. */
@@ -27,44 +27,6 @@ export interface SyntheticShapesOptions {
   random?: RandomSource;
 }
 
-type Inside = (u: number, v: number) => boolean;
-
-function polygon(points: readonly [number, number][]): Inside {
-  return (u, v) => {
-    let inside = false;
-    for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
-      const [xi, yi] = points[i];
-      const [xj, yj] = points[j];
-      if (yi > v !== yj > v && u < ((xj - xi) * (v - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  };
-}
-
-const starPoints: [number, number][] = Array.from({ length: 10 }, (_, k) => {
-  const r = k % 2 === 0 ? 1 : 0.45;
-  const a = -Math.PI / 2 + (k * Math.PI) / 5;
-  return [r * Math.cos(a), r * Math.sin(a)];
-});
-const trianglePoints: [number, number][] = [0, 1, 2].map((k) => {
-  const a = -Math.PI / 2 + (k * 2 * Math.PI) / 3;
-  return [Math.cos(a), Math.sin(a)];
-});
-
-/** Inside tests in the shape's own frame, radius 1. */
-const INSIDE: Record<ShapeName, Inside> = {
-  circle: (u, v) => u * u + v * v <= 1,
-  ring: (u, v) => {
-    const r2 = u * u + v * v;
-    return r2 <= 1 && r2 >= 0.3;
-  },
-  square: (u, v) => Math.abs(u) <= 0.78 && Math.abs(v) <= 0.78,
-  triangle: polygon(trianglePoints),
-  cross: (u, v) =>
-    (Math.abs(u) <= 0.3 && Math.abs(v) <= 1) || (Math.abs(v) <= 0.3 && Math.abs(u) <= 1),
-  star: polygon(starPoints),
-};
-
 /**
  * A seeded synthetic classification set: one shape per image (circle, square, triangle,
  * cross, star, ring) with random position, size, rotation, colours and noise, anti-aliased by
@@ -85,10 +47,7 @@ export class SyntheticShapesDataset implements Dataset<LabeledImage> {
     this.size = options.size ?? 32;
     this.channels = options.channels ?? 1;
     this.classNames = options.shapes ?? SHAPE_NAMES;
-    for (const s of this.classNames) {
-      if (!INSIDE[s])
-        throw new Error(`syntheticShapes: unknown shape "${s}" (known: ${SHAPE_NAMES.join(', ')})`);
-    }
+    checkShapes(this.classNames, 'syntheticShapes');
     if (!Number.isInteger(this.length) || this.length < 0) {
       throw new Error(`syntheticShapes: length must be an integer >= 0, received ${this.length}`);
     }
@@ -130,29 +89,13 @@ export class SyntheticShapesDataset implements Dataset<LabeledImage> {
       bg.push(invert ? f : b);
       fg.push(invert ? b : f);
     }
-    const inside = INSIDE[shape];
-    const cos = Math.cos(angle);
-    const sin = Math.sin(angle);
+    const coverage = shapeCoverage(shape, n, cx, cy, radius, angle);
     const data = new Float32Array(n * n * c);
-    const SS = 4;
-    for (let y = 0; y < n; y++) {
-      for (let x = 0; x < n; x++) {
-        let hits = 0;
-        for (let sy = 0; sy < SS; sy++) {
-          for (let sx = 0; sx < SS; sx++) {
-            const px = x + (sx + 0.5) / SS - cx;
-            const py = y + (sy + 0.5) / SS - cy;
-            const u = (cos * px + sin * py) / radius;
-            const v = (-sin * px + cos * py) / radius;
-            if (inside(u, v)) hits++;
-          }
-        }
-        const a = hits / (SS * SS);
-        const o = (y * n + x) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const value = bg[ch] * (1 - a) + fg[ch] * a + (noise > 0 ? r.normal(0, noise) : 0);
-          data[o + ch] = value < 0 ? 0 : Math.min(value, 1);
-        }
+    for (let p = 0; p < n * n; p++) {
+      const a = coverage[p];
+      for (let ch = 0; ch < c; ch++) {
+        const value = bg[ch] * (1 - a) + fg[ch] * a + (noise > 0 ? r.normal(0, noise) : 0);
+        data[p * c + ch] = value < 0 ? 0 : Math.min(value, 1);
       }
     }
     return { data, height: n, width: n, channels: c };

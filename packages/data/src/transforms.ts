@@ -1,10 +1,10 @@
 import { globalRandom, type RandomSource } from '@convkit/backend';
+import { adjustBrightness, adjustContrast, adjustSaturation } from './color';
 import type { FloatImage, Image } from './dataset';
 import {
   asFloatImage,
   blankImage,
   fillValues,
-  LUMA,
   sampleBilinear,
   toFloatImage,
 } from './internal/image-ops';
@@ -71,15 +71,15 @@ export function normalize(options: {
   };
 }
 
-type Size = number | readonly [number, number];
+export type Size = number | readonly [number, number];
 
 /** Python's `round` (half to even), which torchvision uses for crop offsets and box sizes. */
-function roundHalfEven(v: number): number {
+export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-function size2(size: Size, what: string): [number, number] {
+export function size2(size: Size, what: string): [number, number] {
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
     throw new Error(
@@ -92,7 +92,7 @@ function size2(size: Size, what: string): [number, number] {
 export type PaddingMode = 'constant' | 'edge' | 'reflect';
 
 /** Map a possibly out-of-range index into [0, n) for a padding mode; -1 means "fill". */
-function padIndex(v: number, n: number, mode: PaddingMode): number {
+export function padIndex(v: number, n: number, mode: PaddingMode): number {
   if (v >= 0 && v < n) return v;
   if (mode === 'constant') return -1;
   if (mode === 'edge') return v < 0 ? 0 : n - 1;
@@ -104,7 +104,7 @@ function padIndex(v: number, n: number, mode: PaddingMode): number {
 }
 
 /** Copy the window of `src` at (top, left) (may reach outside; padding per `mode`). */
-function cropWindow(
+export function cropWindow(
   src: FloatImage,
   top: number,
   left: number,
@@ -190,7 +190,7 @@ export function centerCrop(size: Size): ImageTransform {
   };
 }
 
-function flip(src: FloatImage, horizontal: boolean): FloatImage {
+export function flip(src: FloatImage, horizontal: boolean): FloatImage {
   const { height: h, width: w, channels: c, data } = src;
   const out = blankImage(h, w, c);
   for (let y = 0; y < h; y++) {
@@ -302,7 +302,7 @@ function axisWeights(inSize: number, outSize: number) {
   return { i0, i1, t };
 }
 
-function resizeImage(src: FloatImage, oh: number, ow: number): FloatImage {
+export function resizeImage(src: FloatImage, oh: number, ow: number): FloatImage {
   const { height: h, width: w, channels: c, data } = src;
   if (h === oh && w === ow) return src;
   const ys = axisWeights(h, oh);
@@ -342,12 +342,6 @@ function factorRange(value: number | readonly [number, number] | undefined, what
   return value;
 }
 
-const clamp01 = (v: number) => (v < 0 ? 0 : Math.min(v, 1));
-
-function grayAt(d: Float32Array, p: number, c: number): number {
-  return c === 1 ? d[p] : LUMA[0] * d[p] + LUMA[1] * d[p + 1] + LUMA[2] * d[p + 2];
-}
-
 /**
  * Random brightness, contrast and saturation (torchvision's `ColorJitter` without hue): each
  * factor is uniform in [max(0, 1 - v), 1 + v] (or an explicit [min, max]), the three are
@@ -367,42 +361,19 @@ export function colorJitter(options: {
     factorRange(options.contrast, 'contrast'),
     factorRange(options.saturation, 'saturation'),
   ];
+  const adjust = [adjustBrightness, adjustContrast, adjustSaturation];
   return (image, random) => {
     const r = random ?? globalRandom();
-    const src = asFloatImage(image);
-    const c = src.channels;
+    let out = asFloatImage(image);
+    const c = out.channels;
     if (c !== 1 && c !== 3 && c !== 4) {
       throw new Error(`colorJitter: expected 1, 3 or 4 channels, received ${c}`);
     }
-    const colour = c >= 3 ? 3 : 1;
-    const d = Float32Array.from(src.data);
-    const pixels = src.height * src.width;
-    const order = r.permutation(3);
-    for (const op of order) {
+    for (const op of r.permutation(3)) {
       const range = ranges[op];
-      if (!range) continue;
-      const f = r.uniform(range[0], range[1]);
-      if (op === 0) {
-        for (let p = 0; p < pixels; p++) {
-          for (let ch = 0; ch < colour; ch++) d[p * c + ch] = clamp01(d[p * c + ch] * f);
-        }
-      } else if (op === 1) {
-        let sum = 0;
-        for (let p = 0; p < pixels; p++) sum += grayAt(d, p * c, c === 1 ? 1 : 3);
-        const mean = sum / pixels;
-        for (let p = 0; p < pixels; p++) {
-          for (let ch = 0; ch < colour; ch++) {
-            d[p * c + ch] = clamp01(f * d[p * c + ch] + (1 - f) * mean);
-          }
-        }
-      } else if (colour === 3) {
-        for (let p = 0; p < pixels; p++) {
-          const g = grayAt(d, p * c, 3);
-          for (let ch = 0; ch < 3; ch++) d[p * c + ch] = clamp01(f * d[p * c + ch] + (1 - f) * g);
-        }
-      }
+      if (range) out = adjust[op](out, r.uniform(range[0], range[1]));
     }
-    return { ...src, data: d };
+    return out;
   };
 }
 
