@@ -41,6 +41,18 @@ export {
   saveSafetensorsFile,
 } from './node/safetensors-file';
 export {
+  type InspectPthOptions,
+  inspectPth,
+  PTH_ALLOWED_GLOBALS,
+  type PthArchive,
+  type PthContent,
+  type ReadPthOptions,
+  readPth,
+  readPthFile,
+  readPthFromResponse,
+} from './pth';
+export { type PthDtype, type PthKey, PthTensor, type PthValue } from './pth-value';
+export {
   inspectSafetensors,
   isNumBatchesTracked,
   type ReadSafetensorsOptions,
