@@ -41,6 +41,16 @@ export {
   saveSafetensorsFile,
 } from './node/safetensors-file';
 export {
+  type DownloadWeightsOptions,
+  downloadWeights,
+  type FetchWeightsOptions,
+  fetchWeights,
+  type PretrainedWeights,
+  TORCHVISION_WEIGHTS,
+  torchvisionWeights,
+  type WeightsSource,
+} from './pretrained';
+export {
   type InspectPthOptions,
   inspectPth,
   PTH_ALLOWED_GLOBALS,
