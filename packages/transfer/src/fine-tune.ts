@@ -13,7 +13,7 @@ import {
 } from '@convkit/train';
 import type { ZooModel } from '@convkit/zoo';
 import type * as tf from '@tensorflow/tfjs-core';
-import { freeze, parameterCounts, unfreeze } from './freeze';
+import { freeze, ownerOf, parameterCounts, stageParameters, unfreeze } from './freeze';
 import { isUnder } from './internal/paths';
 
 export interface FineTuneOptions {
@@ -63,7 +63,10 @@ export interface FineTuneOptions {
 export interface FineTuneResult {
   head: FitResult | null;
   fineTune: FitResult | null;
-  /** The learning rate of each phase-2 group, head first, then stages from the top. */
+  /**
+   * The learning rate of each phase-2 group, head first (with any layers between the last
+   * stage and it), then the stages from the top.
+   */
   groups: { prefix: string; lr: number; parameters: number }[];
 }
 
@@ -131,14 +134,20 @@ export async function fineTune(model: ZooModel, options: FineTuneOptions): Promi
       `fineTune: nothing trainable: the classifier ${JSON.stringify(head)} of ${model.info.name} has no parameters (replace it with resetClassifier first)`,
     );
   }
-  // Phase-2 groups: head, then the top stages; a stage's group excludes what a later stage owns.
+  // Phase-2 groups: the head (with any layers between the last stage and it), then the top
+  // stages, each with the parameters it owns (`stageParameters`).
+  const owned = stageParameters(model, 'fineTune');
   const top = stages.slice(stages.length - unfreezeStages).reverse();
-  const groupPrefixes = [head, ...top];
-  for (const prefix of top) {
-    if (!keys.some((k) => isUnder(k, prefix))) {
+  const groupKeys: [string, string[]][] = [
+    [head, owned.rest],
+    ...top.map((stage): [string, string[]] => [stage, owned.stages.get(stage) ?? []]),
+  ];
+  for (const [prefix, group] of groupKeys) {
+    if (group.length === 0) {
       throw new Error(`fineTune: stage ${JSON.stringify(prefix)} has no parameters to fine-tune`);
     }
   }
+  const variableOf = new Map(model.namedParameters().map(([k, p]) => [k, p.variable]));
 
   const variablesUnder = (prefix: string) =>
     model
@@ -212,10 +221,10 @@ export async function fineTune(model: ZooModel, options: FineTuneOptions): Promi
   let fineTuneResult: FitResult | null = null;
   if (fineTuneEpochs > 0) {
     freeze(model, { keepBatchStatistics: options.keepBatchStatistics });
-    unfreeze(model, { paths: groupPrefixes });
+    unfreeze(model, { paths: [...new Set(groupKeys.flatMap(([, keys]) => keys.map(ownerOf)))] });
     const specs: ParamGroupSpec<{ lr: number }>[] = [];
-    groupPrefixes.forEach((prefix, depth) => {
-      const params: tf.Variable[] = variablesUnder(prefix);
+    groupKeys.forEach(([prefix, keys], depth) => {
+      const params = keys.map((k) => variableOf.get(k) as tf.Variable);
       const groupLr = lr * layerDecay ** depth;
       groups.push({ prefix, lr: groupLr, parameters: params.reduce((s, v) => s + v.size, 0) });
       specs.push({ params, lr: groupLr });

@@ -6,11 +6,14 @@ import { isUnder, listNames, moduleAt } from './internal/paths';
 export interface FreezeOptions {
   /** Module paths (state-dict prefixes): `'layer1'`, `'layer2.0.conv1'`, `'features'`. */
   paths?: readonly string[];
-  /** Stages by module name or index in `model.info.featureInfo` (zoo models). */
+  /**
+   * Stages by module name or index in `model.info.featureInfo` (zoo models): the parameters
+   * each stage owns (see `stageParameters`).
+   */
   stages?: readonly (string | number)[];
   /** Every module up to and including this path, in state-dict order (the stem included). */
   upTo?: string;
-  /** Every module up to and including this stage (`featureInfo` name or index). */
+  /** Every parameter up to and including this stage's (`featureInfo` name or index). */
   upToStage?: string | number;
   /**
    * Frozen BatchNorm layers keep normalizing with (and updating) batch statistics in train
@@ -60,6 +63,45 @@ export function stagePath(model: Module, stage: string | number, what: string): 
   return stage;
 }
 
+/** The module owning a parameter key (`layer1.0.conv1.weight` -> `layer1.0.conv1`). */
+export function ownerOf(key: string): string {
+  const dot = key.lastIndexOf('.');
+  return dot < 0 ? '' : key.slice(0, dot);
+}
+
+/**
+ * The parameter keys of each stage of `model.info.featureInfo`, in stage order: a stage owns
+ * every parameter that runs after the previous stage's output and up to its own (the stem
+ * belongs to stage 0; LeNet's `features.2` pool owns the conv `features.0` before it).
+ * Parameters after the last stage (hidden FC layers, the classifier) are in `rest`.
+ */
+export function stageParameters(
+  model: Module,
+  what = 'stages',
+): { stages: Map<string, string[]>; rest: string[] } {
+  const info = featureInfoOf(model);
+  if (!info)
+    throw new Error(`${what}: stages need a zoo model with info.featureInfo; use paths instead`);
+  const order = model.namedModules().map(([p]) => p);
+  const end = (path: string) => {
+    let last = order.indexOf(path);
+    order.forEach((p, i) => {
+      if (isUnder(p, path)) last = Math.max(last, i);
+    });
+    return last;
+  };
+  const ends = info.map((f) => end(f.module));
+  const stages = new Map<string, string[]>(info.map((f) => [f.module, []]));
+  const rest: string[] = [];
+  for (const [key] of model.namedParameters()) {
+    const position = order.indexOf(ownerOf(key));
+    const k = ends.findIndex((e) => position <= e);
+    if (k < 0) rest.push(key);
+    else stages.get(info[k].module)?.push(key);
+  }
+  return { stages, rest };
+}
+
 /** The module paths an options object selects ('' for the whole model), validated. */
 export function selectedPaths(model: Module, options: FreezeOptions, what: string): string[] {
   const paths: string[] = [];
@@ -67,13 +109,22 @@ export function selectedPaths(model: Module, options: FreezeOptions, what: strin
     moduleAt(model, path, what);
     paths.push(path);
   }
-  for (const stage of options.stages ?? []) paths.push(stagePath(model, stage, what));
-  let upTo = options.upTo;
-  if (upTo !== undefined) moduleAt(model, upTo, what);
-  if (options.upToStage !== undefined) {
-    if (upTo !== undefined) throw new Error(`${what}: give upTo or upToStage, not both`);
-    upTo = stagePath(model, options.upToStage, what);
+  if (options.stages !== undefined || options.upToStage !== undefined) {
+    const { stages } = stageParameters(model, what);
+    for (const stage of options.stages ?? []) {
+      for (const key of stages.get(stagePath(model, stage, what)) ?? []) paths.push(ownerOf(key));
+    }
+    if (options.upToStage !== undefined) {
+      if (options.upTo !== undefined) throw new Error(`${what}: give upTo or upToStage, not both`);
+      const last = stagePath(model, options.upToStage, what);
+      for (const [name, keys] of stages) {
+        for (const key of keys) paths.push(ownerOf(key));
+        if (name === last) break;
+      }
+    }
   }
+  const upTo = options.upTo;
+  if (upTo !== undefined) moduleAt(model, upTo, what);
   if (upTo !== undefined) {
     const keys = model.namedParameters().map(([k]) => k);
     let last = -1;
@@ -85,9 +136,7 @@ export function selectedPaths(model: Module, options: FreezeOptions, what: strin
         `${what}: module ${JSON.stringify(upTo)} has no parameters; modules with parameters: ${listNames([...new Set(keys.map((k) => k.slice(0, k.lastIndexOf('.'))))])}`,
       );
     }
-    for (const key of keys.slice(0, last + 1)) {
-      if (key.includes('.')) paths.push(key.slice(0, key.lastIndexOf('.')));
-    }
+    for (const key of keys.slice(0, last + 1)) paths.push(ownerOf(key));
   }
   const none =
     options.paths === undefined &&
