@@ -41,6 +41,28 @@ export {
   saveSafetensorsFile,
 } from './node/safetensors-file';
 export {
+  type DownloadWeightsOptions,
+  downloadWeights,
+  type FetchWeightsOptions,
+  fetchWeights,
+  type PretrainedWeights,
+  TORCHVISION_WEIGHTS,
+  torchvisionWeights,
+  type WeightsSource,
+} from './pretrained';
+export {
+  type InspectPthOptions,
+  inspectPth,
+  PTH_ALLOWED_GLOBALS,
+  type PthArchive,
+  type PthContent,
+  type ReadPthOptions,
+  readPth,
+  readPthFile,
+  readPthFromResponse,
+} from './pth';
+export { type PthDtype, type PthKey, PthTensor, type PthValue } from './pth-value';
+export {
   inspectSafetensors,
   isNumBatchesTracked,
   type ReadSafetensorsOptions,
