@@ -46,7 +46,7 @@ export {
   type TextStream,
 } from './progress-bar';
 export { type PlateauScheduler, ReduceLROnPlateauCallback } from './reduce-lr-on-plateau-callback';
-export { TerminateOnNaN } from './terminate-on-nan';
+export { TerminateOnNaN, type TerminateOnNaNOptions } from './terminate-on-nan';
 export type {
   Batch,
   DataSource,
@@ -57,3 +57,4 @@ export type {
   TrainableModel,
   TrainOptimizer,
 } from './types';
+export { writeFileAtomic } from './write-file-atomic';
