@@ -31,16 +31,28 @@ describe('convkit command line', () => {
   });
 
   it.each([
-    [['main', '--lr', 'Infinity'], /--lr <x>' argument 'Infinity' is invalid\. expected a finite decimal number/],
+    [
+      ['main', '--lr', 'Infinity'],
+      /--lr <x>' argument 'Infinity' is invalid\. expected a finite decimal number/,
+    ],
     [['main', '--lr', 'NaN'], /expected a finite decimal number, received 'NaN'/],
     [['main', '--lr', '0'], /expected a number in \(0, 10\], received 0/],
-    [['main', '--epochs', '-1'], /--epochs <n>' argument '-1' is invalid\. expected an integer in \[1, 100000\], received -1/],
+    [
+      ['main', '--epochs', '-1'],
+      /--epochs <n>' argument '-1' is invalid\. expected an integer in \[1, 100000\], received -1/,
+    ],
     [['main', '--epochs', '0x10'], /expected a decimal integer, received '0x10'/],
     [['main', '--batch-size', '1e9'], /expected a decimal integer, received '1e9'/],
     [['main', '--epochs', '1.5'], /expected a decimal integer, received '1.5'/],
     [['main', '--epochs', '99999999999'], /expected an integer in \[1, 100000\]/],
-    [['main', '--seed', ''], /--seed <n>' argument '' is invalid\. expected a decimal integer, received ''/],
-    [['main', '--run-dir', ''], /--run-dir <dir>' argument '' is invalid\. expected a non-empty value/],
+    [
+      ['main', '--seed', ''],
+      /--seed <n>' argument '' is invalid\. expected a decimal integer, received ''/,
+    ],
+    [
+      ['main', '--run-dir', ''],
+      /--run-dir <dir>' argument '' is invalid\. expected a non-empty value/,
+    ],
     [['main', 'train'], /too many arguments for 'main'\. Expected 0 arguments but got 1/],
     [['main', '--backend', 'gpu'], /argument 'gpu' is invalid\. Allowed choices are auto, /],
     [['train', '--model', 'resnet9000'], /Allowed choices are lenet5, /],
