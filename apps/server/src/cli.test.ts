@@ -225,7 +225,7 @@ describe('the built convkit CLI, end to end', () => {
       .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.msg === 'draining' && l.signal === 'SIGTERM')).toBe(true);
     expect(
-      lines.filter((l) => l.requestId && l.msg === 'request completed').length,
+      lines.filter((l) => l.reqId && l.msg === 'request completed').length,
     ).toBeGreaterThanOrEqual(6);
   }, 120_000);
 });

@@ -6,8 +6,16 @@ async function cli(...argv: string[]) {
   let out = '';
   let err = '';
   const io: CliIo = {
-    out: { write: (s: string) => void (out += s) },
-    err: { write: (s: string) => void (err += s) },
+    out: {
+      write: (s: string) => {
+        out += s;
+      },
+    },
+    err: {
+      write: (s: string) => {
+        err += s;
+      },
+    },
   };
   const code = await runCli(argv, io);
   return { code, out, err };

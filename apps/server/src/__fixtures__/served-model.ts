@@ -22,7 +22,7 @@ export async function writeLenetCheckpoint(dir: string): Promise<void> {
 }
 
 /** A grey PNG of the fake class `label` (28x28 unless `size`). */
-export function pngOf(label: number, size = 28): Buffer {
+export function pngOf(label: number, size = 28): Uint8Array<ArrayBuffer> {
   const png = new PNG({ width: size, height: size, colorType: 0 });
   const grey = fakeImage(label);
   for (let y = 0; y < size; y++) {
@@ -35,13 +35,18 @@ export function pngOf(label: number, size = 28): Buffer {
       png.data[o + 3] = 255;
     }
   }
-  return PNG.sync.write(png, { colorType: 0 });
+  return new Uint8Array(PNG.sync.write(png, { colorType: 0 }));
 }
 
 /** `bytes` with the PNG header's width and height replaced (CRC left stale: a forged header). */
-export function withDeclaredSize(bytes: Buffer, width: number, height: number): Buffer {
-  const forged = Buffer.from(bytes);
-  forged.writeUInt32BE(width, 16);
-  forged.writeUInt32BE(height, 20);
+export function withDeclaredSize(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+): Uint8Array<ArrayBuffer> {
+  const forged = new Uint8Array(bytes);
+  const view = new DataView(forged.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
   return forged;
 }

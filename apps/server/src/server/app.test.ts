@@ -54,10 +54,10 @@ describe('HTTP server over 127.0.0.1', () => {
   afterAll(async () => {
     await server.drain();
   });
-  const post = (path: string, body: BodyInit, type?: string) =>
+  const post = (path: string, body: Uint8Array | string | FormData, type?: string) =>
     fetch(`${server.url}${path}`, {
       method: 'POST',
-      body,
+      body: body instanceof Uint8Array ? new Uint8Array(body) : body,
       headers: type ? { 'content-type': type } : {},
     });
 
@@ -113,7 +113,7 @@ describe('HTTP server over 127.0.0.1', () => {
     expect(total).toBeGreaterThan(0);
     expect(total).toBeLessThanOrEqual(1.0001);
     // The log line of that request carries its id.
-    expect(logLines.some((l) => l.includes(`"requestId":"${requestId}"`))).toBe(true);
+    expect(logLines.some((l) => l.includes(`"reqId":"${requestId}"`))).toBe(true);
 
     const form = new FormData();
     form.append('image', new Blob([pngOf(3)], { type: 'image/png' }), 'a.png');
@@ -123,13 +123,13 @@ describe('HTTP server over 127.0.0.1', () => {
     expect(multi.predictions[0]).toEqual(a.predictions[0]);
 
     const rgba = Buffer.alloc(28 * 28 * 4, 255);
-    const jpg = jpeg.encode({ data: rgba, width: 28, height: 28 }, 95).data;
+    const jpg = new Uint8Array(jpeg.encode({ data: rgba, width: 28, height: 28 }, 95).data);
     const byJpeg = await post('/v1/models/fmnist/predict', jpg, 'image/jpeg');
     expect(byJpeg.status).toBe(200);
 
     // The same image as a preprocessed JSON tensor.
     const { PNG } = await import('pngjs');
-    const decoded = PNG.sync.read(png);
+    const decoded = PNG.sync.read(Buffer.from(png));
     const data = Array.from({ length: 784 }, (_, i) => (decoded.data[i * 4] / 255 - 0.286) / 0.353);
     const byJson = await post(
       '/v1/models/fmnist/predict?topK=3',
@@ -148,7 +148,7 @@ describe('HTTP server over 127.0.0.1', () => {
 
   it('answers every bad input with a 4xx JSON error naming the problem, and keeps serving', async () => {
     const good = pngOf(1);
-    const corrupt = Buffer.from(good);
+    const corrupt = new Uint8Array(good);
     for (let i = 40; i < corrupt.length - 20; i += 7) corrupt[i] ^= 0x5a;
     const cases: [string, () => Promise<Response>, number, RegExp][] = [
       [
@@ -165,13 +165,18 @@ describe('HTTP server over 127.0.0.1', () => {
       ],
       [
         'not an image',
-        () => post('/v1/models/fmnist/predict', Buffer.from('hello world, not a png'), 'image/png'),
+        () =>
+          post(
+            '/v1/models/fmnist/predict',
+            new TextEncoder().encode('hello world, not a png'),
+            'image/png',
+          ),
         415,
         /not a readable PNG or JPEG|expected a PNG or JPEG/,
       ],
       [
         'empty image body',
-        () => post('/v1/models/fmnist/predict', Buffer.alloc(0), 'image/png'),
+        () => post('/v1/models/fmnist/predict', new Uint8Array(0), 'image/png'),
         400,
         /empty request body|PNG or JPEG/,
       ],
@@ -261,7 +266,7 @@ describe('HTTP server over 127.0.0.1', () => {
       ],
       [
         'oversized body',
-        () => post('/v1/models/fmnist/predict', Buffer.alloc(300 * 1024, 1), 'image/png'),
+        () => post('/v1/models/fmnist/predict', new Uint8Array(300 * 1024).fill(1), 'image/png'),
         413,
         /too large; the limit is 262144 bytes/,
       ],
@@ -318,7 +323,7 @@ describe('HTTP server over 127.0.0.1', () => {
         connections: 32,
         duration,
         headers: { 'content-type': 'image/png' },
-        body,
+        body: Buffer.from(body),
       });
     await run(1); // warm-up: backend kernels, pools, JIT
     const tensors = tf.memory().numTensors;

@@ -102,7 +102,6 @@ export async function buildServer(
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
     return503OnClosing: true,
     ajv: { customOptions: { allErrors: false } },
   });
@@ -193,6 +192,9 @@ export async function buildServer(
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
+    // While draining, close each connection after its response, so keep-alive sockets do not
+    // hold the shutdown open.
+    if (!ready) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
