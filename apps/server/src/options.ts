@@ -52,23 +52,3 @@ export function nonEmpty(raw: string): string {
     throw new InvalidArgumentError('expected a non-empty value, received an empty string.');
   return raw;
 }
-
-/** One of `choices`. */
-export function oneOf<T extends string>(choices: readonly T[]): (raw: string) => T {
-  return (raw) => {
-    if (!(choices as readonly string[]).includes(raw)) {
-      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, received '${raw}'.`);
-    }
-    return raw as T;
-  };
-}
-
-/** A comma-separated list of finite numbers (`0.485,0.456,0.406`). */
-export function numberList(raw: string): number[] {
-  const parse = finiteNumber(-Number.MAX_VALUE, Number.MAX_VALUE);
-  const parts = raw.split(',');
-  if (parts.some((p) => p.trim() === '')) {
-    throw new InvalidArgumentError(`expected comma-separated numbers, received '${raw}'.`);
-  }
-  return parts.map(parse);
-}

@@ -22,7 +22,7 @@ import {
 import { EXPORT_FORMATS, exportModel } from './export-model';
 import { decodeLimited, predictProbabilities, preprocess, topK } from './inference';
 import { loadModelDir, resolveCheckpointDir } from './model-files';
-import { finiteNumber, integer, nonEmpty, oneOf } from './options';
+import { finiteNumber, integer, nonEmpty } from './options';
 import { OPTIMIZERS, runTrainJob, SCHEDULES, TrainingDivergedError } from './train-job';
 
 /** Where a command writes: results to `out`, messages and progress to `err`. */
