@@ -170,6 +170,16 @@ describe('the built convkit CLI, end to end', () => {
     expect(modelJson.weightsManifest[0].weights.length).toBeGreaterThan(5);
   }, 300_000);
 
+  it("the built zoo keeps every class name its checkpoints' manifests refer to", async () => {
+    // Plain Node on the built packages (esbuild renames self-referring classes unless keepNames).
+    const script =
+      "const z = await import('@convkit/zoo'); const bad = Object.entries(z.ZOO_MODULE_TYPES).filter(([k, v]) => k !== v.name).map(([k, v]) => k + ' -> ' + v.name); console.log(JSON.stringify(bad));";
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dirname(CLI),
+    });
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
+
   it('serve drains in-flight requests on SIGTERM and exits 0', async () => {
     const child: ChildProcess = spawn(
       process.execPath,
