@@ -3,6 +3,7 @@ import { LAYER_TYPES, type Module, type ModuleJSON, moduleFromJSON } from '@conv
 import * as tf from '@tensorflow/tfjs-core';
 import type { Callback, EpochLogs } from './callback';
 import { nodeModules, syncDirectory, writeFileAtomic } from './internal/node-files';
+import { readBackOptimizerState } from './internal/read-back';
 import { sha256Hex } from './internal/sha256';
 import { decodeTensorFile, encodeTensorFile } from './internal/tensor-file';
 import type { Schedule, StatefulData, TrainableModel, TrainOptimizer } from './types';
@@ -100,6 +101,7 @@ export async function saveCheckpoint(
   let optimizerTensors: CheckpointFile | null = null;
   if (optimizer?.stateDict) {
     const tensors: Record<string, tf.Tensor> = {};
+    await readBackOptimizerState(optimizer);
     optimizerJson = extractTensors(optimizer.stateDict(), tensors, []);
     try {
       if (Object.keys(tensors).length > 0) {

@@ -48,7 +48,7 @@ export {
   type TextStream,
 } from './progress-bar';
 export { type PlateauScheduler, ReduceLROnPlateauCallback } from './reduce-lr-on-plateau-callback';
-export { TerminateOnNaN } from './terminate-on-nan';
+export { TerminateOnNaN, type TerminateOnNaNOptions } from './terminate-on-nan';
 export type {
   Batch,
   DataSource,
@@ -59,3 +59,4 @@ export type {
   TrainableModel,
   TrainOptimizer,
 } from './types';
+export { writeFileAtomic } from './write-file-atomic';

@@ -41,6 +41,13 @@ export {
   makeDivisible,
   mobilenetV2,
 } from './mobilenet-v2';
+export {
+  createZooModel,
+  ZOO_MODELS,
+  ZOO_MODULE_TYPES,
+  type ZooFactory,
+  zooModuleFromJSON,
+} from './module-types';
 export { type LoadPyTorchOptions, layoutsOf, loadPyTorchStateDict } from './pytorch-weights';
 export {
   BasicBlock,

@@ -137,10 +137,7 @@ async function loadWebGpu(options: LoaderOptions): Promise<LoadedBackend> {
   }
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
-    throw new BackendUnavailableError(
-      'webgpu',
-      '@convkit/backend: navigator.gpu.requestAdapter() returned no adapter',
-    );
+    throw new BackendUnavailableError('webgpu', noAdapterMessage(options.platform));
   }
   await load(
     'webgpu',
@@ -149,6 +146,17 @@ async function loadWebGpu(options: LoaderOptions): Promise<LoadedBackend> {
   );
   await activate('webgpu', 'webgpu');
   return { tfjsName: 'webgpu', device: await describeAdapter(adapter), patchedKernels: [] };
+}
+
+/** What to install or set when no WebGPU adapter appears. */
+function noAdapterMessage(platform: LoaderOptions['platform']): string {
+  const base = '@convkit/backend: navigator.gpu.requestAdapter() returned no adapter';
+  if (platform !== 'node') {
+    return `${base}; the browser has WebGPU disabled or no usable GPU (headless Chromium needs --enable-unsafe-webgpu)`;
+  }
+  const icd = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.VK_ICD_FILENAMES;
+  return `${base}. In Node, WebGPU comes from Dawn (the \`webgpu\` npm package) over a Vulkan driver: on a machine without a GPU driver install Chromium's SwiftShader (apt-get install chromium) and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json before starting Node (Mesa's lavapipe is rejected by Dawn); VK_ICD_FILENAMES is ${icd ? `'${icd}'` : 'not set'}`;
 }
 
 async function describeAdapter(adapter: any): Promise<string> {

@@ -1,0 +1,52 @@
+import { FASHION_MNIST_CLASSES } from '@convkit/data';
+import { saveCheckpoint } from '@convkit/train';
+import { lenet5 } from '@convkit/zoo';
+import { PNG } from 'pngjs';
+import { fakeImage } from './fake-fashion-mnist';
+
+/** A LeNet-5 checkpoint (seeded initial weights) with the metadata `convkit train` writes. */
+export async function writeLenetCheckpoint(dir: string): Promise<void> {
+  const model = lenet5({ numClasses: 10 });
+  await saveCheckpoint(dir, {
+    model,
+    epoch: 1,
+    extra: {
+      model: 'lenet5',
+      classNames: [...FASHION_MNIST_CLASSES],
+      mean: [0.286],
+      std: [0.353],
+      inputSize: [28, 28, 1],
+    },
+  });
+  model.dispose();
+}
+
+/** A grey PNG of the fake class `label` (28x28 unless `size`). */
+export function pngOf(label: number, size = 28): Uint8Array<ArrayBuffer> {
+  const png = new PNG({ width: size, height: size, colorType: 0 });
+  const grey = fakeImage(label);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const v = grey[(y % 28) * 28 + (x % 28)];
+      const o = (y * size + x) * 4;
+      png.data[o] = v;
+      png.data[o + 1] = v;
+      png.data[o + 2] = v;
+      png.data[o + 3] = 255;
+    }
+  }
+  return new Uint8Array(PNG.sync.write(png, { colorType: 0 }));
+}
+
+/** `bytes` with the PNG header's width and height replaced (CRC left stale: a forged header). */
+export function withDeclaredSize(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+): Uint8Array<ArrayBuffer> {
+  const forged = new Uint8Array(bytes);
+  const view = new DataView(forged.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return forged;
+}
