@@ -38,3 +38,4 @@ export {
   type TrialState,
   type TrialTask,
 } from './trial';
+export { TrialReporter, type TrialReporterOptions } from './trial-reporter';
