@@ -39,3 +39,11 @@ export {
   type TrialTask,
 } from './trial';
 export { TrialReporter, type TrialReporterOptions } from './trial-reporter';
+export {
+  type Fold,
+  type RetrainOptions,
+  retrainAndTest,
+  ValidationPlan,
+  type ValidationPlanOptions,
+  validationPlan,
+} from './validation-plan';

@@ -211,7 +211,6 @@ describe('HyperbandPruner', () => {
   });
 
   it('createPruner names an unknown type', () => {
-    // biome-ignore lint/suspicious/noExplicitAny: an unknown pruner from JSON
     expect(() => createPruner({ type: 'patience' } as any)).toThrow(
       /pruner.type must be .* received "patience"/,
     );
