@@ -1,3 +1,4 @@
 import { defineConvkitConfig } from '@convkit/tooling/tsup';
 
-export default defineConvkitConfig();
+// The worker-thread entry is built beside the barrel: threadRunner starts it by file name.
+export default defineConvkitConfig({ entry: ['src/index.ts', 'src/thread-worker.ts'] });

@@ -5,6 +5,13 @@ export { inProcessRunner } from './in-process-runner';
 export { type MedianOptions, MedianPruner, percentileOf } from './median-pruner';
 export { createPruner, type Pruner, type PrunerContext, type PrunerSpec } from './pruner';
 export { RandomSampler } from './random-sampler';
+export {
+  DEFAULT_PREFIX,
+  DEFAULT_QUEUE,
+  DEFAULT_REDIS_URL,
+  type RedisRunnerOptions,
+  redisRunner,
+} from './redis-runner';
 export type { OpenedStudy, Runner, StudyMeta } from './runner';
 export { type SampleContext, type Sampler, sampleUniform } from './sampler';
 export {
@@ -24,7 +31,9 @@ export {
   SearchSpace,
   type SpaceSpec,
 } from './search-space';
+export { type StartWorkerOptions, startWorker, type TuneWorker } from './start-worker';
 export { runStudy, type StudyOptions, type StudyResult, trialRandom } from './study';
+export { type ThreadRunnerOptions, threadRunner } from './thread-runner';
 export { TpeSampler, type TpeSamplerOptions } from './tpe-sampler';
 export {
   bestTrial,
