@@ -12,6 +12,7 @@ export {
   type RedisRunnerOptions,
   redisRunner,
 } from './redis-runner';
+export { type ResultsTableOptions, resultsTable } from './results-table';
 export type { OpenedStudy, Runner, StudyMeta } from './runner';
 export { type SampleContext, type Sampler, sampleUniform } from './sampler';
 export {
