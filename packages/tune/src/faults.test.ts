@@ -6,28 +6,28 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from './__fixtures__/bundle';
+import { faultSettings } from './__fixtures__/fault-settings';
 import { startRedis, type TestRedis } from './__fixtures__/redis-server';
 import { objective } from './__fixtures__/synthetic-objective';
 import { inProcessRunner } from './in-process-runner';
 import { redisRunner } from './redis-runner';
 import type { Runner } from './runner';
-import { choice, defineSpace, float, int } from './search-space';
 import { startWorker } from './start-worker';
 import { runStudy, type StudyResult } from './study';
-import { TpeSampler } from './tpe-sampler';
 import type { TrialRecord } from './trial';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let work: string;
 let redis: TestRedis;
 let workerScript: string;
+let coordinatorScript: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'convkit-tune-faults-'));
-  workerScript = await bundle(
-    join(here, '__fixtures__', 'worker-process.ts'),
-    join(work, 'worker.mjs'),
-  );
+  [workerScript, coordinatorScript] = await Promise.all([
+    bundle(join(here, '__fixtures__', 'worker-process.ts'), join(work, 'worker.mjs')),
+    bundle(join(here, '__fixtures__', 'coordinator-process.ts'), join(work, 'coordinator.mjs')),
+  ]);
   redis = await startRedis();
 });
 afterAll(async () => {
@@ -35,14 +35,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const settings = {
-  space: defineSpace({ x: float(0, 1), width: int(8, 64), kind: choice(['a', 'b']) }),
-  trials: 6,
-  seed: 3,
-  concurrency: 2,
-  sampler: new TpeSampler({ startupTrials: 3 }),
-  pruner: { type: 'median', startupTrials: 2 } as const,
-};
+const settings = faultSettings;
 const outcome = (r: StudyResult) =>
   r.trials.map(({ number, params, state, value, intermediate }) => ({
     number,
@@ -129,6 +122,51 @@ describe('faults', () => {
       expect([...recorded, ...byA].sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5]);
     } finally {
       await Promise.all([stopProcess(a.proc, 'SIGKILL'), stopProcess(b.proc)]);
+    }
+  });
+
+  it('a coordinator SIGKILLed mid-study: a new one resumes from Redis, no trial run twice', async () => {
+    const ran: TrialRecord[] = [];
+    const workers = await Promise.all(
+      [0, 1].map((i) =>
+        startWorker({ url: redis.url, objective, id: `c${i}`, onTrial: (r) => ran.push(r) }),
+      ),
+    );
+    try {
+      const coordinator = spawn(
+        process.execPath,
+        [coordinatorScript, redis.url, 'coordinator-kill'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        coordinator.stdout!.on('data', (d) => {
+          out += d;
+          if ((out.match(/^trial /gm) ?? []).length >= 3 && coordinator.exitCode === null) {
+            coordinator.kill('SIGKILL');
+            resolve();
+          }
+        });
+        coordinator.stderr!.on('data', (d) => {
+          out += d;
+        });
+        coordinator.once('exit', (code, signal) => {
+          if (signal !== 'SIGKILL') reject(new Error(`coordinator exited (${code}) early: ${out}`));
+        });
+      });
+      await new Promise((r) => coordinator.once('exit', r));
+      expect(out).not.toContain('finished');
+      const result = await runStudy({
+        ...settings,
+        name: 'coordinator-kill',
+        runner: redisRunner({ url: redis.url }),
+      });
+      expect(outcome(result)).toEqual(outcome(reference));
+      expect(ran.map((r) => r.number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
     }
   });
 

@@ -120,7 +120,13 @@ export function threadRunner(options: ThreadRunnerOptions): Runner {
             else if (slots.includes(slot)) void lost(slot, `exit code ${code}`);
           });
         });
-      slots = await Promise.all(Array.from({ length: size }, () => spawn()));
+      const started = await Promise.allSettled(Array.from({ length: size }, () => spawn()));
+      slots = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+      const failure = started.find((s) => s.status === 'rejected');
+      if (failure) {
+        await this.close();
+        throw (failure as PromiseRejectedResult).reason;
+      }
       return { finished: [], pending: [] };
     },
     async submit(task: TrialTask) {
