@@ -8,8 +8,8 @@
 //
 //   node bench/tune-fashion-mnist.mjs          (after `pnpm build`)
 //
-// Environment: TUNE_POOL (images drawn from the training split, default 3000), TUNE_EPOCHS
-// (full training, default 6), TUNE_BUDGET (epochs per study, default 8 * TUNE_EPOCHS),
+// Environment: TUNE_POOL (images drawn from the training split, default 1200), TUNE_EPOCHS
+// (full training, default 4), TUNE_BUDGET (epochs per study, default 6 * TUNE_EPOCHS),
 // TUNE_BACKEND (default wasm), FM_DATA (directory of the four IDX gz files),
 // TUNE_NO_WRITE=1 (print the report only).
 import { spawn } from 'node:child_process';
@@ -39,9 +39,9 @@ import {
 } from '@convkit/tune';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const POOL = Number(process.env.TUNE_POOL ?? 3000);
-const EPOCHS = Number(process.env.TUNE_EPOCHS ?? 6);
-const BUDGET = Number(process.env.TUNE_BUDGET ?? 8 * EPOCHS);
+const POOL = Number(process.env.TUNE_POOL ?? 1200);
+const EPOCHS = Number(process.env.TUNE_EPOCHS ?? 4);
+const BUDGET = Number(process.env.TUNE_BUDGET ?? 6 * EPOCHS);
 const BACKEND = process.env.TUNE_BACKEND ?? 'wasm';
 const DATA = process.env.FM_DATA ?? '/usr/share/datasets/fashion-mnist';
 const SEED = 0;
@@ -224,6 +224,7 @@ async function drain(url) {
     await new Promise((r) => setTimeout(r, 200));
   }
   await queue.close();
+  await connection.quit();
 }
 
 function bestAt(curve, budget) {
@@ -298,9 +299,9 @@ async function main() {
     const report = [
       '# Hyperparameter search: LeNet-style CNN on Fashion-MNIST (@convkit/tune)',
       '',
-      `Measured by \`node bench/tune-fashion-mnist.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0].model}, ${cpus().length} cores (load average ${loadavg()[0].toFixed(1)} at the end: the machine was shared, so seconds are not comparable across runs), Node ${process.version}, tfjs backend \`${BACKEND}\`.`,
+      `Measured by \`TUNE_POOL=${POOL} TUNE_EPOCHS=${EPOCHS} TUNE_BUDGET=${BUDGET} node bench/tune-fashion-mnist.mjs\` on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0].model}, ${cpus().length} cores (load average ${loadavg()[0].toFixed(1)} at the end: the machine was shared, so seconds are not comparable across runs), Node ${process.version}, tfjs backend \`${BACKEND}\`.`,
       '',
-      `Data: a stratified subset of ${POOL} images of the Fashion-MNIST training split; its validation plan (seed ${SEED}) sets ${plan.testSize} aside as the sealed test set and splits the other ${plan.search.length} into ${plan.folds[0].train.length} for training and ${plan.folds[0].validation.length} for validation. Space: filters 4-16 and 8-32, kernel 3 or 5, units 32-128 (log), SGD (momentum 0.5-0.95) or Adam, learning rate 1e-4 to 1e-1 (log), batch size 32 / 64 / 128. Both studies draw configurations with the same seeded random sampler; a full trial trains ${EPOCHS} epochs. ASHA: rungs at epochs 1 and 3 (η = 3). 2 worker processes pull trials from BullMQ on Redis (concurrency 2). Budget: ${BUDGET} training epochs per study, counted over finished trials (a study stops submitting once it has spent them).`,
+      `Data: a stratified subset of ${POOL} images of the Fashion-MNIST training split; its validation plan (seed ${SEED}) sets ${plan.testSize} aside as the sealed test set and splits the other ${plan.search.length} into ${plan.folds[0].train.length} for training and ${plan.folds[0].validation.length} for validation. Space: filters 4-16 and 8-32, kernel 3 or 5, units 32-128 (log), SGD (momentum 0.5-0.95) or Adam, learning rate 1e-4 to 1e-1 (log), batch size 32 / 64 / 128. Both studies draw configurations with the same seeded random sampler; a full trial trains ${EPOCHS} epochs. ASHA (η = 3): rungs at epochs ${[1, 3, 9, 27].filter((r) => r < EPOCHS).join(', ')}. 2 worker processes pull trials from BullMQ on Redis (concurrency 2). Budget: ${BUDGET} training epochs per study, counted over finished trials (a study stops submitting once it has spent them).`,
       '',
       `| study | trials (complete / pruned / failed) | epochs spent | best val acc at ${quarter(1)} epochs | at ${quarter(2)} | at ${quarter(3)} | at ${quarter(4)} | seconds |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -330,4 +331,7 @@ async function main() {
 }
 
 if (process.argv[2] === 'worker') await workerMain(process.argv[3]);
-else await main();
+else {
+  await main();
+  process.exit(0); // the tfjs backend and BullMQ timers would keep the process alive
+}
