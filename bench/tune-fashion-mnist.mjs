@@ -215,9 +215,8 @@ async function study(name, url, pruner) {
 async function drain(url) {
   const { Queue } = await import('bullmq');
   const { Redis } = await import('ioredis');
-  const queue = new Queue('convkit-tune', {
-    connection: new Redis(url, { maxRetriesPerRequest: null }),
-  });
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('convkit-tune', { connection });
   for (;;) {
     const counts = await queue.getJobCounts('active', 'wait', 'prioritized', 'delayed');
     if (Object.values(counts).every((c) => c === 0)) break;
