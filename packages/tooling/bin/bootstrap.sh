@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine for convkit, idempotently: Debian packages (Fashion-MNIST for the main
-# job and the data tests), the pinned pnpm, and the workspace's dependencies from the frozen
-# lockfile. `--browser` adds Chromium for the WebGPU suites. Used by the README's two commands
-# and by .ci/run.
+# job and the data tests, redis-server for the tuner's queue tests), the pinned pnpm, and the
+# workspace's dependencies from the frozen lockfile. `--browser` adds Chromium for the WebGPU
+# suites. Used by the README's two commands and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
@@ -17,6 +17,8 @@ done
 apt_packages=()
 if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then apt_packages+=(dataset-fashion-mnist); fi
 if [ "$need_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
+# The distributed tuner's tests start their own redis-server (@convkit/tune).
+if [ ! -x /usr/bin/redis-server ]; then apt_packages+=(redis-server); fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
