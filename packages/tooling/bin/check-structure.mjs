@@ -22,6 +22,7 @@ const ALLOWED_DEPENDENCIES = {
   zoo: ['backend', 'layers', 'weights', 'initializers'],
   transfer: ['backend', 'zoo', 'layers', 'optimizers', 'train', 'weights'],
   visualization: ['backend', 'layers'],
+  onnx: ['backend', 'layers'],
 };
 
 const problems = [];
