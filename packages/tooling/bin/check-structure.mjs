@@ -23,6 +23,7 @@ const ALLOWED_DEPENDENCIES = {
   transfer: ['backend', 'zoo', 'layers', 'optimizers', 'train', 'weights'],
   visualization: ['backend', 'layers'],
   tune: ['backend', 'train', 'data'],
+  onnx: ['backend', 'layers'],
 };
 
 const problems = [];

@@ -1,0 +1,3 @@
+import { defineConvkitConfig } from '@convkit/tooling/tsup';
+
+export default defineConvkitConfig();
