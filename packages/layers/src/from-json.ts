@@ -30,7 +30,7 @@ import { LogSoftmax } from './log-softmax';
 import { MaxPool2d } from './max-pool-2d';
 import { MaxUnpool2d } from './max-unpool-2d';
 import { Mish } from './mish';
-import type { Module, ModuleJSON } from './module';
+import type { AnyModule, Module, ModuleJSON } from './module';
 import { PixelShuffle } from './pixel-shuffle';
 import { PixelUnshuffle } from './pixel-unshuffle';
 import { PReLU } from './prelu';
@@ -47,6 +47,9 @@ import { Tanh } from './tanh';
 import { Unflatten } from './unflatten';
 import { Upsample } from './upsample';
 import { ZeroPad2d } from './zero-pad-2d';
+
+/** Module classes by `toJSON().type`, for `moduleFromJSON`. */
+export type ModuleTypes = Readonly<Record<string, new (config: any) => AnyModule>>;
 
 /** The layer classes `moduleFromJSON` can rebuild, by `toJSON().type`. */
 export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> = Object.freeze({
@@ -103,9 +106,13 @@ export const LAYER_TYPES: Readonly<Record<string, new (config: any) => Module>> 
 /**
  * Rebuild an architecture from `module.toJSON()` (fresh parameters; load weights with
  * `loadStateDict`). Pass `types` to add your own classes. Class names are the type names, so a
- * minifying bundler must keep them (esbuild `keepNames`).
+ * minifying bundler must keep them (esbuild `keepNames`). Typed as a module with one tensor
+ * output; name another type for models with several (`moduleFromJSON<GoogLeNet>(json, types)`).
  */
-export function moduleFromJSON(json: ModuleJSON, types = LAYER_TYPES): Module {
+export function moduleFromJSON<M extends AnyModule = Module>(
+  json: ModuleJSON,
+  types: ModuleTypes = LAYER_TYPES,
+): M {
   // An own key only: `constructor`, `toString` or `__proto__` are unknown types, not Object's.
   const Type =
     typeof json?.type === 'string' && Object.hasOwn(types, json.type)
@@ -117,7 +124,9 @@ export function moduleFromJSON(json: ModuleJSON, types = LAYER_TYPES): Module {
     );
   }
   if (Type === Sequential) {
-    return new Sequential(...(json.children ?? []).map((child) => moduleFromJSON(child, types)));
+    // A Sequential only ever held modules that pass one tensor along.
+    const children = (json.children ?? []).map((child) => moduleFromJSON(child, types));
+    return new Sequential(...children) as AnyModule as M;
   }
-  return new Type(json.config);
+  return new Type(json.config) as M;
 }

@@ -13,7 +13,7 @@ export { Dropout1d, type Dropout1dOptions } from './dropout-1d';
 export { Dropout2d, type Dropout2dOptions } from './dropout-2d';
 export { ELU, type ELUOptions } from './elu';
 export { Flatten } from './flatten';
-export { LAYER_TYPES, moduleFromJSON } from './from-json';
+export { LAYER_TYPES, type ModuleTypes, moduleFromJSON } from './from-json';
 export {
   celu,
   elu,

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Buffer, Param } from './param';
 
 /** Any module, whatever its config and output type: for code that walks or stores models. */
-// biome-ignore lint/suspicious/noExplicitAny: the config and output of an arbitrary module.
 export type AnyModule = Module<any, unknown>;
 
 /** A shape with the batch axis first; activations are NHWC. */

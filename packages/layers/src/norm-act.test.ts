@@ -26,7 +26,7 @@ const build = (c: { module: string; convkit?: string; options?: Record<string, u
 checkLayerFixtures(fixture as unknown as LayerFixtureFile, {
   build,
   tolerance: { wasm: LAYER_TOLERANCE.cpu },
-  fromJSON: (json) => moduleFromJSON(json as Parameters<typeof moduleFromJSON>[0]),
+  fromJSON: (json) => moduleFromJSON<Module>(json as Parameters<typeof moduleFromJSON>[0]),
 });
 
 interface MultiInputCase {

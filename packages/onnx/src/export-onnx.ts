@@ -1,4 +1,4 @@
-import type { Module } from '@convkit/layers';
+import type { AnyModule, Module } from '@convkit/layers';
 import type * as tf from '@tensorflow/tfjs-core';
 import { findOnnxExporter } from './exporter-registry';
 import { foldBatchNorms } from './internal/fold-batch-norm';
@@ -54,7 +54,10 @@ const PRODUCER_VERSION = '0.1.0';
  * Reads the parameters asynchronously first (any backend), then builds the graph without
  * touching tensors.
  */
-export async function exportOnnx(model: Module, options: ExportOnnxOptions): Promise<Uint8Array> {
+export async function exportOnnx(
+  model: AnyModule,
+  options: ExportOnnxOptions,
+): Promise<Uint8Array> {
   const {
     inputShape,
     foldBatchNorm = false,
@@ -96,7 +99,7 @@ export async function exportOnnx(model: Module, options: ExportOnnxOptions): Pro
     inputShape,
     rank4 ? 'nchw' : 'plain',
   );
-  let output = graph.run(model, input);
+  let output = graph.run(model as Module, input); // the eval-mode graph: one output;
   if (
     output.layout === 'flattened-chw' ||
     (output.shape.length !== 4 && output.layout !== 'plain')

@@ -3,7 +3,8 @@ import { LAYER_EXPORTERS } from './internal/layer-exporters';
 import { ZOO_EXPORTERS } from './internal/zoo-exporters';
 import type { ModuleExporter } from './onnx-graph';
 
-type ModuleClass = abstract new (...args: never[]) => Module;
+/** A module class, whatever its constructor takes. */
+export type ModuleClass<M extends Module = Module> = abstract new (...args: any[]) => M;
 
 const byClass = new Map<ModuleClass, ModuleExporter>(LAYER_EXPORTERS);
 const byName = new Map<string, ModuleExporter>(ZOO_EXPORTERS);
@@ -14,7 +15,7 @@ const byName = new Map<string, ModuleExporter>(ZOO_EXPORTERS);
  * registration replaces an earlier one for the same key; a class beats a name.
  */
 export function registerOnnxExporter<M extends Module>(
-  type: (abstract new (...args: never[]) => M) | string,
+  type: ModuleClass<M> | string,
   exporter: ModuleExporter<M>,
 ): void {
   if (typeof exporter !== 'function') {

@@ -5,6 +5,7 @@
 import { Dropout, Linear, Sequential } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
 import {
+  type AnyZooModel,
   alexnetOriginal,
   cifarResnet20,
   googlenet,
@@ -39,7 +40,7 @@ function smallClassifier<M extends ZooModel & { classifier: Sequential }>(
   return model;
 }
 
-const CASES: [string, () => ZooModel, number[]][] = [
+const CASES: [string, () => AnyZooModel, number[]][] = [
   ['lenet5', () => lenet5({ initWeights: false }), [2, 28, 28, 1]],
   [
     'lenet5Original (tanh, average pools)',

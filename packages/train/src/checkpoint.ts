@@ -1,5 +1,5 @@
 import { globalRandom, type RandomState } from '@convkit/backend';
-import { LAYER_TYPES, type Module, type ModuleJSON, moduleFromJSON } from '@convkit/layers';
+import { LAYER_TYPES, type ModuleJSON, type ModuleTypes, moduleFromJSON } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Callback, EpochLogs } from './callback';
 import { nodeModules, syncDirectory, writeFileAtomic } from './internal/node-files';
@@ -165,7 +165,7 @@ export interface LoadCheckpointOptions {
   /** Load the weights into this model; without one, the model is rebuilt from the architecture. */
   model?: TrainableModel;
   /** Layer classes for rebuilding (default: the layers of `@convkit/layers`). */
-  moduleTypes?: Readonly<Record<string, new (config: any) => Module>>;
+  moduleTypes?: ModuleTypes;
   /** Strict key matching for the model's `loadStateDict` (default true). */
   strict?: boolean;
   optimizer?: TrainOptimizer;
@@ -348,7 +348,7 @@ const MAX_STATE_DEPTH = 64;
  */
 function rebuild(
   architecture: unknown,
-  types: Readonly<Record<string, new (config: any) => Module>>,
+  types: ModuleTypes,
   fail: (problem: string) => CheckpointError,
 ): TrainableModel {
   const stack: { node: unknown; depth: number; at: string }[] = [
@@ -384,7 +384,8 @@ function rebuild(
   }
   const before = new Set(Object.keys(tf.engine().registeredVariables));
   try {
-    return moduleFromJSON(architecture as ModuleJSON, types as typeof LAYER_TYPES);
+    // Registered types are convkit models: their outputs are what `fit` handles.
+    return moduleFromJSON(architecture as ModuleJSON, types) as TrainableModel;
   } catch (error) {
     for (const [name, variable] of Object.entries(tf.engine().registeredVariables)) {
       if (!before.has(name)) variable.dispose();

@@ -1,5 +1,5 @@
 import { measureLeaks } from '@convkit/backend';
-import { type Module, Sequential } from '@convkit/layers';
+import { type AnyModule, Sequential } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { squeezenet1_1 } from './squeezenet';
 import { unet } from './unet';
 
 /** The state dict's keys and shapes, in order. */
-function layout(model: Module): [string, number[]][] {
+function layout(model: AnyModule): [string, number[]][] {
   return Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape]);
 }
 

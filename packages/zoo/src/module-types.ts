@@ -1,4 +1,11 @@
-import { LAYER_TYPES, type Module, type ModuleJSON, moduleFromJSON } from '@convkit/layers';
+import {
+  type AnyModule,
+  LAYER_TYPES,
+  type Module,
+  type ModuleJSON,
+  type ModuleTypes,
+  moduleFromJSON,
+} from '@convkit/layers';
 import { AlexNet, alexnet, alexnetOriginal } from './alexnet';
 import { CifarBasicBlock, CifarResNet, cifarResnet20, cifarResnet56 } from './cifar-resnet';
 import { BasicConv2d, GoogLeNet, googlenet, Inception, InceptionAux } from './googlenet';
@@ -26,32 +33,31 @@ import { VGG, vgg11, vgg11Bn, vgg13, vgg13Bn, vgg16, vgg16Bn, vgg19, vgg19Bn } f
  * (or of a `Sequential` holding one) is rebuilt from its manifest with
  * `loadCheckpoint(dir, { moduleTypes: ZOO_MODULE_TYPES })`.
  */
-export const ZOO_MODULE_TYPES: Readonly<Record<string, new (config: any) => Module>> =
-  Object.freeze({
-    ...LAYER_TYPES,
-    AlexNet,
-    BasicBlock,
-    BasicConv2d,
-    Bottleneck,
-    CifarBasicBlock,
-    CifarResNet,
-    DoubleConv,
-    Fire,
-    GoogLeNet,
-    Inception,
-    InceptionAux,
-    InvertedResidual,
-    LeNet5,
-    MobileNetV2,
-    ResNet,
-    SqueezeNet,
-    UNet,
-    VGG,
-  });
+export const ZOO_MODULE_TYPES: ModuleTypes = Object.freeze({
+  ...LAYER_TYPES,
+  AlexNet,
+  BasicBlock,
+  BasicConv2d,
+  Bottleneck,
+  CifarBasicBlock,
+  CifarResNet,
+  DoubleConv,
+  Fire,
+  GoogLeNet,
+  Inception,
+  InceptionAux,
+  InvertedResidual,
+  LeNet5,
+  MobileNetV2,
+  ResNet,
+  SqueezeNet,
+  UNet,
+  VGG,
+});
 
 /** Rebuild a zoo model, a zoo block or any layer from its `toJSON()` (fresh parameters). */
-export function zooModuleFromJSON(json: ModuleJSON): Module {
-  return moduleFromJSON(json, ZOO_MODULE_TYPES);
+export function zooModuleFromJSON<M extends AnyModule = Module>(json: ModuleJSON): M {
+  return moduleFromJSON<M>(json, ZOO_MODULE_TYPES);
 }
 
 /** A zoo factory: options in, a model with `info` out. */

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fixture, formulaValues, pytorchKeys } from './__fixtures__/harness';
 import { alexnet } from './alexnet';
 import { cifarResnet20 } from './cifar-resnet';
-import { type GoogLeNetOutputs, googlenet } from './googlenet';
+import { googlenet } from './googlenet';
 import { lenet5 } from './lenet';
 import { mobilenetV2 } from './mobilenet-v2';
 import { loadPyTorchStateDict } from './pytorch-weights';

@@ -21,6 +21,6 @@ export function checkConvPoolCases(prefix: string | RegExp): void {
       if (!Type) throw new Error(`no convkit layer for ${c.module}`);
       return new Type(c.options) as Module;
     },
-    fromJSON: (json) => moduleFromJSON(json as ModuleJSON),
+    fromJSON: (json) => moduleFromJSON<Module>(json as ModuleJSON),
   });
 }

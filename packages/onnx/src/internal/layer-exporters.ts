@@ -39,6 +39,7 @@ import {
   Upsample,
   ZeroPad2d,
 } from '@convkit/layers';
+import type { ModuleClass } from '../exporter-registry';
 import {
   float,
   type ModuleExporter,
@@ -723,7 +724,7 @@ const squeezeExcitation: ModuleExporter<SqueezeExcitation> = (m, graph, x) => {
 };
 
 /** The built-in exporters of @convkit/layers, by class. */
-export const LAYER_EXPORTERS: [abstract new (...args: never[]) => Module, ModuleExporter][] = [
+export const LAYER_EXPORTERS: [ModuleClass, ModuleExporter][] = [
   [Conv2d, conv2d as ModuleExporter],
   [ConvTranspose2d, convTranspose2d as ModuleExporter],
   [MaxPool2d, maxPool2d as ModuleExporter],

@@ -22,7 +22,7 @@ export function moduleAt(model: Module, path: string, what: string): Module {
       `${what}: unknown module ${JSON.stringify(path)}; valid paths: ${listNames(modulePaths(model))}`,
     );
   }
-  return found[1];
+  return found[1] as Module; // a path names a layer or block of one output
 }
 
 /** Replace the module at `path` (not the root) by `replacement`; returns the previous one. */

@@ -43,7 +43,6 @@ export const IMAGENET_STD: readonly number[] = Object.freeze([0.229, 0.224, 0.22
 const MAX_SIDE = 4096;
 
 /** Any zoo model, whatever its config and output type. */
-// biome-ignore lint/suspicious/noExplicitAny: the config and output of an arbitrary zoo model.
 export type AnyZooModel = ZooModel<any, unknown>;
 
 /**
