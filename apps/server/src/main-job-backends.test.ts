@@ -60,6 +60,8 @@ describe('the main job runs to the end on every backend here', () => {
           dataPath: dir,
           runDir,
           progress: null,
+          // The gallery is checked once, in main-job.test.ts.
+          gallery: false,
           log: (l) => lines.push(l),
         });
         expect(result.report.backend).toBe(backend);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { measureLeaks } from '@convkit/backend';
@@ -38,6 +38,7 @@ describe('main job', () => {
       epochs: 1,
       steps: 1,
       runDir: join(dir, 'warm-up'),
+      gallery: false,
       log: () => {},
     });
     const lines: string[] = [];
@@ -79,6 +80,23 @@ describe('main job', () => {
     expect(checkpoint.model.constructor.name).toBe('LeNet5');
     expect(checkpoint.manifest.extra?.classNames).toHaveLength(10);
     checkpoint.model.dispose?.();
+
+    // It looked inside the trained network, from the first 32 test images.
+    const gallery = await readdir(join(runDir, 'gallery'));
+    for (const file of [
+      'conv1-filters.png',
+      'reconstructions.png',
+      'attributions.png',
+      'training-curves.png',
+      'confusion-matrix.png',
+    ]) {
+      expect(gallery, file).toContain(file);
+    }
+    expect(gallery.some((f) => f.startsWith('feature-maps-'))).toBe(true);
+    expect(log).toMatch(/gallery: \d+ files in /);
+    expect(log).toMatch(
+      /reconstruction from each layer's features, correlation with the image: \S+ \(\w+\) -?\d\.\d{3}/,
+    );
   });
 
   it('stops on a NaN loss, throws, writes no checkpoint of NaN weights, and writes metrics.json by rename', async () => {

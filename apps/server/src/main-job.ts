@@ -25,6 +25,8 @@ export interface MainJobOptions {
   log: (line: string) => void;
   /** The progress bar's stream (default stdout); null for none. */
   progress?: TextStream | null;
+  /** Write `gallery/` (look inside the trained network). Default true. */
+  gallery?: boolean;
 }
 
 export type MainJobResult = TrainJobResult;
@@ -34,8 +36,10 @@ export type MainJobResult = TrainJobResult;
  * `train` command with these defaults). Selects the best backend, loads the data (normalized;
  * 55,000 training and 5,000 stratified validation images), trains with Adam (cosine annealing
  * per step) and a progress bar, stops on a NaN loss, evaluates on the 10,000 test images, prints
- * the confusion matrix with class names, and writes the checkpoint (best and last),
- * `metrics.csv` and `metrics.json` into `.convkit/runs/<timestamp>/`.
+ * the confusion matrix with class names, writes the checkpoint (best and last), `metrics.csv`
+ * and `metrics.json` into `.convkit/runs/<timestamp>/`, and looks inside the trained network:
+ * `gallery/` holds its feature maps, filters, reconstructions from each layer, attributions
+ * and training charts.
  */
 export function runMainJob(options: MainJobOptions): Promise<MainJobResult> {
   return runTrainJob({
@@ -46,5 +50,6 @@ export function runMainJob(options: MainJobOptions): Promise<MainJobResult> {
     optimizer: 'adam',
     schedule: 'cosine',
     augmentation: 'none',
+    gallery: options.gallery ?? true,
   });
 }

@@ -21,6 +21,7 @@ import {
 } from './datasets';
 import { EXPORT_FORMATS, exportModel } from './export-model';
 import { decodeLimited, predictProbabilities, preprocess, topK } from './inference';
+import { runMainJob } from './main-job';
 import { loadModelDir, resolveCheckpointDir } from './model-files';
 import { finiteNumber, integer, nonEmpty } from './options';
 import { OPTIMIZERS, runTrainJob, SCHEDULES, TrainingDivergedError } from './train-job';
@@ -92,24 +93,26 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
     program
       .command('main')
       .description(
-        "the README's main job: LeNet-5 on Fashion-MNIST, test-set evaluation, confusion matrix, checkpoint and metrics under .convkit/runs/<timestamp>/",
+        "the README's main job: LeNet-5 on Fashion-MNIST, test-set evaluation, confusion matrix, checkpoint, metrics and a gallery of the network's insides under .convkit/runs/<timestamp>/",
       )
-      .option('--data <dir>', 'a directory holding the four Fashion-MNIST files', nonEmpty),
+      .option('--data <dir>', 'a directory holding the four Fashion-MNIST files', nonEmpty)
+      .option(
+        '--no-gallery',
+        'skip gallery/ (feature maps, filters, reconstructions, attributions)',
+      ),
   ).action(async (o) => {
-    const result = await runTrainJob({
+    const result = await runMainJob({
       backend: o.backend,
-      model: 'lenet5',
-      dataset: { kind: 'fashion-mnist', path: o.data },
+      dataPath: o.data,
       epochs: o.epochs ?? 8,
       batchSize: o.batchSize ?? 64,
       seed: o.seed ?? 0,
-      lr: o.lr ?? 2e-3,
-      optimizer: 'adam',
-      schedule: 'cosine',
+      lr: o.lr,
       steps: o.steps,
       validationSamples: o.validationSamples,
       testSamples: o.testSamples,
       runDir: o.runDir,
+      gallery: o.gallery,
       log: log(!!o.json),
       progress: o.json ? null : io.err,
     });
@@ -154,6 +157,10 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
         '--resume <dir>',
         'resume from a checkpoint directory (<run>/checkpoint/last)',
         nonEmpty,
+      )
+      .option(
+        '--gallery',
+        'also write gallery/: feature maps, filters, reconstructions, attributions',
       ),
   ).action(async (o) => {
     const dataset = datasetSpec(o.dataset, o.data, o.samples);
@@ -176,6 +183,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       testSamples: o.testSamples,
       runDir: o.runDir,
       resume: o.resume,
+      gallery: !!o.gallery,
       log: log(!!o.json),
       progress: o.json ? null : io.err,
     });

@@ -39,7 +39,9 @@ import {
   type TextStream,
   writeFileAtomic,
 } from '@convkit/train';
+import { writeGallery } from '@convkit/visualization';
 import { createZooModel } from '@convkit/zoo';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   type Augmentation,
   type DatasetSpec,
@@ -77,6 +79,9 @@ export interface TrainJobOptions {
   validationSamples?: number;
   /** Where the run's files go. Default `.convkit/runs/<timestamp>`. */
   runDir?: string;
+  /** Also look inside the trained model: write `<runDir>/gallery/` (feature maps, filters,
+   * reconstructions, attributions, charts) from the first test images. */
+  gallery?: boolean;
   /** A checkpoint directory (`<run>/checkpoint/last`) to resume from. */
   resume?: string;
   log: (line: string) => void;
@@ -258,6 +263,15 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
       `test: loss ${test.loss.toFixed(4)}, accuracy ${(test.accuracy * 100).toFixed(2)}% on ${test.samples} images`,
     );
     options.log(formatConfusion(confusion, data.classNames));
+    if (options.gallery) {
+      await writeRunGallery(model, testSet, evalTransform, {
+        data,
+        history: result.history,
+        confusion,
+        outDir: join(runDir, 'gallery'),
+        log: options.log,
+      });
+    }
   }
   seconds.total = (performance.now() - started) / 1000;
   Object.assign(summary, {
@@ -285,6 +299,59 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJobRes
     runDir,
     seconds,
   };
+}
+
+/** How many test images the gallery draws from. */
+const GALLERY_IMAGES = 32;
+
+/**
+ * `writeGallery` on the first test images, as the model sees them (normalized); logs what it
+ * wrote and how closely each layer's features reconstruct the image.
+ */
+async function writeRunGallery(
+  model: ReturnType<typeof createZooModel>,
+  testSet: Dataset<LabeledImage>,
+  transform: ReturnType<typeof transformsFor>,
+  run: {
+    data: LoadedData;
+    history: EpochLogs[];
+    confusion: number[][];
+    outDir: string;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const count = Math.min(GALLERY_IMAGES, testSet.length);
+  const first = subset(
+    testSet,
+    Int32Array.from({ length: count }, (_, i) => i),
+  );
+  const loader = new DataLoader(first, { batchSize: count, transform });
+  for await (const { x, y } of loader) {
+    try {
+      const { mean, std } = run.data;
+      // The valid input range in normalized units (one channel's bounds suffice for the clamp).
+      const low = Math.min(...mean.map((m, c) => -m / std[c]));
+      const high = Math.max(...mean.map((m, c) => (1 - m) / std[c]));
+      const gallery = await writeGallery(model.eval(), {
+        images: x,
+        labels: await y.data(),
+        classNames: run.data.classNames,
+        history: run.history,
+        confusion: run.confusion,
+        outDir: run.outDir,
+        inputRange: [low, high],
+      });
+      run.log(`gallery: ${gallery.files.length} files in ${run.outDir}`);
+      const fits = gallery.reconstructions.map(
+        (r) => `${r.layer} (${r.type}) ${r.correlation.toFixed(3)}`,
+      );
+      run.log(
+        `reconstruction from each layer's features, correlation with the image: ${fits.join(', ')}`,
+      );
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
 }
 
 async function labelsOf(dataset: Dataset<LabeledImage>): Promise<Int32Array> {

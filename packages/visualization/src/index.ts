@@ -27,6 +27,7 @@ export {
   filterGrid,
   filterImages,
 } from './features';
+export { type GalleryOptions, type GalleryResult, galleryLayers, writeGallery } from './gallery';
 export { type GradCamOptions, type GradCamResult, gradCam, gradCamPlusPlus } from './grad-cam';
 export {
   base64,
