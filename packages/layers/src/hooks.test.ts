@@ -6,6 +6,7 @@ import { Conv2d } from './conv2d';
 import { Flatten } from './flatten';
 import { activationGradient, forwardWithActivations } from './intermediate';
 import { Linear } from './linear';
+import { Module } from './module';
 import { ReLU } from './relu';
 import { Sequential } from './sequential';
 
@@ -97,6 +98,30 @@ describe.each(['cpu', 'wasm'] as const)('forward hooks (%s)', (backend) => {
     tf.dispose([x, upstream, expected, expectedActivation, captured, grad] as tf.TensorContainer);
     model.dispose();
   });
+});
+
+/** A model that tidies inside its forward, as the zoo's models do. */
+class TidyNet extends Module {
+  body = net();
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.body.forward(x));
+  }
+}
+
+it('captures activations and their gradients through a model that tidies inside forward', async () => {
+  await useBackend('cpu');
+  const model = new TidyNet();
+  const x = tf.randomNormal([2, 4, 4, 2], 0, 1, 'float32', 5);
+  const { result, leakedTensors } = await measureLeaks(() => ({
+    captured: forwardWithActivations(model, x, ['body.1']),
+    grad: activationGradient(model, x, 'body.1', (out) => tf.sum(out) as tf.Scalar),
+  }));
+  expect(leakedTensors).toBe(0);
+  const expected = tf.relu(model.body.getSubmodule('0').forward(x));
+  assertAllClose(await result.captured.activations['body.1'].data(), await expected.data());
+  expect(result.grad.gradient.shape).toEqual([2, 4, 4, 3]);
+  tf.dispose([x, expected, result.captured, result.grad] as tf.TensorContainer);
+  model.dispose();
 });
 
 it('an unknown path lists the valid ones', () => {

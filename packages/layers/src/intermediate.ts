@@ -24,18 +24,27 @@ export function forwardWithActivations(
   const modules = paths.map((p) => model.getSubmodule(p));
   const xs = Array.isArray(inputs) ? inputs : [inputs];
   return tf.tidy(() => {
-    const activations: Record<string, tf.Tensor> = {};
+    // A model may tidy inside its forward (the zoo's do), which would dispose a captured
+    // activation before forward returns. So the hook holds a kept clone (a clone shares the
+    // data and is differentiated as the identity), and a fresh clone of it joins this tidy's
+    // result once forward is done; the kept one is then released.
+    const held = new Map<string, tf.Tensor>();
     const handles: HookHandle[] = modules.map((m, i) =>
       m.registerForwardHook((_m, _inputs, output) => {
-        activations[paths[i]] = tensorOutput(`module '${paths[i]}'`, output);
+        const activation = tensorOutput(`module '${paths[i]}'`, output);
+        held.get(paths[i])?.dispose(); // a module that runs again reports its last output
+        held.set(paths[i], tf.keep(tf.clone(activation)));
         return undefined;
       }),
     );
     try {
       const output = tensorOutput('the model', model.forward(...xs));
+      const activations: Record<string, tf.Tensor> = {};
+      for (const [path, activation] of held) activations[path] = tf.clone(activation);
       return { output, activations };
     } finally {
       for (const h of handles) h.remove();
+      for (const activation of held.values()) activation.dispose();
     }
   });
 }
