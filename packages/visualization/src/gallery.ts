@@ -218,14 +218,14 @@ export async function writeGallery(model: Module, options: GalleryOptions): Prom
     tf.dispose([x, sal, cam] as tf.TensorContainer);
     const base = valuesToImage(sample(i), height, width, channels === 3 ? 3 : 1, { range });
     attributionTiles.push(
-      { image: upscale(base, 4), label: `${kind}: ${classNames[labels[i]]}` },
+      { image: upscale(base, 4), label: `${kind}:\n${classNames[labels[i]]}` },
       {
         image: upscale(valuesToImage(salMap, height, width, 1, { colormap: 'inferno' }), 4),
         label: 'saliency',
       },
       {
         image: upscale(overlayHeatmap(base, heat, { alpha: 0.55 }), 4),
-        label: `Grad-CAM: ${classNames[predicted[i]]}`,
+        label: `Grad-CAM:\n${classNames[predicted[i]]}`,
       },
     );
   }
@@ -270,7 +270,7 @@ export async function writeGallery(model: Module, options: GalleryOptions): Prom
     });
     recTiles.push({
       image: display(values),
-      label: `${layer} ${type} r=${correlation.toFixed(2)}`,
+      label: `${layer} ${type}\nr = ${correlation.toFixed(2)}`,
     });
   }
   target.dispose();

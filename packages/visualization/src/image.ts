@@ -243,7 +243,7 @@ export interface LabeledGridOptions {
 
 /**
  * A grid of images with a label under each as SVG (the tiles are embedded PNGs, drawn
- * pixelated). Show it in a browser as is; `svgToPng` renders it to PNG in Node.
+ * pixelated; `\n` breaks a label into lines). Show it in a browser as is; `svgToPng` renders it to PNG in Node.
  */
 export function labeledGridSvg(
   tiles: readonly { image: RgbaImage; label?: string }[],
@@ -254,7 +254,9 @@ export function labeledGridSvg(
   const cellW = Math.max(...tiles.map((t) => t.image.width)) * scale;
   const cellH = Math.max(...tiles.map((t) => t.image.height)) * scale;
   const gap = 6;
-  const labelH = tiles.some((t) => t.label) ? Math.round(fontSize * 1.5) : 0;
+  // A label may have several lines ('\n'); every row gets room for the longest.
+  const labelLines = Math.max(0, ...tiles.map((t) => (t.label ? t.label.split('\n').length : 0)));
+  const labelH = labelLines ? Math.round(fontSize * (0.3 + 1.2 * labelLines)) : 0;
   const titleH = title ? Math.round(fontSize * 2) : 0;
   const rows = Math.ceil(tiles.length / cols);
   const width = cols * (cellW + gap) + gap;
@@ -276,9 +278,9 @@ export function labeledGridSvg(
     parts.push(
       `<image x="${x}" y="${y}" width="${w}" height="${h}" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="data:image/png;base64,${base64(encodePng(image))}"/>`,
     );
-    if (label) {
+    for (const [line, text] of (label ? label.split('\n') : []).entries()) {
       parts.push(
-        `<text x="${x + cellW / 2}" y="${y + cellH + fontSize * 1.15}" text-anchor="middle">${escapeXml(label)}</text>`,
+        `<text x="${x + cellW / 2}" y="${y + cellH + fontSize * (1.15 + 1.2 * line)}" text-anchor="middle">${escapeXml(text)}</text>`,
       );
     }
   });
