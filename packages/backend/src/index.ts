@@ -14,6 +14,16 @@ export {
   TensorScope,
   withTensorScope,
 } from './memory';
+export {
+  importFs,
+  importOptional,
+  importPath,
+  isMissingPackage,
+  readExactly,
+  syncDirectory,
+  writeAll,
+  writeFileAtomic,
+} from './node-io';
 export { globalRandom, manualSeed, RandomSource, type RandomState } from './random';
 export {
   type BackendReport,

@@ -1,3 +1,4 @@
+import { writeAll, writeFileAtomic } from '@convkit/backend';
 import { idxDataset, readIdxFile } from './idx';
 import type { InMemoryDataset } from './in-memory-dataset';
 import { env, nodeCrypto, nodeFs, nodeOs, nodePath } from './internal/node';
@@ -108,8 +109,6 @@ async function sha256File(file: string): Promise<string> {
     .digest('hex');
 }
 
-let tempCounter = 0;
-
 /**
  * Node: download the four official files into `dir`, each streamed into a temporary file
  * while its SHA-256 is computed, then renamed into place (atomic: a file under its final name
@@ -141,31 +140,24 @@ export async function downloadFashionMnist(
     const dest = path.join(dir, name);
     if ((await exists(dest)) && (await sha256File(dest)) === expected) continue;
     const url = new URL(name, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
-    const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
-    const temp = `${dest}.${pid}.${Date.now()}.${tempCounter++}.part`;
-    let renamed = false;
+    let response: Response;
     try {
-      let response: Response;
-      try {
-        response = await doFetch(url);
-      } catch (error) {
-        throw new Error(`downloadFashionMnist: cannot fetch ${url}: ${(error as Error).message}`);
-      }
-      if (!response.ok || !response.body) {
-        throw new Error(
-          `downloadFashionMnist: ${url} answered HTTP ${response.status} ${response.statusText}`,
-        );
-      }
+      response = await doFetch(url);
+    } catch (error) {
+      throw new Error(`downloadFashionMnist: cannot fetch ${url}: ${(error as Error).message}`);
+    }
+    if (!response.ok || !response.body) {
+      throw new Error(
+        `downloadFashionMnist: ${url} answered HTTP ${response.status} ${response.statusText}`,
+      );
+    }
+    const body = response.body as unknown as AsyncIterable<Uint8Array>;
+    // Throwing inside the writer discards the temporary file: a mismatch never lands.
+    await writeFileAtomic(dest, async (handle) => {
       const hash = crypto.createHash('sha256');
-      const handle = await fs.open(temp, 'w');
-      try {
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          hash.update(chunk);
-          await handle.write(chunk);
-        }
-        await handle.sync();
-      } finally {
-        await handle.close();
+      for await (const chunk of body) {
+        hash.update(chunk);
+        await writeAll(handle, chunk);
       }
       const received = hash.digest('hex');
       if (received !== expected) {
@@ -173,11 +165,7 @@ export async function downloadFashionMnist(
           `downloadFashionMnist: SHA-256 mismatch for ${name} (from ${url}): expected ${expected}, received ${received}; the download was discarded`,
         );
       }
-      await fs.rename(temp, dest);
-      renamed = true;
-    } finally {
-      if (!renamed) await fs.rm(temp, { force: true });
-    }
+    });
   }
   return dir;
 }

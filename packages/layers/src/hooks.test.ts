@@ -6,7 +6,7 @@ import { Conv2d } from './conv2d';
 import { Flatten } from './flatten';
 import { activationGradient, forwardWithActivations } from './intermediate';
 import { Linear } from './linear';
-import { Module } from './module';
+import { Module, type Shape } from './module';
 import { ReLU } from './relu';
 import { Sequential } from './sequential';
 
@@ -103,8 +103,14 @@ describe.each(['cpu', 'wasm'] as const)('forward hooks (%s)', (backend) => {
 /** A model that tidies inside its forward, as the zoo's models do. */
 class TidyNet extends Module {
   body = net();
+  constructor() {
+    super({});
+  }
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.body.forward(x));
+  }
+  outputShape(input: Shape): Shape {
+    return this.body.outputShape(input);
   }
 }
 

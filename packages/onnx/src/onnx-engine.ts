@@ -1,5 +1,6 @@
+import { importOptional, isMissingPackage } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { importOptional, isMissingPackage } from './internal/optional-import';
+import { importPeer } from './internal/import-peer';
 import { type OnnxModelInfo, readOnnxModel } from './read-onnx-model';
 
 /** The part of onnxruntime's API (onnxruntime-node or onnxruntime-web) the engine uses. */
@@ -43,7 +44,7 @@ export async function loadOnnxRuntime(
 ): Promise<OnnxRuntime> {
   let module: OnnxRuntime & { default?: OnnxRuntime };
   try {
-    module = await importOptional(packageName);
+    module = await importPeer(packageName);
   } catch (error) {
     if (isMissingPackage(error, packageName)) {
       throw new Error(

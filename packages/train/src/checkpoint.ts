@@ -1,8 +1,8 @@
-import { globalRandom, type RandomState } from '@convkit/backend';
+import { globalRandom, type RandomState, syncDirectory, writeFileAtomic } from '@convkit/backend';
 import { LAYER_TYPES, type ModuleJSON, type ModuleTypes, moduleFromJSON } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Callback, EpochLogs } from './callback';
-import { nodeModules, syncDirectory, writeFileAtomic } from './internal/node-files';
+import { nodeModules } from './internal/node-files';
 import { readBackOptimizerState } from './internal/read-back';
 import { sha256Hex } from './internal/sha256';
 import { decodeTensorFile, encodeTensorFile } from './internal/tensor-file';

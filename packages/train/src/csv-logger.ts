@@ -1,5 +1,6 @@
+import { writeFileAtomic } from '@convkit/backend';
 import { type Callback, type EpochLogs, logValues, type TrainingContext } from './callback';
-import { nodeModules, writeFileAtomic } from './internal/node-files';
+import { nodeModules } from './internal/node-files';
 
 export interface CSVLoggerOptions {
   /** Keep the rows already in the file (a resumed run), dropping rows of epochs it will redo.

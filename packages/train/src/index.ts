@@ -1,3 +1,5 @@
+// The one atomic writer lives in @convkit/backend; re-exported where run files are written.
+export { writeFileAtomic } from '@convkit/backend';
 export {
   type BatchLogs,
   type Callback,
@@ -59,4 +61,3 @@ export type {
   TrainableModel,
   TrainOptimizer,
 } from './types';
-export { writeFileAtomic } from './write-file-atomic';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manualSeed } from '@convkit/backend';
+import { manualSeed, writeFileAtomic } from '@convkit/backend';
 import { Adam, SGD } from '@convkit/optimizers';
 import { useBackend } from '@convkit/tooling/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,6 @@ import { verifyCheckpoint } from './checkpoint';
 import { fit } from './fit';
 import { ModelCheckpoint } from './model-checkpoint';
 import { TerminateOnNaN } from './terminate-on-nan';
-import { writeFileAtomic } from './write-file-atomic';
 
 let root: string;
 beforeAll(async () => {

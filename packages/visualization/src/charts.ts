@@ -1,4 +1,4 @@
-import { importModule } from './internal/node';
+import { importPeer } from './internal/node';
 
 /** A Vega-Lite specification (plain JSON; render it with `renderChartSvg` or vega-embed). */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -224,8 +224,8 @@ export async function renderChartSvg(spec: VegaLiteSpec): Promise<string> {
   let vegaLite: VegaLite;
   try {
     [vega, vegaLite] = await Promise.all([
-      importModule<Vega>('vega'),
-      importModule<VegaLite>('vega-lite'),
+      importPeer<Vega>('vega'),
+      importPeer<VegaLite>('vega-lite'),
     ]);
   } catch {
     throw new Error(

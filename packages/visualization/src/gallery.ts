@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '@convkit/backend';
 import { Conv2d, Linear, type Module } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -11,7 +12,7 @@ import { featureMapImages, filterImages } from './features';
 import { gradCam } from './grad-cam';
 import { labeledGridSvg, overlayHeatmap, type RgbaImage, upscale, valuesToImage } from './image';
 import { checkClassifierInput, shapeText } from './internal/checks';
-import { joinPath, makeDirectory, writeFileAtomic } from './internal/node';
+import { joinPath, makeDirectory } from './internal/node';
 import { modelDiagramSvg } from './model-diagram';
 import { reconstruct } from './reconstruction';
 import { svgToPng } from './render-node';

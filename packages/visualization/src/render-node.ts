@@ -1,5 +1,6 @@
+import { writeFileAtomic } from '@convkit/backend';
 import { encodePng, type RgbaImage } from './image';
-import { importModule, writeFileAtomic } from './internal/node';
+import { importPeer } from './internal/node';
 
 type Resvg = typeof import('@resvg/resvg-js');
 
@@ -18,7 +19,7 @@ export interface SvgToPngOptions {
 export async function svgToPng(svg: string, options: SvgToPngOptions = {}): Promise<Uint8Array> {
   let resvg: Resvg;
   try {
-    resvg = await importModule<Resvg>('@resvg/resvg-js');
+    resvg = await importPeer<Resvg>('@resvg/resvg-js');
   } catch {
     throw new Error(
       'svgToPng: the optional peer @resvg/resvg-js is not installed (npm install @resvg/resvg-js)',

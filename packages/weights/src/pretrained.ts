@@ -1,4 +1,4 @@
-import { importFs, importNode, importPath, writeAll, writeFileAtomic } from './node/atomic-write';
+import { importFs, importOptional, importPath, writeAll, writeFileAtomic } from '@convkit/backend';
 
 /**
  * One of torchvision's pretrained checkpoints, with the metadata torchvision 0.14 publishes for
@@ -191,7 +191,7 @@ export async function downloadWeights(
   expectedDigest(source);
   const fs = await importFs();
   const { join } = await importPath();
-  const { createHash } = await importNode<Crypto>('node:crypto');
+  const { createHash } = await importOptional<Crypto>('node:crypto');
   const name =
     options.fileName ?? decodeURIComponent(new URL(source.url).pathname.split('/').pop() ?? '');
   if (!name || name === '.' || name === '..' || /[/\\]/.test(name)) {
@@ -242,7 +242,7 @@ async function openChunks(
 ): Promise<{ stream: AsyncIterable<Uint8Array>; total: number | undefined }> {
   if (url.startsWith('file:')) {
     const fs = await importFs();
-    const { fileURLToPath } = await importNode<typeof import('node:url')>('node:url');
+    const { fileURLToPath } = await importOptional<typeof import('node:url')>('node:url');
     const path = fileURLToPath(url);
     const handle = await fs.open(path).catch((error: Error) => {
       throw new Error(`weights ${url}: ${error.message}`);

@@ -1,9 +1,9 @@
+import { importFs } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeValues, SAFETENSORS_DTYPES, tfDtypeOf } from './internal/dtypes';
 import { define } from './internal/select';
 import { ALLOWED_GLOBALS, kindOf, unpickle } from './internal/unpickle';
 import { crc32, readZip, type ZipEntry } from './internal/zip';
-import { importFs } from './node/atomic-write';
 import { type PthDtype, type PthKey, PthTensor, type PthValue } from './pth-value';
 
 export { ALLOWED_GLOBALS as PTH_ALLOWED_GLOBALS };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Platform } from '../backend-names';
+import { importOptional, isMissingPackage } from '../node-io';
 import { registerWasmTrainingKernels } from '../wasm-training-kernels';
-import { importOptional, isMissingPackage } from './optional-import';
 
 /** What a loader found about the device behind a backend it brought up. */
 export interface LoadedBackend {

@@ -2,6 +2,7 @@
 // pngjs, which needs `zlib` and `stream`) at module level: a browser bundle that never calls a
 // Node entry (`readIdxFile`, `imageFolderDataset`, `loadFashionMnist`, ...) tree-shakes these
 // loaders away, and one that does call them fails with a clear error rather than at import.
+import { importOptional } from '@convkit/backend';
 
 type FsPromises = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
@@ -16,19 +17,19 @@ function notNode(what: string, error: unknown): Error {
   );
 }
 
-async function load<T>(name: string, loader: () => Promise<T>): Promise<T> {
+async function load<T>(specifier: string): Promise<T> {
   try {
-    return await loader();
+    return await importOptional<T>(specifier);
   } catch (error) {
-    throw notNode(name, error);
+    throw notNode(specifier, error);
   }
 }
 
-export const nodeFs = () => load<FsPromises>('node:fs/promises', () => import('node:fs/promises'));
-export const nodePath = () => load<Path>('node:path', () => import('node:path'));
-export const nodeZlib = () => load<Zlib>('node:zlib', () => import('node:zlib'));
-export const nodeOs = () => load<Os>('node:os', () => import('node:os'));
-export const nodeCrypto = () => load<Crypto>('node:crypto', () => import('node:crypto'));
+export const nodeFs = () => load<FsPromises>('node:fs/promises');
+export const nodePath = () => load<Path>('node:path');
+export const nodeZlib = () => load<Zlib>('node:zlib');
+export const nodeOs = () => load<Os>('node:os');
+export const nodeCrypto = () => load<Crypto>('node:crypto');
 
 /** `process.env[name]` where a `process` exists (undefined in browsers). */
 export function env(name: string): string | undefined {

@@ -1,4 +1,6 @@
-// Node only: node:fs and node:path are imported at run time inside each function (see atomic-write.ts).
+// Node only: node:fs and node:path are imported at run time inside each function (through @convkit/backend's importFs).
+
+import { importFs, importPath, readExactly, writeAll, writeFileAtomic } from '@convkit/backend';
 import type * as tf from '@tensorflow/tfjs-core';
 import { sha256Hex } from '../internal/sha256';
 import {
@@ -10,7 +12,6 @@ import {
   validateModelJson,
   verifyShard,
 } from '../model-json';
-import { importFs, importPath, readExactly, writeAll, writeFileAtomic } from './atomic-write';
 
 /** Read exactly `size` bytes of `path` (never more, whatever the file has become since its stat). */
 async function readFileExactly(

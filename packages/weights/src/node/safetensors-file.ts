@@ -1,5 +1,6 @@
-// Node only: node:fs is imported at run time inside each function (see atomic-write.ts).
+// Node only: node:fs is imported at run time inside each function (through @convkit/backend's importFs).
 import type { FileHandle } from 'node:fs/promises';
+import { importFs, readExactly, writeAll, writeFileAtomic } from '@convkit/backend';
 import type * as tf from '@tensorflow/tfjs-core';
 import { SAFETENSORS_DTYPES } from '../internal/dtypes';
 import { encodeValues, planSafetensors } from '../internal/encode';
@@ -12,7 +13,6 @@ import {
   toContent,
 } from '../internal/select';
 import { type ReadSafetensorsOptions, specsOf, type WriteSafetensorsOptions } from '../safetensors';
-import { importFs, readExactly, writeAll, writeFileAtomic } from './atomic-write';
 
 type Handle = FileHandle;
 
