@@ -24,18 +24,30 @@ export function forwardWithActivations(
   const modules = paths.map((p) => model.getSubmodule(p));
   const xs = Array.isArray(inputs) ? inputs : [inputs];
   return tf.tidy(() => {
-    const activations: Record<string, tf.Tensor> = {};
+    // A module's output is often an intermediate of a tf.tidy inside the model's forward (the
+    // zoo's models wrap forward in one), which disposes it before forward returns: the hook
+    // keeps a clone (same data, gradient identity) out of every scope, and the clone is moved
+    // back into this scope once forward is done, so an enclosing tidy still owns the result.
+    const captured: (tf.Tensor | undefined)[] = paths.map(() => undefined);
     const handles: HookHandle[] = modules.map((m, i) =>
       m.registerForwardHook((_m, _inputs, output) => {
-        activations[paths[i]] = tensorOutput(`module '${paths[i]}'`, output);
+        const tensor = tensorOutput(`module '${paths[i]}'`, output);
+        captured[i]?.dispose(); // ran before in this forward: the last output counts
+        captured[i] = tf.keep(tf.clone(tensor));
         return undefined;
       }),
     );
     try {
       const output = tensorOutput('the model', model.forward(...xs));
+      const activations: Record<string, tf.Tensor> = {};
+      paths.forEach((p, i) => {
+        const t = captured[i];
+        if (t) activations[p] = tf.clone(t);
+      });
       return { output, activations };
     } finally {
       for (const h of handles) h.remove();
+      for (const t of captured) t?.dispose();
     }
   });
 }
