@@ -73,14 +73,14 @@ const dream = await maximizeActivation(model, {
   steps: 40,
   transforms: { jitter: 2 },
 }); // image in [0, 1], objectives per step
-const curves = trainingCurvesSpec({ loss: [0.9, 0.5, 0.4], accuracy: [0.71, 0.82, 0.85] }); // Vega-Lite
+const curves = trainingCurvesSpec({ loss: [0.9, 0.5, 0.4], accuracy: [0.71, 0.82, 0.85] }); // or `fit`'s history
 const confusion = confusionMatrixSpec(
   [
     [8, 2],
     [1, 9],
   ],
   ['shirt', 'coat'],
-); // `fit`'s history works too
+); // rows: true class, columns: predicted
 const chartSvg = await renderChartSvg(curves); // SVG text (needs vega, vega-lite)
 const diagramPng = await svgToPng(modelDiagramSvg(model, [1, 28, 28, 1])); // Node, @resvg/resvg-js
 // README example end
