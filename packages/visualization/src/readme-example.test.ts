@@ -22,13 +22,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@convkit/backend';
 import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '@convkit/layers';
 import {
+  activationStats,
+  confusionMatrixSpec,
   featureMapGrid,
+  filterGrid,
   gradCam,
+  gradCamPlusPlus,
   integratedGradients,
+  maximizeActivation,
+  modelDiagramSvg,
+  occlusion,
   overlayHeatmap,
   reconstruct,
+  renderChartSvg,
   saliency,
+  smoothGrad,
+  svgToPng,
   tensorToImage,
+  trainingCurvesSpec,
   writePng,
 } from '@convkit/visualization';
 
@@ -50,6 +61,28 @@ const maps = await featureMapGrid(model, x, { layer: '1', scale: 4 }); // one vi
 const overlay = overlayHeatmap(await tensorToImage(x), await cam.heatmap.data()); // inferno over the input
 await writePng('gradcam.png', overlay); // Node; encodePng(overlay) gives the PNG bytes anywhere
 const rec = await reconstruct(model, x, { layer: '1', steps: 60, range: [0, 1] }); // image, losses
+
+const sg = smoothGrad(model, x, { target: 3, samples: 8, noiseStd: 0.1 }); // mean of noisy gradients
+const campp = gradCamPlusPlus(model, x, { layer: '1', target: 3 }); // Grad-CAM++: same shapes as gradCam
+const occ = occlusion(model, x, { target: 3, window: 7 }); // score drop per pixel [1, 28, 28]
+const filters = await filterGrid(model, { layer: '0' }); // conv1's 6 filters, grey (1 input channel)
+const stats = await activationStats(model, x, '1'); // per channel: mean, std, min, max, fraction > 0
+const dream = await maximizeActivation(model, {
+  inputShape: [1, 28, 28, 1],
+  objective: { layer: '1', channel: 2 }, // or { layer, unit } or { logit }
+  steps: 40,
+  transforms: { jitter: 2 },
+}); // image in [0, 1], objectives per step
+const curves = trainingCurvesSpec({ loss: [0.9, 0.5, 0.4], accuracy: [0.71, 0.82, 0.85] }); // or `fit`'s history
+const confusion = confusionMatrixSpec(
+  [
+    [8, 2],
+    [1, 9],
+  ],
+  ['shirt', 'coat'],
+); // rows: true class, columns: predicted
+const chartSvg = await renderChartSvg(curves); // SVG text (needs vega, vega-lite)
+const diagramPng = await svgToPng(modelDiagramSvg(model, [1, 28, 28, 1])); // Node, @resvg/resvg-js
 // README example end
 
 it('the example above is the README example, verbatim', () => {
@@ -66,6 +99,18 @@ it('the example computes every result and writes the PNG', async () => {
   expect([png.width, png.height]).toEqual([28, 28]);
   expect(rec.image.shape).toEqual([1, 28, 28, 1]);
   expect(rec.losses.at(-1)).toBeLessThan(rec.losses[0] * 0.5);
-  tf.dispose([x, cam, sal, ig, rec.image] as tf.TensorContainer);
+  expect(sg.map.shape).toEqual([1, 28, 28]);
+  expect(campp.heatmap.shape).toEqual([1, 28, 28]);
+  expect(occ.shape).toEqual([1, 28, 28]);
+  expect([filters.width, filters.height]).toEqual([6 * 40 + 7 * 2, 40 + 2 * 2]); // one row of 5x5 filters at 8x
+  expect(stats.length).toBe(6);
+  expect(stats.every((s) => s.max >= s.mean && s.mean >= s.min)).toBe(true);
+  expect(dream.image.shape).toEqual([1, 28, 28, 1]);
+  expect(dream.objectives.at(-1)).toBeGreaterThan(dream.objectives[0]);
+  expect(JSON.stringify(confusion)).toContain('coat');
+  expect(chartSvg.startsWith('<svg')).toBe(true);
+  expect(chartSvg).toContain('accuracy');
+  expect([...diagramPng.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+  tf.dispose([x, cam, sal, ig, rec.image, sg, campp, occ, dream.image] as tf.TensorContainer);
   model.dispose();
 });
