@@ -25,7 +25,7 @@ function syntheticTrials(n = 60): TrialLike[] {
     const lr = 10 ** random.uniform(-4, -1);
     const optimizer = random.uniform(0, 1) < 0.5 ? 'sgd' : 'adam';
     const noise = random.uniform(0, 1);
-    const params: TrialLike['params'] = { lr, optimizer, noise };
+    const params: Record<string, string | number> = { lr, optimizer, noise };
     if (optimizer === 'sgd') params.momentum = random.uniform(0.5, 0.99);
     const value =
       (Math.log10(lr) + 2.5) ** 2 + (optimizer === 'sgd' ? 0.15 : 0) + random.normal(0, 0.05);
