@@ -397,7 +397,8 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       });
     });
 
-  for (const make of [...TUNE_COMMANDS, ...extraCommands]) program.addCommand(make(io));
+  for (const make of [...TUNE_COMMANDS, ...extraCommands])
+    program.addCommand(make(io).copyInheritedSettings(program));
   return program;
 }
 
