@@ -26,11 +26,16 @@ import {
   gradCam,
   integratedGradients,
   overlayHeatmap,
+  parallelCoordinatesSpec,
+  parameterImportance,
   reconstruct,
+  renderChartSvg,
   saliency,
+  svgToPng,
   tensorToImage,
   writePng,
 } from '@convkit/visualization';
+import { writeFile } from 'node:fs/promises';
 
 await selectBackend({ backend: 'wasm' });
 // Your trained model (here an untrained one); layers are addressed by state-dict path.
@@ -50,6 +55,17 @@ const maps = await featureMapGrid(model, x, { layer: '1', scale: 4 }); // one vi
 const overlay = overlayHeatmap(await tensorToImage(x), await cam.heatmap.data()); // inferno over the input
 await writePng('gradcam.png', overlay); // Node; encodePng(overlay) gives the PNG bytes anywhere
 const rec = await reconstruct(model, x, { layer: '1', steps: 60, range: [0, 1] }); // image, losses
+
+// A hyperparameter search's trials (e.g. @convkit/tune's `study.trials`: plain records).
+const trials = [
+  { number: 0, params: { lr: 0.1, optimizer: 'sgd' }, state: 'complete', value: 0.62 },
+  { number: 1, params: { lr: 0.003, optimizer: 'adam' }, state: 'complete', value: 0.88 },
+  { number: 2, params: { lr: 0.01, optimizer: 'sgd' }, state: 'pruned', value: 0.4 },
+  { number: 3, params: { lr: 0.001, optimizer: 'adam' }, state: 'complete', value: 0.86 },
+];
+const spec = parallelCoordinatesSpec(trials, { direction: 'maximize' }); // Vega-Lite JSON
+await writeFile('trials.png', await svgToPng(await renderChartSvg(spec))); // vega + resvg peers
+const importance = parameterImportance(trials); // [{ param, importance, effect, ... }], best first
 // README example end
 
 it('the example above is the README example, verbatim', () => {
@@ -66,6 +82,10 @@ it('the example computes every result and writes the PNG', async () => {
   expect([png.width, png.height]).toEqual([28, 28]);
   expect(rec.image.shape).toEqual([1, 28, 28, 1]);
   expect(rec.losses.at(-1)).toBeLessThan(rec.losses[0] * 0.5);
+  expect(decode(readFileSync(join(directory, 'trials.png'))).width).toBeGreaterThan(200);
+  expect((spec.layer as { data: { values: unknown[] } }[])[1].data.values).toHaveLength(3 * 2);
+  expect(importance.map((r) => r.param)).toEqual(['optimizer', 'lr']);
+  expect(importance[0].effect).toBeGreaterThan(0.9); // adam 0.88 / 0.86 against sgd 0.62
   tf.dispose([x, cam, sal, ig, rec.image] as tf.TensorContainer);
   model.dispose();
 });

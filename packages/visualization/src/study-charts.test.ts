@@ -93,6 +93,12 @@ describe('study charts', () => {
     expect(d.etaSquared).toBeCloseTo(4 / 20, 12);
     expect(d.effect).toBe(0); // (4 - 8) / 20 < 0, floored
     expect(c.importance).toBe(1);
+    // One trial per group: no within-group variance, so no effect can be told from chance.
+    const [u] = parameterImportance([
+      { params: { u: 1 }, value: 1 },
+      { params: { u: 2 }, value: 2 },
+    ]);
+    expect([u.etaSquared, u.effect, u.importance]).toEqual([1, 0, 0]);
   });
 
   it('the three specs compile with vega-lite, carry the right values and render to PNG', async () => {

@@ -376,7 +376,8 @@ export interface ParameterImportance {
  * ε² = (SSB − (k − 1)·MSW) / SST (between-group sum of squares, corrected for the k − 1 degrees
  * of freedom that a noise parameter would explain by chance; floored at 0), which is nearly 0
  * for a parameter that does not matter, where plain η² = SSB / SST would be about (k − 1) /
- * (n − 1). `importance` normalizes the effects to sum to 1. It sees main effects only (not
+ * (n − 1); with one trial per group it is 0 (nothing to tell an effect from chance).
+ * `importance` normalizes the effects to sum to 1. It sees main effects only (not
  * interactions, as fANOVA would) and needs a few trials per group to mean anything; sorted
  * most important first.
  */
@@ -423,10 +424,11 @@ export function parameterImportance(
       ssb += g.length * (m - mean) ** 2;
     }
     const ssw = sst - ssb;
-    const msw = n > k ? ssw / (n - k) : 0;
     const ok = sst > 0 && k > 1;
     const etaSquared = ok ? ssb / sst : 0;
-    const effect = ok ? Math.max(0, (ssb - (k - 1) * msw) / sst) : 0;
+    // With one trial per group (n = k) there is no within-group variance to tell an effect from
+    // chance: every parameter with distinct values would "explain" everything. Effect 0.
+    const effect = ok && n > k ? Math.max(0, (ssb - ((k - 1) * ssw) / (n - k)) / sst) : 0;
     return { param, importance: 0, effect, etaSquared, groups: k, trials: n };
   });
   const total = results.reduce((a, r) => a + r.effect, 0);
