@@ -176,8 +176,9 @@ export function optimizationHistorySpec(
           color: {
             field: 'state',
             type: 'nominal',
-            title: 'trial',
-            scale: { domain: STATES, range: ['#1f77b4', '#ff7f0e', '#d62728'] },
+            title: 'trial state',
+            // Failed trials have no value, so they are never drawn.
+            scale: { domain: ['complete', 'pruned'], range: ['#1f77b4', '#ff7f0e'] },
           },
           tooltip: [
             { field: 'trial', type: 'quantitative' },
