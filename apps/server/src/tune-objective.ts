@@ -58,6 +58,23 @@ async function prepared(config: TuneObjectiveConfig) {
   return cached;
 }
 
+/**
+ * Refuse search-space parameters that are neither training parameters nor options of the zoo
+ * model (zoo factories ignore unknown options, so a misspelt name would silently do nothing).
+ */
+export function checkSpaceParams(model: string, names: readonly string[]): void {
+  const probe = createZooModel(model, { initWeights: false });
+  const options = Object.keys(probe.config).filter((k) => k !== 'name');
+  probe.dispose();
+  const known = [...TRAINING_PARAMS, ...options];
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `tune: search-space parameter(s) ${unknown.map((n) => `'${n}'`).join(', ')} are neither training parameters (${TRAINING_PARAMS.join(', ')}) nor options of the zoo model '${model}' (${options.join(', ')})`,
+    );
+  }
+}
+
 function param<T>(trial: Trial, name: string, check: (v: unknown) => v is T, expected: string) {
   const v = trial.params[name];
   if (v === undefined) return undefined;

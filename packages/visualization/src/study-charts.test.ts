@@ -150,6 +150,14 @@ describe('study charts', () => {
 
     const importance = parameterImportanceSpec(trials);
     expect((importance.data as { values: { param: string }[] }).values[0].param).toBe('lr');
+    expect((importance.title as { subtitle: string }).subtitle).toBe('from 47 complete trial(s)');
+    const none = parameterImportanceSpec([
+      { params: { u: 1 }, value: 1 },
+      { params: { u: 2 }, value: 2 },
+    ]);
+    expect((none.title as { subtitle: string }).subtitle).toBe(
+      'no parameter explains more than chance in 2 complete trial(s)',
+    );
 
     for (const [name, spec] of [
       ['optimization-history.png', history],

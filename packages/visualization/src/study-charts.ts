@@ -442,7 +442,9 @@ export function parameterImportanceSpec(
   trials: readonly TrialLike[],
   options: ParameterImportanceOptions & { width?: number } = {},
 ): VegaLiteSpec {
-  const values = parameterImportance(trials, options).map((r) => ({
+  const importance = parameterImportance(trials, options);
+  const complete = importance.reduce((n, r) => Math.max(n, r.trials), 0);
+  const values = importance.map((r) => ({
     param: r.param,
     importance: r.importance,
     effect: r.effect,
@@ -451,7 +453,12 @@ export function parameterImportanceSpec(
   }));
   return {
     $schema: SCHEMA,
-    title: 'parameter importance (share of explained variance, ε²)',
+    title: {
+      text: 'parameter importance (share of explained variance, ε²)',
+      subtitle: importance.every((r) => r.effect === 0)
+        ? `no parameter explains more than chance in ${complete} complete trial(s)`
+        : `from ${complete} complete trial(s)`,
+    },
     data: { values },
     width: options.width ?? 300,
     height: { step: 22 },

@@ -131,6 +131,16 @@ describe('convkit tune', () => {
     const r = await convkit('tune', '--space', bad, ...OBJECTIVE);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^convkit: --space '.*bad\.json': .*lr/m);
+    const typo = join(dir, 'typo.json');
+    await writeFile(
+      typo,
+      JSON.stringify({ activaton: { type: 'choice', values: ['relu', 'tanh'] } }),
+    );
+    const misspelt = await convkit('tune', '--space', typo, ...OBJECTIVE);
+    expect(misspelt.code).toBe(1);
+    expect(misspelt.stderr).toMatch(
+      /search-space parameter\(s\) 'activaton' are neither training parameters \(lr, optimizer, momentum, weightDecay, batchSize\) nor options of the zoo model 'lenet5' \(.*activation/,
+    );
     const missing = await convkit('tune', '--space', join(dir, 'nope.json'));
     expect(missing.stderr).toMatch(/--space '.*nope\.json': cannot read it \(ENOENT\)/);
     const runner = await convkit('tune', '--space', space, '--runner', 'ray');

@@ -30,7 +30,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { DATASET_KINDS, type DatasetSpec } from '../datasets';
 import { integer, nonEmpty } from '../options';
 import type { CliIo } from '../program';
-import { CONFIG_ENV, type TuneObjectiveConfig, tuneObjective } from '../tune-objective';
+import {
+  CONFIG_ENV,
+  checkSpaceParams,
+  type TuneObjectiveConfig,
+  tuneObjective,
+} from '../tune-objective';
 
 export const SAMPLERS = ['tpe', 'random', 'grid'] as const;
 export const PRUNERS = ['none', 'asha', 'median', 'hyperband'] as const;
@@ -133,20 +138,31 @@ async function readSpace(file: string): Promise<SearchSpace> {
   }
 }
 
-const PLOTS: [string, (s: StudyResult) => VegaLiteSpec][] = [
+const PLOTS: [string, (s: StudyResult, logParams: string[]) => VegaLiteSpec][] = [
   [
     'optimization-history.png',
     (s) => optimizationHistorySpec(s.trials, { direction: s.direction, objective: 'val accuracy' }),
   ],
   [
     'parallel-coordinates.png',
-    (s) => parallelCoordinatesSpec(s.trials, { direction: s.direction, objective: 'val accuracy' }),
+    // Log axes where the space samples on a log scale.
+    (s, logParams) =>
+      parallelCoordinatesSpec(s.trials, {
+        direction: s.direction,
+        objective: 'val accuracy',
+        logParams,
+      }),
   ],
   ['parameter-importance.png', (s) => parameterImportanceSpec(s.trials)],
 ];
 
 /** results.md, trials.json, best.json and the three plots (when a trial completed). */
-async function writeResults(study: StudyResult, dir: string, log: (line: string) => void) {
+async function writeResults(
+  study: StudyResult,
+  space: SearchSpace,
+  dir: string,
+  log: (line: string) => void,
+) {
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
   const write = async (name: string, data: string | Uint8Array) => {
@@ -160,8 +176,14 @@ async function writeResults(study: StudyResult, dir: string, log: (line: string)
     : null;
   await write('best.json', `${JSON.stringify(best, null, 2)}\n`);
   if (study.best) {
+    const logParams = Object.entries(space.toJSON() as Record<string, { log?: boolean }>)
+      .filter(([, p]) => p.log)
+      .map(([name]) => name);
     for (const [name, spec] of PLOTS)
-      await write(name, await svgToPng(await renderChartSvg(spec(study)), { width: 900 }));
+      await write(
+        name,
+        await svgToPng(await renderChartSvg(spec(study, logParams)), { width: 900 }),
+      );
   } else log('plots: none (no trial completed)');
   return files;
 }
@@ -200,9 +222,12 @@ export function tuneCommand(io: CliIo): Command {
     const log = (line: string) => (o.json ? io.err : io.out).write(`${line}\n`);
     const space = await readSpace(o.space);
     const config = objectiveConfig(o);
-    if (o.runner !== 'threads') {
-      log(formatBackendReport(await selectBackend({ backend: config.backend })));
-    }
+    // Trials on threads select their backend in each thread; this one checks the space.
+    const report = await selectBackend({
+      backend: o.runner === 'threads' ? 'cpu' : config.backend,
+    });
+    if (o.runner !== 'threads') log(formatBackendReport(report));
+    checkSpaceParams(config.model, Object.keys(space.toJSON()));
     if (o.runner === 'in-process' && o.concurrency !== 1) {
       throw new CommanderError(
         2,
@@ -233,6 +258,10 @@ export function tuneCommand(io: CliIo): Command {
     log(
       `study '${o.name}': ${o.trials} trial(s), ${o.sampler} sampler, pruner ${o.pruner}, ${o.runner} runner${o.runner === 'in-process' ? '' : ` x${o.concurrency}`}, ${config.model} on ${config.dataset.kind}, ${config.epochs} epoch(s) per trial`,
     );
+    if (o.runner === 'redis')
+      log(
+        `trials go to BullMQ on ${o.redis}: start convkit tune-worker processes there with the same data options`,
+      );
     const study = await runStudy({
       name: o.name,
       space,
@@ -249,7 +278,7 @@ export function tuneCommand(io: CliIo): Command {
           `trial ${t.number}: ${t.state}${t.value === undefined ? '' : ` val accuracy ${t.value.toFixed(4)}`} after ${t.intermediate.length} epoch(s), ${JSON.stringify(t.params)}${t.error ? `: ${t.error.split('\n')[0]}` : ''}`,
         ),
     });
-    const files = await writeResults(study, out, log);
+    const files = await writeResults(study, space, out, log);
     if (o.json) {
       io.out.write(
         `${JSON.stringify({ name: study.name, stop: study.stop, best: study.best ?? null, trials: study.trials, outDir: out, files })}\n`,
