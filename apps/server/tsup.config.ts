@@ -2,7 +2,8 @@ import { defineConvkitConfig } from '@convkit/tooling/tsup';
 
 // An app, not a library: one ESM executable, no declarations.
 export default defineConvkitConfig({
-  entry: ['src/cli.ts'],
+  // tune-objective.js: the module `tune --runner threads` loads in each worker thread.
+  entry: ['src/cli.ts', 'src/tune-objective.ts'],
   format: ['esm'],
   dts: false,
   platform: 'node',

@@ -25,7 +25,17 @@ describe('convkit command line', () => {
   it('--help lists every command; each command has its own --help; --version prints it', async () => {
     const help = await cli('--help');
     expect(help.code).toBe(EXIT.ok);
-    for (const command of ['main', 'train', 'evaluate', 'predict', 'summary', 'export', 'serve']) {
+    for (const command of [
+      'main',
+      'train',
+      'evaluate',
+      'predict',
+      'summary',
+      'export',
+      'serve',
+      'tune',
+      'tune-worker',
+    ]) {
       expect(help.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     const train = await cli('train', '--help');

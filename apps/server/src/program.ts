@@ -12,6 +12,7 @@ import { summary as modelSummary } from '@convkit/layers';
 import { evaluate, type TextStream } from '@convkit/train';
 import { createZooModel, ZOO_MODELS } from '@convkit/zoo';
 import { Command, CommanderError, Option } from 'commander';
+import { TUNE_COMMANDS } from './commands/tune';
 import {
   AUGMENTATIONS,
   DATASET_KINDS,
@@ -396,7 +397,8 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       });
     });
 
-  for (const make of extraCommands) program.addCommand(make(io));
+  for (const make of [...TUNE_COMMANDS, ...extraCommands])
+    program.addCommand(make(io).copyInheritedSettings(program));
   return program;
 }
 

@@ -384,10 +384,11 @@ function splits(data: LoadedData, options: TrainJobOptions) {
   return { trainSet, valSet, testSet };
 }
 
-function makeOptimizer(
+/** The optimizer `train` (and each `tune` trial) uses: SGD momentum 0.9 and AdamW decay 0.01 by default. */
+export function makeOptimizer(
   name: (typeof OPTIMIZERS)[number],
   params: ReturnType<ReturnType<typeof createZooModel>['trainableVariables']>,
-  options: TrainJobOptions,
+  options: Pick<TrainJobOptions, 'lr' | 'momentum' | 'weightDecay'>,
 ): Optimizer<BaseOptimizerOptions> {
   const weightDecay = options.weightDecay ?? 0;
   switch (name) {

@@ -64,3 +64,17 @@ export {
   saliency,
   smoothGrad,
 } from './saliency';
+export {
+  optimizationHistorySpec,
+  type ParallelCoordinatesOptions,
+  type ParameterImportance,
+  type ParameterImportanceOptions,
+  parallelCoordinatesSpec,
+  parameterImportance,
+  parameterImportanceSpec,
+  runningBest,
+  type StudyChartOptions,
+  type StudyDirection,
+  type TrialLike,
+  type TrialParamValue,
+} from './study-charts';

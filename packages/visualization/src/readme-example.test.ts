@@ -33,6 +33,8 @@ import {
   modelDiagramSvg,
   occlusion,
   overlayHeatmap,
+  parallelCoordinatesSpec,
+  parameterImportance,
   reconstruct,
   renderChartSvg,
   saliency,
@@ -42,6 +44,7 @@ import {
   trainingCurvesSpec,
   writePng,
 } from '@convkit/visualization';
+import { writeFile } from 'node:fs/promises';
 
 await selectBackend({ backend: 'wasm' });
 // Your trained model (here an untrained one); layers are addressed by state-dict path.
@@ -83,6 +86,16 @@ const confusion = confusionMatrixSpec(
 ); // rows: true class, columns: predicted
 const chartSvg = await renderChartSvg(curves); // SVG text (needs vega, vega-lite)
 const diagramPng = await svgToPng(modelDiagramSvg(model, [1, 28, 28, 1])); // Node, @resvg/resvg-js
+// A hyperparameter search's trials (e.g. @convkit/tune's `study.trials`: plain records).
+const trials = [
+  { number: 0, params: { lr: 0.1, optimizer: 'sgd' }, state: 'complete', value: 0.62 },
+  { number: 1, params: { lr: 0.003, optimizer: 'adam' }, state: 'complete', value: 0.88 },
+  { number: 2, params: { lr: 0.01, optimizer: 'sgd' }, state: 'pruned', value: 0.4 },
+  { number: 3, params: { lr: 0.001, optimizer: 'adam' }, state: 'complete', value: 0.86 },
+];
+const spec = parallelCoordinatesSpec(trials, { direction: 'maximize' }); // Vega-Lite JSON
+await writeFile('trials.png', await svgToPng(await renderChartSvg(spec))); // vega + resvg peers
+const importance = parameterImportance(trials); // [{ param, importance, effect, ... }], best first
 // README example end
 
 it('the example above is the README example, verbatim', () => {
@@ -111,6 +124,10 @@ it('the example computes every result and writes the PNG', async () => {
   expect(chartSvg.startsWith('<svg')).toBe(true);
   expect(chartSvg).toContain('accuracy');
   expect([...diagramPng.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+  expect(decode(readFileSync(join(directory, 'trials.png'))).width).toBeGreaterThan(200);
+  expect((spec.layer as { data: { values: unknown[] } }[])[1].data.values).toHaveLength(3 * 2);
+  expect(importance.map((r) => r.param)).toEqual(['optimizer', 'lr']);
+  expect(importance[0].effect).toBeGreaterThan(0.9); // adam 0.88 / 0.86 against sgd 0.62
   tf.dispose([x, cam, sal, ig, rec.image, sg, campp, occ, dream.image] as tf.TensorContainer);
   model.dispose();
 });
