@@ -99,6 +99,28 @@ describe.each(['cpu', 'wasm'] as const)('forward hooks (%s)', (backend) => {
   });
 });
 
+it('activations survive a model whose forward runs in its own tf.tidy (zoo models)', async () => {
+  await useBackend('cpu');
+  const inner = net();
+  // A model whose forward is tidied inside, as every zoo model's is.
+  const tidied = Object.assign(Object.create(Object.getPrototypeOf(inner)), inner);
+  tidied.forward = (x: tf.Tensor) => tf.tidy(() => inner.forward(x));
+  const x = tf.randomNormal([2, 4, 4, 2], 0, 1, 'float32', 3);
+  const before = tf.memory().numTensors;
+  const { output, activations } = forwardWithActivations(tidied, x, ['1']);
+  const expected = tf.tidy(() => tf.relu(inner.getSubmodule('0').forward(x) as tf.Tensor));
+  assertAllClose(await activations['1'].data(), await expected.data(), { rtol: 1e-6 });
+  const g = activationGradient(tidied, x, '1', (out) => tf.sum(out));
+  expect(g.gradient.shape).toEqual([2, 4, 4, 3]);
+  // Inside a caller's tidy that keeps only the gradient, nothing else survives.
+  const kept = tf.tidy(() => activationGradient(tidied, x, '1', (out) => tf.sum(out)).gradient);
+  kept.dispose();
+  tf.dispose([output, activations['1'], expected, g.output, g.activation, g.value, g.gradient]);
+  expect(tf.memory().numTensors).toBe(before);
+  x.dispose();
+  inner.dispose();
+});
+
 it('an unknown path lists the valid ones', () => {
   const model = net();
   expect(() => model.getSubmodule('4')).toThrow(

@@ -25,15 +25,27 @@ export function forwardWithActivations(
   const xs = Array.isArray(inputs) ? inputs : [inputs];
   return tf.tidy(() => {
     const activations: Record<string, tf.Tensor> = {};
+    // Kept: a model whose forward runs in its own tf.tidy (every zoo model) would otherwise
+    // dispose the hooked outputs when its forward returns.
     const handles: HookHandle[] = modules.map((m, i) =>
       m.registerForwardHook((_m, _inputs, output) => {
-        activations[paths[i]] = tensorOutput(`module '${paths[i]}'`, output);
+        activations[paths[i]]?.dispose(); // a module that runs again reports its last output
+        activations[paths[i]] = tf.keep(tensorOutput(`module '${paths[i]}'`, output));
         return undefined;
       }),
     );
     try {
       const output = tensorOutput('the model', model.forward(...xs));
+      // Back under this tidy's accounting (a kept tensor would escape every enclosing tidy):
+      // a clone shares the data and is tracked here; the kept handle is released.
+      for (const [path, kept] of Object.entries(activations)) {
+        activations[path] = tf.clone(kept);
+        kept.dispose();
+      }
       return { output, activations };
+    } catch (error) {
+      tf.dispose(Object.values(activations));
+      throw error;
     } finally {
       for (const h of handles) h.remove();
     }
