@@ -26,6 +26,7 @@ import { runMainJob } from './main-job';
 import { loadModelDir, resolveCheckpointDir } from './model-files';
 import { finiteNumber, integer, nonEmpty } from './options';
 import { OPTIMIZERS, runTrainJob, SCHEDULES, TrainingDivergedError } from './train-job';
+import { transferCommand } from './transfer-command';
 
 /** Where a command writes: results to `out`, messages and progress to `err`. */
 export interface CliIo {
@@ -398,6 +399,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
     });
 
   program.addCommand(explainCommand(io));
+  program.addCommand(transferCommand(io));
   for (const make of extraCommands) program.addCommand(make(io));
   return program;
 }
