@@ -74,6 +74,7 @@ type Outcome =
       kind: 'answer';
       status: number;
       image: number;
+      sentAt: number;
       body: { predictions?: { index: number; probability: number }[][] };
     }
   | { kind: 'connection-error'; image: number; message: string; sentAt: number };
