@@ -3,9 +3,14 @@
 // (28x28x1) and the CIFAR ResNet-20 (32x32, one channel here: trained on synthetic shapes).
 // Loopback only. Run after `pnpm --filter @convkit/server... build`:
 //   node bench/serve-load.mjs            (SERVE_SECONDS per run, default 10; SERVE_MODELS=lenet5)
-// Prints a Markdown table; speed is measured here, never asserted in tests.
+// Also measures, for the same checkpoint, raw in-process inference (bench/serve-raw.cjs: the
+// same wasm backend, forward + softmax + read-back, batch 1 and 32, no HTTP) and PyTorch's
+// raw inference of the same architectures (bench/serve_pytorch.py, Debian's torch with
+// OpenBLAS, 1 thread as the wasm backend has, and 2), and writes bench/SERVE.md with the ratios
+// and the CPU model (lscpu). SERVE_OUT=- prints instead of writing.
+// Speed is measured here, never asserted in tests.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,6 +64,8 @@ async function serve(dir, maxBatch) {
 
 const work = mkdtempSync(join(tmpdir(), 'convkit-serve-bench-'));
 const rows = [];
+const cells = [];
+const raw = {};
 try {
   for (const model of models) {
     const dir = join(work, model);
@@ -93,6 +100,16 @@ try {
       ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
+    raw[model] = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [join(root, 'bench', 'serve-raw.cjs'), dir, String(Math.max(1, seconds / 2))],
+        {
+          encoding: 'utf8',
+        },
+      ),
+    );
+    console.error(`raw in-process ${model}: ${JSON.stringify(raw[model])}`);
     const body = png(sizes[model]);
     for (const maxBatch of [1, 32]) {
       for (const connections of [32, 128]) {
@@ -106,6 +123,7 @@ try {
         };
         await autocannon({ ...options, duration: 1 });
         const r = await autocannon({ ...options, duration: seconds });
+        cells.push({ model, maxBatch, connections, served: r.requests.average, r });
         rows.push(
           `| ${model} | ${maxBatch} | ${connections} | ${r.requests.average.toFixed(1)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors + r.timeouts} | ${r.non2xx} |`,
         );
@@ -118,7 +136,44 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-console.log(`convkit serve, wasm backend, ${seconds} s per run, loopback\n`);
-console.log('| model | max batch | connections | images/s | p50 ms | p99 ms | errors | non-2xx |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-console.log(rows.join('\n'));
+const blas = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+const torch = {};
+for (const threads of [1, 2]) {
+  torch[threads] = JSON.parse(
+    execFileSync(
+      '/usr/bin/python3',
+      [join(root, 'bench', 'serve_pytorch.py'), String(threads), String(Math.max(1, seconds / 2))],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, ...(existsSync(blas) ? { LD_LIBRARY_PATH: blas } : {}) },
+      },
+    ),
+  );
+  console.error(`pytorch ${threads} thread(s): ${JSON.stringify(torch[threads])}`);
+}
+const cpu =
+  /Model name:\s*(.*)/.exec(execFileSync('lscpu', { encoding: 'utf8' }))?.[1] ?? 'unknown';
+const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const lines = [
+  '# Serving throughput (`node bench/serve-load.mjs`)',
+  '',
+  `CPU: ${cpu} (${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores), Node ${process.version}, convkit wasm backend (SIMD, 1 thread), torch ${torch[1].torch}${existsSync(blas) ? ' with OpenBLAS' : ''}; ${new Date().toISOString().slice(0, 10)}.`,
+  `Each served cell: autocannon over 127.0.0.1 for ${seconds} s after a 1 s warm-up, one PNG per request (decoded, resized, normalized by the server); raw figures: ${Math.max(1, seconds / 2)} s each.`,
+  'Served and raw numbers come from processes run one after another; on a machine shared with other jobs they move by tens of percent between runs, so compare ratios, not absolute figures, and rerun on a quiet machine for the long figures.',
+  '',
+  '| model | max batch | connections | served images/s | p50 ms | p99 ms | errors | raw convkit b1 / b32 images/s | served / raw b32 | PyTorch 1 thread b1 / b32 | served / PyTorch-1t b32 | PyTorch 2 threads b32 |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...cells.map(({ model, maxBatch, connections, served, r }) => {
+    const rb = raw[model];
+    const t1 = torch[1];
+    const t2 = torch[2];
+    return `| ${model} | ${maxBatch} | ${connections} | ${f(served)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors + r.timeouts + r.non2xx} | ${f(rb.batch1)} / ${f(rb.batch32)} | ${(served / rb.batch32).toFixed(2)} | ${f(t1[`${model}.batch1`])} / ${f(t1[`${model}.batch32`])} | ${(served / t1[`${model}.batch32`]).toFixed(2)} | ${f(t2[`${model}.batch32`])} |`;
+  }),
+  '',
+];
+const text = lines.join('\n');
+if (process.env.SERVE_OUT === '-') console.log(text);
+else {
+  writeFileSync(process.env.SERVE_OUT ?? join(root, 'bench', 'SERVE.md'), text);
+  console.log(text);
+}

@@ -20,12 +20,14 @@ import {
   loadData,
   transformsFor,
 } from './datasets';
+import { explainCommand } from './explain-command';
 import { EXPORT_FORMATS, exportModel } from './export-model';
 import { decodeLimited, predictProbabilities, preprocess, topK } from './inference';
 import { runMainJob } from './main-job';
 import { loadModelDir, resolveCheckpointDir } from './model-files';
 import { finiteNumber, integer, nonEmpty } from './options';
 import { OPTIMIZERS, runTrainJob, SCHEDULES, TrainingDivergedError } from './train-job';
+import { transferCommand } from './transfer-command';
 
 /** Where a command writes: results to `out`, messages and progress to `err`. */
 export interface CliIo {
@@ -50,9 +52,9 @@ export const VERSION: string = (() => {
 /** Commands other packages will add (the `explain` and `transfer` commands), listed in --help. */
 export type CommandFactory = (io: CliIo) => Command;
 
-const backendOption = () =>
+export const backendOption = () =>
   new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default('auto');
-const jsonOption = () =>
+export const jsonOption = () =>
   new Option('--json', 'print the result as JSON on stdout (logs go to stderr)');
 
 function print(io: CliIo, json: boolean, value: unknown, text: string): void {
@@ -397,6 +399,8 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       });
     });
 
+  program.addCommand(explainCommand(io).copyInheritedSettings(program));
+  program.addCommand(transferCommand(io).copyInheritedSettings(program));
   for (const make of [...TUNE_COMMANDS, ...extraCommands])
     program.addCommand(make(io).copyInheritedSettings(program));
   return program;
@@ -425,12 +429,16 @@ function datasetSpec(
   return { kind, path: data };
 }
 
-async function useBackend(backend: 'auto' | BackendName, io: CliIo, quiet: boolean): Promise<void> {
+export async function useBackend(
+  backend: 'auto' | BackendName,
+  io: CliIo,
+  quiet: boolean,
+): Promise<void> {
   const report = await selectBackend({ backend });
   if (!quiet) io.err.write(`${formatBackendReport(report)}\n`);
 }
 
-async function imageFiles(paths: string[]): Promise<string[]> {
+export async function imageFiles(paths: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const p of paths) {
     const info = await stat(p).catch(() => null);

@@ -80,7 +80,10 @@ export function encoderWidth(model: ZooModel): number {
  * Replace a zoo model's classifier (`model.info.classifier`, e.g. `fc` or `classifier.6`) by a
  * new head for `numClasses` classes: a single Linear (default), the fully connected layers of
  * `HeadOptions`, or a given Module, whose input width must equal the encoder's output width (an
- * error names both). The old classifier's variables are disposed. Returns the new head.
+ * error names both). The old classifier's variables are disposed, and `config.numClasses`
+ * follows, so a checkpoint of the model rebuilds it (`toJSON` describes a single-Linear head: a
+ * model with `hidden` layers or a custom head is not rebuilt from `toJSON` alone). Returns the
+ * new head.
  */
 export function resetClassifier(
   model: ZooModel,
@@ -108,6 +111,12 @@ export function resetClassifier(
   }
   const previous = replaceModuleAt(model, model.info.classifier, replacement, 'resetClassifier');
   if (previous !== replacement) previous.dispose();
+  // The model's config follows (as adaptInputChannels does for inChannels), so `toJSON` and a
+  // checkpoint rebuild the model with its new class count (exactly, for the default Linear head).
+  const config = model.config as { numClasses?: number };
+  if (config.numClasses !== undefined) {
+    (model as { config: object }).config = Object.freeze({ ...model.config, numClasses });
+  }
   return replacement;
 }
 

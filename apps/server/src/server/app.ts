@@ -19,6 +19,7 @@ import {
 } from '../inference';
 import type { LoadedModel } from '../model-files';
 import { MicroBatcher, QueueFullError } from './batcher';
+import { explainRoute } from './explain-route';
 
 export interface ServerOptions {
   models: LoadedModel[];
@@ -461,6 +462,7 @@ export async function buildServer(
     );
   }
 
+  explainRoute({ imageLimits: limits })(app, models);
   for (const plugin of extraRoutes) plugin(app, models);
 
   return {
