@@ -1,35 +1,17 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inspectSafetensorsFile } from '@convkit/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, convkit, expectBuiltCli } from './__fixtures__/built-cli';
 import { pngOf } from './__fixtures__/served-model';
-
-// The built package, as a user runs it: `pnpm --filter @convkit/server... build` first (the
-// root `npm test` builds before testing).
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const run = promisify(execFile);
-
-async function convkit(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let dir: string;
 let runDir: string;
 beforeAll(async () => {
-  expect(existsSync(CLI), `${CLI} is missing: run pnpm --filter @convkit/server... build`).toBe(
-    true,
-  );
+  expectBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'convkit-cli-'));
   runDir = join(dir, 'run');
   await writeFile(join(dir, 'a.png'), pngOf(1));
@@ -174,9 +156,13 @@ describe('the built convkit CLI, end to end', () => {
     // Plain Node on the built packages (esbuild renames self-referring classes unless keepNames).
     const script =
       "const z = await import('@convkit/zoo'); const bad = Object.entries(z.ZOO_MODULE_TYPES).filter(([k, v]) => k !== v.name).map(([k, v]) => k + ' -> ' + v.name); console.log(JSON.stringify(bad));";
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: dirname(CLI),
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      {
+        cwd: dirname(CLI),
+      },
+    );
     expect(JSON.parse(stdout)).toEqual([]);
   });
 

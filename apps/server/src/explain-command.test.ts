@@ -1,33 +1,15 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { useBackend } from '@convkit/tooling/testing';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { convkit, expectBuiltCli } from './__fixtures__/built-cli';
 import { pngOf, writeLenetCheckpoint } from './__fixtures__/served-model';
-
-// The built CLI (`pnpm --filter @convkit/server... build` first), as a user runs it.
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
-const run = promisify(execFile);
-async function convkit(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let dir: string;
 beforeAll(async () => {
-  expect(existsSync(CLI), `${CLI} is missing: run pnpm --filter @convkit/server... build`).toBe(
-    true,
-  );
+  expectBuiltCli();
   await useBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'convkit-explain-cli-'));
   await writeLenetCheckpoint(join(dir, 'model'));

@@ -1,31 +1,14 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   startRedis,
   type TestRedis,
 } from '../../../../packages/tune/src/__fixtures__/redis-server';
-
-// The built app, as a user runs it (`pnpm --filter @convkit/server... build` first): the threads
-// runner loads dist/tune-objective.js in its threads.
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
-const run = promisify(execFile);
-
-async function convkit(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { CLI, convkit, expectBuiltCli } from '../__fixtures__/built-cli';
 
 // A tiny study: LeNet-5 on 120 synthetic shapes (40 held out for validation), 2 batches of 16
 // per epoch, 1 epoch, 2 trials.
@@ -37,9 +20,7 @@ const OBJECTIVE = [
 let dir: string;
 let space: string;
 beforeAll(async () => {
-  expect(existsSync(CLI), `${CLI} is missing: run pnpm --filter @convkit/server... build`).toBe(
-    true,
-  );
+  expectBuiltCli();
   dir = await mkdtemp(join(tmpdir(), 'convkit-tune-cli-'));
   space = join(dir, 'space.json');
   await writeFile(

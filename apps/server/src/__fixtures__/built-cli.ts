@@ -1,0 +1,28 @@
+// The built CLI, as a user runs it: `pnpm --filter @convkit/server... build` first (the root
+// `npm test` builds before testing). Shared by the tests that run `convkit` as a process.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { expect } from 'vitest';
+
+export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+
+/** Run `convkit ...args`; its exit code, stdout and stderr (never throws on a non-zero exit). */
+export async function convkit(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Fail with the command to run when the CLI has not been built. */
+export function expectBuiltCli(): void {
+  expect(existsSync(CLI), `${CLI} is missing: run pnpm --filter @convkit/server... build`).toBe(
+    true,
+  );
+}
