@@ -6,7 +6,7 @@ export {
   currentPlatform,
   type Platform,
 } from './backend-names';
-export { BackendUnavailableError } from './internal/loaders';
+export { BackendUnavailableError } from './backend-unavailable-error';
 export {
   assertNoLeaks,
   type LeakReport,

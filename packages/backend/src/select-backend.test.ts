@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError } from './internal/loaders';
+import { BackendUnavailableError } from './backend-unavailable-error';
 import { formatBackendReport, selectBackend } from './select-backend';
 
 describe('selectBackend', () => {

@@ -7,8 +7,9 @@ import {
   currentPlatform,
   type Platform,
 } from './backend-names';
+import { BackendUnavailableError } from './backend-unavailable-error';
 import { registerGradients } from './internal/gradients';
-import { BackendUnavailableError, loadBackend } from './internal/loaders';
+import { loadBackend } from './internal/loaders';
 
 export interface SelectBackendOptions {
   /**

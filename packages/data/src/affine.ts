@@ -1,7 +1,8 @@
 import { globalRandom, type RandomSource } from '@convkit/backend';
 import type { FloatImage, Image } from './dataset';
 import { asFloatImage, fillValues } from './internal/image-ops';
-import { checkInterpolation, type Interpolation, warpAffine } from './internal/warp';
+import { warpAffine } from './internal/warp';
+import { checkInterpolation, type Interpolation } from './interpolation';
 import type { ImageTransform } from './transforms';
 import { roundHalfEven } from './transforms';
 

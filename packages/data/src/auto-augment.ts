@@ -12,7 +12,7 @@ import {
 } from './color';
 import type { FloatImage, Image } from './dataset';
 import { asFloatImage } from './internal/image-ops';
-import { checkInterpolation, type Interpolation } from './internal/warp';
+import { checkInterpolation, type Interpolation } from './interpolation';
 import { type ImageTransform, roundHalfEven } from './transforms';
 
 /** The operations of RandAugment and TrivialAugmentWide, in torchvision's order. */

@@ -98,7 +98,7 @@ export {
   MAX_IMAGE_SIDE,
 } from './image-folder';
 export { InMemoryDataset, type InMemoryDatasetOptions } from './in-memory-dataset';
-export type { Interpolation } from './internal/warp';
+export type { Interpolation } from './interpolation';
 export {
   imageOnly,
   type JointTransform,

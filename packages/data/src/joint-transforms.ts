@@ -7,7 +7,8 @@ import {
 } from './affine';
 import type { FloatImage, Image } from './dataset';
 import { asFloatImage } from './internal/image-ops';
-import { checkInterpolation, type Interpolation, resizeNearest } from './internal/warp';
+import { resizeNearest } from './internal/warp';
+import { checkInterpolation, type Interpolation } from './interpolation';
 import {
   type RandomResizedCropOptions,
   randomResizedCropParams,

@@ -1,7 +1,8 @@
 import { globalRandom, type RandomSource } from '@convkit/backend';
 import type { FloatImage, Image } from './dataset';
 import { asFloatImage } from './internal/image-ops';
-import { checkInterpolation, type Interpolation, resizeNearest } from './internal/warp';
+import { resizeNearest } from './internal/warp';
+import { checkInterpolation, type Interpolation } from './interpolation';
 import {
   cropWindow,
   type ImageTransform,

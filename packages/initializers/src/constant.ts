@@ -1,4 +1,5 @@
-import { checkFinite, checkOptions, elementwise, type Initializer } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkFinite, checkOptions, elementwise } from './internal/base';
 
 /** Every element equal to `value` (`torch.nn.init.constant_`). */
 export function constant(value: number): Initializer {

@@ -1,4 +1,5 @@
-import { checkOptions, type Initializer, structured } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkOptions, structured } from './internal/base';
 
 export interface DiracOptions {
   /** Number of conv groups; the output count must be divisible by it. Default 1. */

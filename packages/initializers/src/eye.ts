@@ -1,4 +1,5 @@
-import { checkOptions, type Initializer, structured } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkOptions, structured } from './internal/base';
 
 /**
  * The identity matrix for a rank-2 parameter (`torch.nn.init.eye_`): ones on the main

@@ -3,7 +3,7 @@ export { computeFans, type Fans, type Layout } from './compute-fans';
 export { constant, ones, zeros } from './constant';
 export { type DiracOptions, dirac } from './dirac';
 export { eye } from './eye';
-export type { Distribution, Initializer, SampleOptions } from './internal/base';
+export type { Distribution, Initializer, SampleOptions } from './initializer';
 export { type KaimingOptions, kaimingNormal, kaimingUniform } from './kaiming';
 export { type NormalOptions, normal } from './normal';
 export { type OrthogonalOptions, orthogonal } from './orthogonal';

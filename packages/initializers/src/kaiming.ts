@@ -1,5 +1,6 @@
 import { calculateGain, type Nonlinearity } from './calculate-gain';
-import { checkFinite, checkOptions, elementwise, fansOf, type Initializer } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkFinite, checkOptions, elementwise, fansOf } from './internal/base';
 
 export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (only used with 'leaky_relu'). Default 0. */

@@ -1,5 +1,6 @@
 import { globalRandom } from '@convkit/backend';
-import { checkFinite, checkOptions, type Initializer, structured } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkFinite, checkOptions, structured } from './internal/base';
 import { orthogonalFromMatrix } from './internal/qr';
 
 export interface OrthogonalOptions {

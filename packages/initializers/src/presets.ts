@@ -1,5 +1,5 @@
 import { zeros } from './constant';
-import type { Initializer } from './internal/base';
+import type { Initializer } from './initializer';
 import { kaimingUniform } from './kaiming';
 import { glorotUniform } from './variance-scaling';
 

@@ -1,4 +1,5 @@
-import { checkFinite, checkOptions, elementwise, type Initializer } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkFinite, checkOptions, elementwise } from './internal/base';
 
 export interface UniformOptions {
   /** Lower bound (PyTorch `a`). Default 0. */

@@ -1,4 +1,5 @@
-import { checkFinite, checkOptions, elementwise, fansOf, type Initializer } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkFinite, checkOptions, elementwise, fansOf } from './internal/base';
 import { TRUNCATED_NORMAL_STD_AT_2 } from './truncated-normal';
 
 export interface VarianceScalingOptions {

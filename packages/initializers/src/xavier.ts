@@ -1,4 +1,5 @@
-import { checkFinite, checkOptions, elementwise, fansOf, type Initializer } from './internal/base';
+import type { Initializer } from './initializer';
+import { checkFinite, checkOptions, elementwise, fansOf } from './internal/base';
 
 export interface XavierOptions {
   /** Scaling factor (see calculateGain). Default 1. */

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { avgPoolGeometry, avgPoolWith } from './functional/pooling';
-import type { IntOrPair } from './internal/pairs';
+import type { IntOrPair } from './int-or-pair';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { PROBE_INPUT } from './max-pool-2d';
 import { Module, type Shape } from './module';

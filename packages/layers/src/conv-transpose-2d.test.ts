@@ -1,7 +1,7 @@
 import { useBackend } from '@convkit/tooling/testing';
 import { describe, expect, it } from 'vitest';
+import { checkConvPoolCases } from './__fixtures__/conv-pool-cases';
 import { ConvTranspose2d } from './conv-transpose-2d';
-import { checkConvPoolCases } from './internal/conv-pool-fixture';
 
 describe('ConvTranspose2d vs PyTorch', () => checkConvPoolCases('conv-transpose-2d-'));
 

@@ -1,7 +1,7 @@
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
+import { type IntOrPair, toPair } from './int-or-pair';
 import { dilateKernel } from './internal/dilate-kernel';
-import { type IntOrPair, toPair } from './internal/pairs';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';

@@ -1,8 +1,8 @@
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { checkConvPoolCases } from './__fixtures__/conv-pool-cases';
 import { Conv2d } from './conv2d';
-import { checkConvPoolCases } from './internal/conv-pool-fixture';
 
 describe('Conv2d vs PyTorch', () => checkConvPoolCases('conv2d-'));
 

@@ -62,13 +62,13 @@ export { Hardswish } from './hardswish';
 export { Hardtanh, type HardtanhOptions } from './hardtanh';
 export { Identity } from './identity';
 export { InstanceNorm2d, type InstanceNorm2dOptions } from './instance-norm-2d';
+export type { IntOrPair } from './int-or-pair';
 export {
   type ActivationGradient,
   activationGradient,
   type ForwardWithActivations,
   forwardWithActivations,
 } from './intermediate';
-export type { IntOrPair } from './internal/pairs';
 export {
   type ArgumentsOf,
   type LayerArguments,

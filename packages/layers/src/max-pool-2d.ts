@@ -5,7 +5,7 @@ import {
   maxPoolWith,
   poolGeometry,
 } from './functional/pooling';
-import type { IntOrPair } from './internal/pairs';
+import type { IntOrPair } from './int-or-pair';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 

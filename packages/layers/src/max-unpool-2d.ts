@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maxUnpoolWith, unpoolGeometry } from './functional/pooling';
-import type { IntOrPair } from './internal/pairs';
+import type { IntOrPair } from './int-or-pair';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 

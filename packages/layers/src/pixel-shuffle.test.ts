@@ -2,8 +2,8 @@ import { measureLeaks } from '@convkit/backend';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { checkConvPoolCases } from './__fixtures__/conv-pool-cases';
 import { pixelShuffle, pixelUnshuffle } from './functional/pixel-shuffle';
-import { checkConvPoolCases } from './internal/conv-pool-fixture';
 import { PixelShuffle } from './pixel-shuffle';
 import { PixelUnshuffle } from './pixel-unshuffle';
 

@@ -1,12 +1,12 @@
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { checkConvPoolCases } from './__fixtures__/conv-pool-cases';
 import { AdaptiveAvgPool2d } from './adaptive-avg-pool-2d';
 import { AdaptiveMaxPool2d } from './adaptive-max-pool-2d';
 import { AvgPool2d } from './avg-pool-2d';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from './functional/pooling';
 import { GlobalAvgPool2d } from './global-avg-pool-2d';
-import { checkConvPoolCases } from './internal/conv-pool-fixture';
 import { MaxPool2d } from './max-pool-2d';
 
 describe('MaxPool2d vs PyTorch', () => checkConvPoolCases('max-pool-2d-'));

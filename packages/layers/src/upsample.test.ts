@@ -1,8 +1,8 @@
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { checkConvPoolCases } from './__fixtures__/conv-pool-cases';
 import { interpolate } from './functional/interpolate';
-import { checkConvPoolCases } from './internal/conv-pool-fixture';
 import { Upsample } from './upsample';
 
 describe('Upsample vs PyTorch', () => checkConvPoolCases('upsample-'));

@@ -3,7 +3,7 @@ import { type BrowserPageReport, runBrowserPage } from '@convkit/tooling/browser
 import { beforeAll, describe, expect, it } from 'vitest';
 import convPool from './__fixtures__/conv-pool.json';
 import normAct from './__fixtures__/norm-act.json';
-import type { WebgpuLayersResult } from './webgpu.page';
+import type { WebgpuLayersResult } from './__fixtures__/webgpu-page';
 
 const RESULT_GLOBAL = '__convkitLayersWebgpu';
 const labels = Object.entries({ 'conv-pool': convPool, 'norm-act': normAct }).flatMap(([file, f]) =>
@@ -21,7 +21,7 @@ describe('layers on webgpu in headless Chromium, against PyTorch', () => {
 
   beforeAll(async () => {
     page = await runBrowserPage<WebgpuLayersResult>({
-      entry: fileURLToPath(new URL('./webgpu.page.ts', import.meta.url)),
+      entry: fileURLToPath(new URL('./__fixtures__/webgpu-page.ts', import.meta.url)),
       resultGlobal: RESULT_GLOBAL,
     });
     console.log(

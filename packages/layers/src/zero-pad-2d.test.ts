@@ -1,9 +1,9 @@
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { checkConvPoolCases } from './__fixtures__/conv-pool-cases';
 import { pad } from './functional/padding';
 import { Identity } from './identity';
-import { checkConvPoolCases } from './internal/conv-pool-fixture';
 import { Unflatten } from './unflatten';
 import { ZeroPad2d } from './zero-pad-2d';
 

@@ -1,5 +1,6 @@
 import { checkOptions } from './internal/checks';
-import { labelsOf, type MetricInput, read } from './internal/read';
+import { labelsOf, read } from './internal/read';
+import type { MetricInput } from './metric-input';
 
 /**
  * Fraction of correct predictions. `input` holds labels of the target's shape, or scores

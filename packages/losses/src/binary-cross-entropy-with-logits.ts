@@ -5,10 +5,10 @@ import {
   checkReduction,
   checkSameShape,
   checkTensor,
-  type Reduction,
   reduce,
   weightTensor,
 } from './internal/checks';
+import type { Reduction } from './reduction';
 
 export interface BinaryCrossEntropyWithLogitsOptions {
   /** Element weight, broadcast to the input. */

@@ -5,10 +5,10 @@ import {
   checkSameShape,
   checkTensor,
   customGrad,
-  type Reduction,
   reduce,
   weightTensor,
 } from './internal/checks';
+import type { Reduction } from './reduction';
 
 export interface BinaryCrossEntropyOptions {
   /** Element weight, broadcast to the input (e.g. [C] per class). */

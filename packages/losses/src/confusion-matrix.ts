@@ -1,5 +1,6 @@
 import { checkOptions } from './internal/checks';
-import { checkLabels, checkNumClasses, labelsOf, type MetricInput, read } from './internal/read';
+import { checkLabels, checkNumClasses, labelsOf, read } from './internal/read';
+import type { MetricInput } from './metric-input';
 
 /**
  * Confusion matrix as sklearn orders it: `matrix[trueClass][predictedClass]` counts.

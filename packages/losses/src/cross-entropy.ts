@@ -4,10 +4,10 @@ import {
   checkOptions,
   checkReduction,
   checkTensor,
-  type Reduction,
   weightTensor,
 } from './internal/checks';
 import { checkClassIndexTarget, classIndexLoss } from './internal/class-targets';
+import type { Reduction } from './reduction';
 
 export interface CrossEntropyOptions {
   /** Per-class weight, shape [C]. */

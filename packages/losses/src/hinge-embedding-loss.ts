@@ -5,9 +5,9 @@ import {
   checkReduction,
   checkSameShape,
   checkTensor,
-  type Reduction,
   reduce,
 } from './internal/checks';
+import type { Reduction } from './reduction';
 
 export interface HingeEmbeddingOptions {
   /** Default 1. */

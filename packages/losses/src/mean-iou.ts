@@ -1,5 +1,6 @@
 import { checkOptions } from './internal/checks';
-import { checkLabels, checkNumClasses, labelsOf, type MetricInput, read } from './internal/read';
+import { checkLabels, checkNumClasses, labelsOf, read } from './internal/read';
+import type { MetricInput } from './metric-input';
 
 /**
  * Mean intersection-over-union for segmentation: IoU_c = TP / (TP + FP + FN) per class over

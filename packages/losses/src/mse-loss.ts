@@ -4,9 +4,9 @@ import {
   checkReduction,
   checkSameShape,
   checkTensor,
-  type Reduction,
   reduce,
 } from './internal/checks';
+import type { Reduction } from './reduction';
 
 export interface ReductionOptions {
   /** 'mean' (default) over all elements, 'sum', or 'none' (element-wise, the input's shape). */

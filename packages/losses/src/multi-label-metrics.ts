@@ -1,5 +1,6 @@
 import { checkNumber, checkOptions, fmt } from './internal/checks';
-import { type MetricInput, read } from './internal/read';
+import { read } from './internal/read';
+import type { MetricInput } from './metric-input';
 
 interface Binarized {
   pred: Uint8Array;

@@ -5,9 +5,9 @@ import {
   checkReduction,
   checkSameShape,
   checkTensor,
-  type Reduction,
   weightTensor,
 } from './internal/checks';
+import type { Reduction } from './reduction';
 
 export interface MultiLabelSoftMarginOptions {
   /** Per-class weight, shape [C]. */

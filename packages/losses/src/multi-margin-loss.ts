@@ -4,10 +4,10 @@ import {
   checkOptions,
   checkReduction,
   checkTensor,
-  type Reduction,
   weightTensor,
 } from './internal/checks';
 import { checkClassIndexTarget } from './internal/class-targets';
+import type { Reduction } from './reduction';
 
 export interface MultiMarginOptions {
   /** 1 (default) or 2. */

@@ -4,10 +4,10 @@ import {
   checkOptions,
   checkReduction,
   checkTensor,
-  type Reduction,
   weightTensor,
 } from './internal/checks';
 import { checkClassIndexTarget, classIndexLoss } from './internal/class-targets';
+import type { Reduction } from './reduction';
 
 export interface NllLossOptions {
   /** Per-class weight, shape [C]. */

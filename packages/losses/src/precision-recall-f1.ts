@@ -1,6 +1,6 @@
 import { confusionMatrix } from './confusion-matrix';
 import { checkOptions } from './internal/checks';
-import type { MetricInput } from './internal/read';
+import type { MetricInput } from './metric-input';
 
 export interface PrecisionRecallF1 {
   /** Averaged as requested. */

@@ -1,5 +1,6 @@
 import { fmt } from './internal/checks';
-import { type MetricInput, read } from './internal/read';
+import { read } from './internal/read';
+import type { MetricInput } from './metric-input';
 
 /**
  * Area under the ROC curve for binary targets (0/1), as sklearn's roc_auc_score: tied scores

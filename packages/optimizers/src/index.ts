@@ -5,7 +5,6 @@ export { Adamax, type AdamaxOptions } from './adamax';
 export { AdamW, type AdamWOptions } from './adamw';
 export { ASGD, type ASGDOptions } from './asgd';
 export { clipGradNorm, clipGradValue, type Gradients } from './clip-grad';
-export type { SerializedTensor } from './internal/serialize';
 export { Lion, type LionOptions } from './lion';
 export { NAdam, type NAdamOptions } from './nadam';
 export {
@@ -50,4 +49,5 @@ export {
 } from './schedules/reduce-lr-on-plateau';
 export { SequentialLR, type SequentialLROptions } from './schedules/sequential-lr';
 export { StepLR, type StepLROptions } from './schedules/step-lr';
+export type { SerializedTensor } from './serialized-tensor';
 export { SGD, type SGDOptions } from './sgd';

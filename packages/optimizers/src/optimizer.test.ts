@@ -2,10 +2,15 @@ import { assertNoLeaks } from '@convkit/backend';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  leastSquares,
+  makeOptimizer,
+  OPTIMIZER_CASES,
+  trainStep,
+} from './__fixtures__/optimizer-cases';
 import { Adagrad } from './adagrad';
 import { Adam } from './adam';
 import { ASGD } from './asgd';
-import { leastSquares, makeOptimizer, OPTIMIZER_CASES, trainStep } from './internal/testing';
 import type { Optimizer } from './optimizer';
 import { Rprop } from './rprop';
 import { SGD } from './sgd';

@@ -1,11 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  deserializeTensor,
-  type SerializedTensor,
-  sameShape,
-  serializeTensor,
-} from './internal/serialize';
+import { deserializeTensor, sameShape, serializeTensor } from './internal/serialize';
 import { checkKnownKeys, checkRules, fail, formatValue, type Rule } from './internal/validate';
+import type { SerializedTensor } from './serialized-tensor';
 
 /** Options every optimizer has. */
 export interface BaseOptimizerOptions {

@@ -1,6 +1,11 @@
 import { findMismatch, RTOL, useBackend } from '@convkit/tooling/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leastSquares, makeOptimizer, OPTIMIZER_CASES, trainStep } from './internal/testing';
+import {
+  leastSquares,
+  makeOptimizer,
+  OPTIMIZER_CASES,
+  trainStep,
+} from './__fixtures__/optimizer-cases';
 
 // Every optimizer's 50-step trajectory against PyTorch 1.13 (fixtures/generate.py), float32.
 const ATOL: Record<string, number> = { cpu: 1e-6, wasm: 1e-5 };

@@ -6,9 +6,10 @@ import {
   disposeBatch,
   ownsBatches,
 } from './internal/batches';
-import { batchLoss, type LossName, resolveLoss } from './internal/loss';
+import { batchLoss, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
 import { yieldToEventLoop } from './internal/tick';
+import type { LossName } from './loss-name';
 import { type MetricSpec, resolveMetrics } from './metrics';
 import type { Batch, DataSource, LossFunction, TrainableModel } from './types';
 

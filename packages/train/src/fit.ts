@@ -11,11 +11,12 @@ import {
   disposeBatch,
   ownsBatches,
 } from './internal/batches';
-import { batchLoss, type LossName, resolveLoss } from './internal/loss';
+import { batchLoss, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
 import { releaseTapeAfterError } from './internal/tape';
 import { yieldToEventLoop } from './internal/tick';
 import { LearningRateScheduler } from './learning-rate-scheduler';
+import type { LossName } from './loss-name';
 import { type Metric, type MetricSpec, resolveMetrics } from './metrics';
 import type {
   Batch,

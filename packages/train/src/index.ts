@@ -27,11 +27,11 @@ export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping';
 export { type EvaluateOptions, type EvaluateResult, evaluate } from './evaluate';
 export { type FitOptions, type FitResult, fit } from './fit';
 export { History } from './history';
-export type { LossName } from './internal/loss';
 export {
   LearningRateScheduler,
   type LearningRateSchedulerOptions,
 } from './learning-rate-scheduler';
+export type { LossName } from './loss-name';
 export {
   accuracyMetric,
   type Metric,

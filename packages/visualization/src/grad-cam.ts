@@ -4,10 +4,10 @@ import {
   checkClassifierInput,
   checkTarget,
   shapeText,
-  type Target,
   targetMask,
   targetScore,
 } from './internal/checks';
+import type { Target } from './target';
 
 export interface GradCamOptions {
   /** State-dict path of the module whose output is explained (`layer4`, `features.4`). */

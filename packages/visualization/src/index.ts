@@ -52,7 +52,6 @@ export {
   type IntegratedGradientsResult,
   integratedGradients,
 } from './integrated-gradients';
-export type { Target } from './internal/checks';
 export { type ModelDiagramOptions, modelDiagramSvg } from './model-diagram';
 export { type OcclusionOptions, occlusion } from './occlusion';
 export { type ReconstructionResult, type ReconstructOptions, reconstruct } from './reconstruction';
@@ -78,3 +77,4 @@ export {
   type TrialLike,
   type TrialParamValue,
 } from './study-charts';
+export type { Target } from './target';

@@ -5,10 +5,10 @@ import {
   checkTarget,
   positiveInteger,
   shapeText,
-  type Target,
   targetMask,
   targetScore,
 } from './internal/checks';
+import type { Target } from './target';
 
 export interface IntegratedGradientsOptions {
   /** Class index per sample (or one for all); default the predicted class. */

@@ -5,9 +5,9 @@ import {
   checkTarget,
   positiveInteger,
   positivePair,
-  type Target,
   targetMask,
 } from './internal/checks';
+import type { Target } from './target';
 
 export interface OcclusionOptions {
   /** Class index per sample (or one for all); default the predicted class. */

@@ -6,10 +6,10 @@ import {
   checkTarget,
   positiveInteger,
   shapeText,
-  type Target,
   targetMask,
   targetScore,
 } from './internal/checks';
+import type { Target } from './target';
 
 export interface SaliencyOptions {
   /** Class index per sample (or one for all); default the predicted class. */

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type BrowserPageReport, runBrowserPage } from '@convkit/tooling/browser';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { WebgpuVisualizationResult } from './webgpu.page';
+import type { WebgpuVisualizationResult } from './__fixtures__/webgpu-page';
 
 const RESULT_GLOBAL = '__convkitVisualizationWebgpu';
 const CHECKS = [
@@ -26,7 +26,7 @@ describe('visualization on webgpu in headless Chromium, drawn into a canvas', ()
 
   beforeAll(async () => {
     page = await runBrowserPage<WebgpuVisualizationResult>({
-      entry: fileURLToPath(new URL('./webgpu.page.ts', import.meta.url)),
+      entry: fileURLToPath(new URL('./__fixtures__/webgpu-page.ts', import.meta.url)),
       resultGlobal: RESULT_GLOBAL,
     });
     console.log(

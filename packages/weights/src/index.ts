@@ -17,9 +17,6 @@ export {
   type ShapeProblem,
   toPyTorch,
 } from './convert';
-export { SAFETENSORS_DTYPES, type SafetensorsDtype } from './internal/dtypes';
-export { MAX_HEADER_BYTES, type SafetensorsEntry, type SafetensorsHeader } from './internal/header';
-export type { SafetensorsContent, Selection } from './internal/select';
 export { KERAS_SUFFIXES, type KerasNameOptions, kerasNameToKey, mapKerasNames } from './keras';
 export {
   DEFAULT_SHARD_BYTES,
@@ -72,3 +69,12 @@ export {
   type WriteSafetensorsOptions,
   writeSafetensors,
 } from './safetensors';
+export {
+  MAX_HEADER_BYTES,
+  SAFETENSORS_DTYPES,
+  type SafetensorsContent,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type Selection,
+} from './safetensors-format';

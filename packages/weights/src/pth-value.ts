@@ -1,4 +1,4 @@
-import type { SafetensorsDtype } from './internal/dtypes';
+import type { SafetensorsDtype } from './safetensors-format';
 
 /**
  * The storage dtypes a `.pth` file can hold that tfjs can represent (named as safetensors

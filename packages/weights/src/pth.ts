@@ -1,10 +1,11 @@
 import { importFs } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeValues, SAFETENSORS_DTYPES, tfDtypeOf } from './internal/dtypes';
+import { decodeValues, tfDtypeOf } from './internal/dtypes';
 import { define } from './internal/select';
 import { ALLOWED_GLOBALS, kindOf, unpickle } from './internal/unpickle';
 import { crc32, readZip, type ZipEntry } from './internal/zip';
 import { type PthDtype, type PthKey, PthTensor, type PthValue } from './pth-value';
+import { SAFETENSORS_DTYPES } from './safetensors-format';
 
 export { ALLOWED_GLOBALS as PTH_ALLOWED_GLOBALS };
 

@@ -1,22 +1,15 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { SafetensorsDtype } from './internal/dtypes';
 import { encodeValues, planSafetensors, type TensorSpec } from './internal/encode';
-import {
-  parseHeader,
-  prefix,
-  readHeaderLength,
-  type SafetensorsEntry,
-  type SafetensorsHeader,
-} from './internal/header';
-import {
-  type DecodedTensor,
-  decodeEntry,
-  type SafetensorsContent,
-  type Selection,
-  selectEntries,
-  toContent,
-} from './internal/select';
+import { parseHeader, prefix, readHeaderLength } from './internal/header';
+import { type DecodedTensor, decodeEntry, selectEntries, toContent } from './internal/select';
 import { ChunkReader } from './internal/stream';
+import type {
+  SafetensorsContent,
+  SafetensorsDtype,
+  SafetensorsEntry,
+  SafetensorsHeader,
+  Selection,
+} from './safetensors-format';
 
 export interface ReadSafetensorsOptions {
   /** Read only these tensors (names, all of which must exist) or those a predicate accepts. */

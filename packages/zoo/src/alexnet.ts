@@ -9,10 +9,10 @@ import {
   ReLU,
   Sequential,
 } from '@convkit/layers';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { oneOf, positiveInteger, probability } from './internal/options';
 import { PooledClassifierModel } from './internal/pooled-classifier-model';
-import { freezeInfo, IMAGENET_MEAN, IMAGENET_STD, type ModelInfo } from './internal/zoo-model';
+import { freezeInfo, IMAGENET_MEAN, IMAGENET_STD, type ModelInfo } from './zoo-model';
 
 export interface AlexNetOptions extends ClassifierOptions {
   /** Default 1000. */

@@ -11,10 +11,10 @@ import {
   type Shape,
 } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { reinit } from './internal/init';
 import { oneOf, positiveInteger } from './internal/options';
-import { freezeInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
+import { freezeInfo, type ModelInfo, ZooModel } from './zoo-model';
 
 /** 'A': identity shortcut, subsampled and zero-padded on channels (no parameters); 'B': 1x1 conv + BN. */
 export type CifarShortcut = 'A' | 'B';

@@ -15,6 +15,7 @@ export {
   cifarResnet20,
   cifarResnet56,
 } from './cifar-resnet';
+export type { ClassifierOptions } from './classifier-options';
 export {
   BasicConv2d,
   GoogLeNet,
@@ -24,15 +25,6 @@ export {
   Inception,
   InceptionAux,
 } from './googlenet';
-export type { ClassifierOptions } from './internal/common';
-export {
-  type AnyZooModel,
-  type FeatureInfo,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  type ModelInfo,
-  ZooModel,
-} from './internal/zoo-model';
 export { LeNet5, type LeNet5Options, lenet5, lenet5Original } from './lenet';
 export {
   InvertedResidual,
@@ -82,3 +74,11 @@ export {
   vgg19,
   vgg19Bn,
 } from './vgg';
+export {
+  type AnyZooModel,
+  type FeatureInfo,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  type ModelInfo,
+  ZooModel,
+} from './zoo-model';

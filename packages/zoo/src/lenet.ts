@@ -11,9 +11,9 @@ import {
   Tanh,
 } from '@convkit/layers';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { oneOf, positiveInteger } from './internal/options';
-import { freezeInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
+import { freezeInfo, type ModelInfo, ZooModel } from './zoo-model';
 
 export interface LeNet5Options extends ClassifierOptions {
   /** Default 10. */

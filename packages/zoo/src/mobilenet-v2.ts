@@ -12,7 +12,7 @@ import {
   type Shape,
 } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
 import {
@@ -22,7 +22,7 @@ import {
   IMAGENET_STD,
   type ModelInfo,
   ZooModel,
-} from './internal/zoo-model';
+} from './zoo-model';
 
 /** torchvision's `_make_divisible`: round to a multiple of `divisor`, losing at most 10%. */
 export function makeDivisible(value: number, divisor = 8): number {

@@ -9,7 +9,6 @@ import {
 import { AlexNet, alexnet, alexnetOriginal } from './alexnet';
 import { CifarBasicBlock, CifarResNet, cifarResnet20, cifarResnet56 } from './cifar-resnet';
 import { BasicConv2d, GoogLeNet, googlenet, Inception, InceptionAux } from './googlenet';
-import type { ZooModel } from './internal/zoo-model';
 import { LeNet5, lenet5, lenet5Original } from './lenet';
 import { InvertedResidual, MobileNetV2, mobilenetV2 } from './mobilenet-v2';
 import {
@@ -26,6 +25,7 @@ import { seResnet18, seResnet50 } from './se-resnet';
 import { Fire, SqueezeNet, squeezenet1_0, squeezenet1_1 } from './squeezenet';
 import { DoubleConv, UNet, unet } from './unet';
 import { VGG, vgg11, vgg11Bn, vgg13, vgg13Bn, vgg16, vgg16Bn, vgg19, vgg19Bn } from './vgg';
+import type { ZooModel } from './zoo-model';
 
 /**
  * Every module class `moduleFromJSON` can rebuild once the zoo is loaded, by `toJSON().type`:

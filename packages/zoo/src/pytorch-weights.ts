@@ -1,7 +1,7 @@
 import type { AnyModule } from '@convkit/layers';
 import { convertStateDict, type LayoutMap } from '@convkit/weights';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { AnyZooModel } from './internal/zoo-model';
+import type { AnyZooModel } from './zoo-model';
 
 /**
  * The layout of every state-dict entry of `model` (parameters with their convkit shapes,

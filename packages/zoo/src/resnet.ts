@@ -13,16 +13,10 @@ import {
   SqueezeExcitation,
 } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { fill, reinit } from './internal/init';
 import { positiveInteger } from './internal/options';
-import {
-  freezeInfo,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  type ModelInfo,
-  ZooModel,
-} from './internal/zoo-model';
+import { freezeInfo, IMAGENET_MEAN, IMAGENET_STD, type ModelInfo, ZooModel } from './zoo-model';
 
 interface BlockOptions {
   inplanes: number;

@@ -11,16 +11,10 @@ import {
   type Shape,
 } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
-import {
-  freezeInfo,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  type ModelInfo,
-  ZooModel,
-} from './internal/zoo-model';
+import { freezeInfo, IMAGENET_MEAN, IMAGENET_STD, type ModelInfo, ZooModel } from './zoo-model';
 
 interface FireOptions {
   inplanes: number;

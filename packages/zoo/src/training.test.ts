@@ -8,13 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { alexnet } from './alexnet';
 import { cifarResnet20 } from './cifar-resnet';
 import { type GoogLeNetOutputs, googlenet } from './googlenet';
-import type { ZooModel } from './internal/zoo-model';
 import { lenet5Original } from './lenet';
 import { mobilenetV2 } from './mobilenet-v2';
 import { resnet18 } from './resnet';
 import { seResnet18 } from './se-resnet';
 import { squeezenet1_1 } from './squeezenet';
 import { unet } from './unet';
+import type { ZooModel } from './zoo-model';
 
 const CASES: [
   string,

@@ -11,7 +11,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { reinit } from './internal/init';
 import { positiveInteger } from './internal/options';
-import { type FeatureInfo, freezeInfo, type ModelInfo, ZooModel } from './internal/zoo-model';
+import { type FeatureInfo, freezeInfo, type ModelInfo, ZooModel } from './zoo-model';
 
 interface DoubleConvOptions {
   inChannels: number;

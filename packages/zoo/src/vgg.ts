@@ -11,7 +11,7 @@ import {
   ReLU,
   Sequential,
 } from '@convkit/layers';
-import type { ClassifierOptions } from './internal/common';
+import type { ClassifierOptions } from './classifier-options';
 import { reinit } from './internal/init';
 import { positiveInteger, probability } from './internal/options';
 import { PooledClassifierModel } from './internal/pooled-classifier-model';
@@ -21,7 +21,7 @@ import {
   IMAGENET_MEAN,
   IMAGENET_STD,
   type ModelInfo,
-} from './internal/zoo-model';
+} from './zoo-model';
 
 /** torchvision's layer lists: channel counts of the 3x3 convs, 'M' for a 2x2 max pool. */
 const CONFIGS = {

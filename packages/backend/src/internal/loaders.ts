@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Platform } from '../backend-names';
+import { BackendUnavailableError } from '../backend-unavailable-error';
 import { importOptional, isMissingPackage } from '../node-io';
 import { registerWasmTrainingKernels } from '../wasm-training-kernels';
 
@@ -26,18 +27,6 @@ export const BACKEND_PACKAGES: Record<BackendName, { node: string; browser?: str
   wasm: { node: '@tensorflow/tfjs-backend-wasm', browser: '@tensorflow/tfjs-backend-wasm' },
   cpu: { node: '@tensorflow/tfjs-backend-cpu', browser: '@tensorflow/tfjs-backend-cpu' },
 };
-
-/** Thrown when a backend cannot be brought up; `packageName` is set when one is missing. */
-export class BackendUnavailableError extends Error {
-  constructor(
-    readonly backend: BackendName,
-    message: string,
-    readonly packageName?: string,
-  ) {
-    super(message);
-    this.name = 'BackendUnavailableError';
-  }
-}
 
 export function missingPackageError(backend: BackendName, packageName: string, why: string) {
   return new BackendUnavailableError(

@@ -1,15 +1,6 @@
 import type { FloatImage } from '../dataset';
+import type { Interpolation } from '../interpolation';
 import { blankImage } from './image-ops';
-
-/** How geometric transforms read between pixels: bilinear for images, nearest for masks. */
-export type Interpolation = 'nearest' | 'bilinear';
-
-export function checkInterpolation(value: unknown, what: string): Interpolation {
-  if (value !== 'nearest' && value !== 'bilinear') {
-    throw new Error(`${what}: interpolation must be 'nearest' or 'bilinear', received ${value}`);
-  }
-  return value;
-}
 
 /** Round half to even (C's `nearbyint`, which `grid_sample(mode='nearest')` uses). */
 function nearbyint(v: number): number {

@@ -3,7 +3,7 @@
  * and gradient match PyTorch 1.13 (no tfjs resize kernels).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type IntOrPair, toPair } from '../internal/pairs';
+import { type IntOrPair, toPair } from '../int-or-pair';
 import type { Shape } from '../module';
 
 const AXES = ['H', 'W'] as const;

@@ -3,7 +3,7 @@
  * the pooling classes call these (one implementation), validating with the same rules.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { type IntOrPair, toPair } from '../internal/pairs';
+import { type IntOrPair, toPair } from '../int-or-pair';
 import type { Shape } from '../module';
 import { convOutputSize } from '../output-size';
 

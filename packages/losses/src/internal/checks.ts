@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-
-export type Reduction = 'mean' | 'sum' | 'none';
+import type { Reduction } from '../reduction';
 
 export function fmt(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

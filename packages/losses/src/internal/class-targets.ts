@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkClassTargets, fmt, type Reduction } from './checks';
+import type { Reduction } from '../reduction';
+import { checkClassTargets, fmt } from './checks';
 
 /**
  * Weighted negative log-likelihood of class-index targets over the LAST axis of `logp`, with

@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { MetricInput } from '../metric-input';
 import { describe, fmt } from './checks';
-
-/** What metrics accept: a tensor (read back with `await data()`, not disposed) or plain arrays. */
-export type MetricInput = tf.Tensor | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
 
 export interface Read {
   values: ArrayLike<number>;

@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-
-/** A tensor as JSON: its shape and its values in row-major order. */
-export interface SerializedTensor {
-  shape: number[];
-  data: number[];
-}
+import type { SerializedTensor } from '../serialized-tensor';
 
 /** Read a tensor back to the CPU (synchronously) as `{ shape, data }`. */
 export function serializeTensor(t: tf.Tensor): SerializedTensor {

@@ -1,8 +1,6 @@
 import type { Module, Shape } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** A class index per sample, one index for every sample, or the predicted class when omitted. */
-export type Target = number | readonly number[];
+import type { Target } from '../target';
 
 const shapeText = (shape: readonly (number | null)[]) => `[${shape.join(', ')}]`;
 

@@ -5,26 +5,7 @@
  * U32 values are range-checked), BOOL becomes bool.
  */
 
-/** Every dtype of the safetensors format (F8 types are known but not decoded). */
-export const SAFETENSORS_DTYPES = {
-  BOOL: 1,
-  U8: 1,
-  I8: 1,
-  F8_E5M2: 1,
-  F8_E4M3: 1,
-  I16: 2,
-  U16: 2,
-  F16: 2,
-  BF16: 2,
-  I32: 4,
-  U32: 4,
-  F32: 4,
-  F64: 8,
-  I64: 8,
-  U64: 8,
-} as const;
-
-export type SafetensorsDtype = keyof typeof SAFETENSORS_DTYPES;
+import { SAFETENSORS_DTYPES, type SafetensorsDtype } from '../safetensors-format';
 
 /** The tfjs dtypes this package produces. */
 export type TfDtype = 'float32' | 'int32' | 'bool';

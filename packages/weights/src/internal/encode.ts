@@ -1,4 +1,4 @@
-import { SAFETENSORS_DTYPES, type SafetensorsDtype } from './dtypes';
+import { SAFETENSORS_DTYPES, type SafetensorsDtype } from '../safetensors-format';
 
 export interface TensorSpec {
   name: string;

@@ -1,26 +1,10 @@
-import { isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from './dtypes';
-
-/** The largest header accepted (the reference implementation's limit). */
-export const MAX_HEADER_BYTES = 100_000_000;
-
-/** One tensor of a safetensors header; `begin` / `end` are relative to the data buffer. */
-export interface SafetensorsEntry {
-  name: string;
-  dtype: SafetensorsDtype;
-  shape: number[];
-  begin: number;
-  end: number;
-}
-
-export interface SafetensorsHeader {
-  /** Entries in data order (sorted by offset). */
-  entries: SafetensorsEntry[];
-  metadata: Record<string, string>;
-  /** Where the data buffer starts in the file: 8 + header length. */
-  dataStart: number;
-  /** Bytes of the data buffer the header describes (= file size - dataStart). */
-  dataLength: number;
-}
+import {
+  MAX_HEADER_BYTES,
+  SAFETENSORS_DTYPES,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from '../safetensors-format';
+import { isSafetensorsDtype } from './dtypes';
 
 /** `safetensors` or `safetensors <file>`: every message starts with it. */
 export function prefix(file?: string): string {

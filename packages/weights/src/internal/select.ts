@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type DecodedValues, decodeValues, type SafetensorsDtype, tfDtypeOf } from './dtypes';
-import { prefix, quote, type SafetensorsEntry, type SafetensorsHeader } from './header';
-
-/** Which tensors to read: names (every one must exist) or a predicate. */
-export type Selection = readonly string[] | ((name: string, entry: SafetensorsEntry) => boolean);
+import type {
+  SafetensorsContent,
+  SafetensorsDtype,
+  SafetensorsEntry,
+  SafetensorsHeader,
+  Selection,
+} from '../safetensors-format';
+import { type DecodedValues, decodeValues, tfDtypeOf } from './dtypes';
+import { prefix, quote } from './header';
 
 /** Set an own, enumerable property even for names such as "__proto__". */
 export function define<T>(target: Record<string, T>, key: string, value: T): void {
@@ -52,16 +56,6 @@ export function decodeEntry(
   }
   const count = entry.shape.reduce((p, d) => p * d, 1);
   return { entry, values: decodeValues(bytes, entry.dtype, count, describe) };
-}
-
-/** What a safetensors read returns. */
-export interface SafetensorsContent {
-  /** The tensors by name (float32, int32 or bool; the caller owns and disposes them). */
-  tensors: Record<string, tf.Tensor>;
-  /** The `__metadata__` strings (empty when the file has none). */
-  metadata: Record<string, string>;
-  /** The dtype each returned tensor had in the file (`F16`, `I64`, ...). */
-  dtypes: Record<string, SafetensorsDtype>;
 }
 
 /** Build tensors only after every selected entry decoded, so a failure leaks none. */

@@ -2,17 +2,15 @@
 import type { FileHandle } from 'node:fs/promises';
 import { importFs, readExactly, writeAll, writeFileAtomic } from '@convkit/backend';
 import type * as tf from '@tensorflow/tfjs-core';
-import { SAFETENSORS_DTYPES } from '../internal/dtypes';
 import { encodeValues, planSafetensors } from '../internal/encode';
-import { parseHeader, prefix, readHeaderLength, type SafetensorsHeader } from '../internal/header';
-import {
-  type DecodedTensor,
-  decodeEntry,
-  type SafetensorsContent,
-  selectEntries,
-  toContent,
-} from '../internal/select';
+import { parseHeader, prefix, readHeaderLength } from '../internal/header';
+import { type DecodedTensor, decodeEntry, selectEntries, toContent } from '../internal/select';
 import { type ReadSafetensorsOptions, specsOf, type WriteSafetensorsOptions } from '../safetensors';
+import {
+  SAFETENSORS_DTYPES,
+  type SafetensorsContent,
+  type SafetensorsHeader,
+} from '../safetensors-format';
 
 type Handle = FileHandle;
 

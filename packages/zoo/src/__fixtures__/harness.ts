@@ -3,7 +3,7 @@ import type { AnyModule } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect, it } from 'vitest';
-import type { AnyZooModel } from '../internal/zoo-model';
+import type { AnyZooModel } from '../zoo-model';
 import { layoutsOf, loadPyTorchStateDict } from '../pytorch-weights';
 import fixtureJson from './zoo.json';
 

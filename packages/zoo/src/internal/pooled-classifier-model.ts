@@ -1,6 +1,6 @@
 import type { AdaptiveAvgPool2d, Flatten, Sequential, Shape } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { ZooModel } from './zoo-model';
+import { ZooModel } from '../zoo-model';
 
 /**
  * torchvision's `features -> avgpool -> flatten -> classifier` models (AlexNet, VGG): the four

@@ -9,7 +9,7 @@
 import { type BackendReport, selectBackend } from '@convkit/backend';
 import { findMismatch, RTOL } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { fixture, loadFixtureModel, tensorOf } from './__fixtures__/models';
+import { fixture, loadFixtureModel, tensorOf } from './models';
 // The package's barrel, as an application would import it: bundling it for the browser also
 // shows that no node-only module (node:fs, resvg, vega) is reached statically.
 import {
@@ -26,7 +26,7 @@ import {
   toImageData,
   upscale,
   valuesToImage,
-} from './index';
+} from '../index';
 
 export const WEBGPU_VISUALIZATION_RESULT = '__convkitVisualizationWebgpu';
 

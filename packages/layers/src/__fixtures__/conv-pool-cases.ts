@@ -3,7 +3,7 @@ import {
   type LayerFixtureCase,
   type LayerFixtureFile,
 } from '@convkit/tooling/layer-conformance';
-import fixture from '../__fixtures__/conv-pool.json';
+import fixture from './conv-pool.json';
 import { LAYER_TYPES, moduleFromJSON } from '../from-json';
 import type { Module, ModuleJSON } from '../module';
 

@@ -11,9 +11,9 @@ import {
   type LayerFixtureResult,
   runLayerCase,
 } from '@convkit/tooling/layer-case';
-import convPool from './__fixtures__/conv-pool.json';
-import normAct from './__fixtures__/norm-act.json';
-import { LAYER_TYPES } from './from-json';
+import convPool from './conv-pool.json';
+import normAct from './norm-act.json';
+import { LAYER_TYPES } from '../from-json';
 
 export const WEBGPU_LAYERS_RESULT = '__convkitLayersWebgpu';
 

@@ -1,6 +1,6 @@
 // Test-only helpers (not exported from the package barrel).
 import * as tf from '@tensorflow/tfjs-core';
-import fixtures from '../__fixtures__/optimizers.json';
+import fixtures from './optimizers.json';
 import { Adadelta } from '../adadelta';
 import { Adagrad } from '../adagrad';
 import { Adam } from '../adam';
