@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
+import { checkLayout } from './structure/layout-rules.mjs';
+import { readSources } from './structure/source-graph.mjs';
 
 // Which @convkit packages each package may depend on (ARCHITECTURE.md; `backend` holds the
 // shared random source, so every package may use it).
@@ -26,9 +26,6 @@ const ALLOWED_DEPENDENCIES = {
   onnx: ['backend', 'layers'],
 };
 
-const problems = [];
-const problem = (where, what) => problems.push(`${where}: ${what}`);
-
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -37,7 +34,7 @@ function walk(dir) {
   });
 }
 
-function checkPublishedPackage(dir, pkg) {
+function checkPublishedPackage({ root, problem }, dir, pkg) {
   const short = pkg.name.replace('@convkit/', '');
   const where = relative(root, dir);
   if (pkg.name !== `@convkit/${dir.split('/').at(-1)}`)
@@ -88,10 +85,10 @@ function checkPublishedPackage(dir, pkg) {
       problem(where, `may not depend on ${dep} (allowed: ${allowed?.join(', ') || 'none'})`);
     }
   }
-  checkTestsBesideSources(dir, where);
+  checkTestsBesideSources(problem, dir, where);
 }
 
-function checkTestsBesideSources(dir, where) {
+function checkTestsBesideSources(problem, dir, where) {
   const files = walk(dir).map((f) => relative(dir, f));
   const tests = files.filter((f) => f.endsWith('.test.ts'));
   if (tests.length === 0) problem(where, 'has no *.test.ts');
@@ -101,27 +98,47 @@ function checkTestsBesideSources(dir, where) {
   }
 }
 
-const packageDirs = ['packages', 'apps'].flatMap((top) =>
-  existsSync(join(root, top)) ? readdirSync(join(root, top)).map((d) => join(root, top, d)) : [],
-);
-let checked = 0;
-for (const dir of packageDirs) {
-  const pkgPath = join(dir, 'package.json');
-  if (!existsSync(pkgPath)) {
-    problem(relative(root, dir), 'has no package.json');
-    continue;
-  }
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
-  checked++;
-  if (!pkg.private) checkPublishedPackage(dir, pkg);
-  else if (!existsSync(join(dir, 'README.md')) && dir.includes('/apps/'))
-    problem(relative(root, dir), 'missing README.md');
+function checkSources(context, dir) {
+  const sources = readSources(dir);
+  checkLayout(sources, dir, (file, what) =>
+    context.problem(relative(context.root, file.path), what),
+  );
 }
 
-if (problems.length > 0) {
-  console.error(
-    `check-structure: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-  );
-  process.exit(1);
+function checkPackage(context, dir) {
+  const pkgPath = join(dir, 'package.json');
+  if (!existsSync(pkgPath)) {
+    context.problem(relative(context.root, dir), 'has no package.json');
+    return false;
+  }
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
+  if (!pkg.private) checkPublishedPackage(context, dir, pkg);
+  else if (!existsSync(join(dir, 'README.md')) && dir.includes('/apps/'))
+    context.problem(relative(context.root, dir), 'missing README.md');
+  checkSources(context, dir);
+  return true;
 }
-console.log(`check-structure: ${checked} packages follow the skeleton`);
+
+/** Every problem of the workspace at `root` as `path: what`, with the number of packages checked. */
+export function checkStructure(root) {
+  const problems = [];
+  const context = { root, problem: (where, what) => problems.push(`${where}: ${what}`) };
+  const packageDirs = ['packages', 'apps'].flatMap((top) =>
+    existsSync(join(root, top)) ? readdirSync(join(root, top)).map((d) => join(root, top, d)) : [],
+  );
+  const checked = packageDirs.filter((dir) => checkPackage(context, dir)).length;
+  return { problems, checked };
+}
+
+function main() {
+  const { problems, checked } = checkStructure(fileURLToPath(new URL('../../..', import.meta.url)));
+  if (problems.length > 0) {
+    console.error(
+      `check-structure: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    process.exit(1);
+  }
+  console.log(`check-structure: ${checked} packages follow the skeleton`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
