@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkLayout } from './structure/layout-rules.mjs';
+import { checkManifest } from './structure/manifest-rules.mjs';
 import { readSources } from './structure/source-graph.mjs';
 
 // Which @convkit packages each package may depend on (ARCHITECTURE.md; `backend` holds the
@@ -98,11 +99,13 @@ function checkTestsBesideSources(problem, dir, where) {
   }
 }
 
-function checkSources(context, dir) {
+function checkSources(context, dir, pkg) {
   const sources = readSources(dir);
+  const where = relative(context.root, dir);
   checkLayout(sources, dir, (file, what) =>
     context.problem(relative(context.root, file.path), what),
   );
+  checkManifest(pkg, context, sources, (what) => context.problem(`${where}/package.json`, what));
 }
 
 function checkPackage(context, dir) {
@@ -111,21 +114,37 @@ function checkPackage(context, dir) {
     context.problem(relative(context.root, dir), 'has no package.json');
     return false;
   }
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
+  const pkg = readJson(pkgPath);
   if (!pkg.private) checkPublishedPackage(context, dir, pkg);
   else if (!existsSync(join(dir, 'README.md')) && dir.includes('/apps/'))
     context.problem(relative(context.root, dir), 'missing README.md');
-  checkSources(context, dir);
+  checkSources(context, dir, pkg);
   return true;
+}
+
+const readJson = (path) => JSON.parse(readFileSync(path, 'utf8'));
+
+/** Each workspace package's manifest by its name. */
+function workspaceManifests(packageDirs) {
+  const manifests = packageDirs
+    .map((dir) => join(dir, 'package.json'))
+    .filter((path) => existsSync(path))
+    .map(readJson);
+  return new Map(manifests.map((pkg) => [pkg.name, pkg]));
 }
 
 /** Every problem of the workspace at `root` as `path: what`, with the number of packages checked. */
 export function checkStructure(root) {
   const problems = [];
-  const context = { root, problem: (where, what) => problems.push(`${where}: ${what}`) };
   const packageDirs = ['packages', 'apps'].flatMap((top) =>
     existsSync(join(root, top)) ? readdirSync(join(root, top)).map((d) => join(root, top, d)) : [],
   );
+  const context = {
+    root,
+    rootPkg: readJson(join(root, 'package.json')),
+    workspace: workspaceManifests(packageDirs),
+    problem: (where, what) => problems.push(`${where}: ${what}`),
+  };
   const checked = packageDirs.filter((dir) => checkPackage(context, dir)).length;
   return { problems, checked };
 }

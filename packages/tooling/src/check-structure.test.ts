@@ -23,6 +23,8 @@ const PACKAGE_JSON = {
   devDependencies: { '@tensorflow/tfjs-core': '4.22.0' },
 };
 
+const manifest = (fields: object) => JSON.stringify({ ...PACKAGE_JSON, ...fields });
+
 /** A one-package workspace that follows the skeleton, with `files` added or replaced. */
 function cleanTree(files: Record<string, string> = {}): Record<string, string> {
   return {
@@ -122,5 +124,75 @@ describe('checkStructure: where files live', () => {
     expect(problems).toContainEqual(
       expect.stringContaining('packages/backend/src/run.ts: imports the test fixture'),
     );
+  });
+});
+
+describe('checkStructure: manifests say what the code uses', () => {
+  const withManifest = (fields: object, files: Record<string, string> = {}) =>
+    problemsOf(cleanTree({ 'packages/backend/package.json': manifest(fields), ...files }));
+
+  it('refuses a dependency that no source imports', () => {
+    expect(withManifest({ dependencies: { fflate: '1' } })).toEqual([
+      'packages/backend/package.json: fflate is declared but no source under src/ imports it: remove it',
+    ]);
+  });
+
+  it('refuses a dependency that only tests import', () => {
+    const test =
+      "import { it } from 'vitest';\nimport { zip } from 'fflate';\nit('zips', () => zip);\n";
+    expect(
+      withManifest({ dependencies: { fflate: '1' } }, { 'packages/backend/src/run.test.ts': test }),
+    ).toEqual([
+      'packages/backend/package.json: fflate is used only by tests: make it a devDependency',
+    ]);
+  });
+
+  it('refuses source that imports an undeclared package, or a devDependency', () => {
+    const run =
+      "import * as tf from '@tensorflow/tfjs-core';\nimport { zip } from 'fflate/node';\nexport const run = () => [tf, zip];\n";
+    const files = { 'packages/backend/src/run.ts': run };
+    expect(withManifest({}, files)).toEqual([
+      'packages/backend/package.json: src/run.ts imports fflate, which is not in dependencies or peerDependencies',
+    ]);
+    expect(withManifest({ devDependencies: { fflate: '1' } }, files)).toEqual([
+      'packages/backend/package.json: src/run.ts imports fflate, which is not in dependencies or peerDependencies (it is only a devDependency)',
+    ]);
+  });
+
+  it('refuses a test import that no manifest declares', () => {
+    const test =
+      "import { it } from 'vitest';\nimport { zip } from 'fflate';\nit('zips', () => zip);\n";
+    expect(withManifest({}, { 'packages/backend/src/run.test.ts': test })).toEqual([
+      'packages/backend/package.json: src/run.test.ts imports fflate, which package.json does not declare (add it to devDependencies)',
+    ]);
+  });
+
+  it('counts an optional peer named by a lazy loader, and ignores Node built-ins', () => {
+    const run =
+      "import * as tf from '@tensorflow/tfjs-core';\nimport { join } from 'node:path';\nimport os from 'os';\n" +
+      "const load = (name: string) => import(name);\nexport const run = () => [tf, join, os, load('webgpu')];\n";
+    const peers = { '@tensorflow/tfjs-core': '4', webgpu: '1' };
+    const files = { 'packages/backend/src/run.ts': run };
+    expect(withManifest({ peerDependencies: peers }, files)).toEqual([]);
+    expect(withManifest({ peerDependencies: { ...peers, vega: '5' } }, files)).toEqual([
+      'packages/backend/package.json: vega is declared but no source under src/ imports it: remove it',
+    ]);
+  });
+
+  it("accepts a peer passed on for a workspace dependency's peer", () => {
+    const initializers = {
+      'packages/initializers/package.json': manifest({
+        name: '@convkit/initializers',
+        dependencies: { '@convkit/backend': 'workspace:*' },
+      }),
+      'packages/initializers/README.md':
+        'npm install @convkit/initializers\n\n```ts\nrun();\n```\n',
+      'packages/initializers/tsconfig.json': '{}',
+      'packages/initializers/tsup.config.ts': 'export default {};\n',
+      'packages/initializers/src/index.ts': "export { run } from '@convkit/backend';\n",
+      'packages/initializers/src/index.test.ts':
+        "import { it } from 'vitest';\nit('runs', () => {});\n",
+    };
+    expect(problemsOf(cleanTree(initializers))).toEqual([]);
   });
 });
