@@ -1,6 +1,11 @@
-import { globalRandom, type RandomSource } from '@convkit/backend';
+import {
+  type AnyLayout,
+  computeFans,
+  type Fans,
+  globalRandom,
+  type RandomSource,
+} from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeFans, type Fans, type Layout } from '../compute-fans';
 
 /** Where an initializer gets its fans and its randomness. */
 export interface SampleOptions {
@@ -11,7 +16,7 @@ export interface SampleOptions {
    */
   fans?: Fans;
   /** Layout of `shape` used to compute fans (and by orthogonal / dirac). Default 'HWIO'. */
-  layout?: Layout;
+  layout?: AnyLayout;
   /** The random source to draw from. Default `globalRandom()`. */
   random?: RandomSource;
 }
