@@ -24,6 +24,26 @@ export {
   writeAll,
   writeFileAtomic,
 } from './node-io';
+export {
+  type AnyLayout,
+  computeFans,
+  type Fans,
+  type FlattenedFrom,
+  fromPyTorchLayout,
+  fromPyTorchPermutation,
+  fromPyTorchShape,
+  isPyTorchLayout,
+  type LayoutOptions,
+  type LayoutPermutation,
+  PARAM_LAYOUTS,
+  type ParamLayout,
+  PYTORCH_COUNTERPART,
+  PYTORCH_LAYOUTS,
+  type PyTorchLayout,
+  toPyTorchLayout,
+  toPyTorchPermutation,
+  toPyTorchShape,
+} from './parameter-layout';
 export { globalRandom, manualSeed, RandomSource, type RandomState } from './random';
 export {
   type BackendReport,

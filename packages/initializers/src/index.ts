@@ -1,5 +1,6 @@
+// The layout vocabulary and torch's fans are @convkit/backend's, re-exported for initializer users.
+export { type AnyLayout, computeFans, type Fans } from '@convkit/backend';
 export { calculateGain, type Nonlinearity } from './calculate-gain';
-export { computeFans, type Fans, type Layout } from './compute-fans';
 export { constant, ones, zeros } from './constant';
 export { type DiracOptions, dirac } from './dirac';
 export { eye } from './eye';

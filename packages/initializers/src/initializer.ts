@@ -1,6 +1,5 @@
-import type { RandomSource } from '@convkit/backend';
+import type { AnyLayout, Fans, RandomSource } from '@convkit/backend';
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Fans, Layout } from './compute-fans';
 
 /** Where an initializer gets its fans and its randomness. */
 export interface SampleOptions {
@@ -11,7 +10,7 @@ export interface SampleOptions {
    */
   fans?: Fans;
   /** Layout of `shape` used to compute fans (and by orthogonal / dirac). Default 'HWIO'. */
-  layout?: Layout;
+  layout?: AnyLayout;
   /** The random source to draw from. Default `globalRandom()`. */
   random?: RandomSource;
 }

@@ -1,4 +1,4 @@
-import { globalRandom } from '@convkit/backend';
+import { globalRandom, isPyTorchLayout } from '@convkit/backend';
 import type { Initializer } from './initializer';
 import { checkFinite, checkOptions, structured } from './internal/base';
 import { orthogonalFromMatrix } from './internal/qr';
@@ -15,7 +15,7 @@ export interface OrthogonalOptions {
  * The matrix is the parameter viewed as outputs x inputs. With tfjs layouts ('HWIO', 'IO',
  * default) the outputs are the LAST axis, so the view is [prod(shape[:-1]), shape[-1]] and
  * the columns are orthonormal when shape[-1] <= prod(shape[:-1]) (Keras's view); with
- * PyTorch layouts ('OIHW', 'OI') it is [shape[0], prod(shape[1:])] as in PyTorch. Either way the
+ * PyTorch layouts ('OIHW', 'IOHW', 'OI') it is [shape[0], prod(shape[1:])] as in PyTorch. Either way the
  * same layer gets an orthogonal map of the same kind. Rank >= 2.
  */
 export function orthogonal(options: OrthogonalOptions = {}): Initializer {
@@ -31,7 +31,7 @@ export function orthogonal(options: OrthogonalOptions = {}): Initializer {
     const out = new Float32Array(size);
     if (size === 0) return out;
     const random = o.random ?? globalRandom();
-    const torchLayout = o.layout === 'OIHW' || o.layout === 'OI';
+    const torchLayout = o.layout !== undefined && isPyTorchLayout(o.layout);
     if (torchLayout) {
       const rows = shape[0];
       const cols = size / rows;

@@ -1,3 +1,4 @@
+import { computeFans } from '@convkit/backend';
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { type IntOrPair, toPair } from './int-or-pair';
@@ -94,19 +95,9 @@ export class ConvTranspose2d extends Module<Required<ConvTranspose2dOptions>> {
     this.pads = pads;
     this.outputPads = outputPads;
     this.dilations = dilations;
-    const fans = {
-      fanIn: (outChannels / groups) * kernel[0] * kernel[1],
-      fanOut: (inChannels / groups) * kernel[0] * kernel[1],
-    };
-    this.weight = new Param(
-      initPresets.pytorch.convWeight.tensor(
-        [kernel[0], kernel[1], outChannels / groups, inChannels],
-        {
-          fans,
-        },
-      ),
-      'HWOI',
-    );
+    const shape = [kernel[0], kernel[1], outChannels / groups, inChannels];
+    const fans = computeFans(shape, 'HWOI');
+    this.weight = new Param(initPresets.pytorch.convWeight.tensor(shape, { fans }), 'HWOI');
     if (config.bias) {
       this.bias = new Param(initPresets.pytorch.convBias.tensor([outChannels], { fans }), 'vector');
     }

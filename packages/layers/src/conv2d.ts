@@ -1,3 +1,4 @@
+import { computeFans } from '@convkit/backend';
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { padWith } from './functional/padding';
@@ -109,14 +110,9 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
     const shape = depthwise
       ? [kernel[0], kernel[1], inChannels, outChannels / inChannels]
       : [kernel[0], kernel[1], inChannels / groups, outChannels];
-    const fans = {
-      fanIn: (inChannels / groups) * kernel[0] * kernel[1],
-      fanOut: (outChannels / groups) * kernel[0] * kernel[1],
-    };
-    this.weight = new Param(
-      initPresets.pytorch.convWeight.tensor(shape, { fans }),
-      depthwise ? 'HWCM' : 'HWIO',
-    );
+    const layout = depthwise ? 'HWCM' : 'HWIO';
+    const fans = computeFans(shape, layout);
+    this.weight = new Param(initPresets.pytorch.convWeight.tensor(shape, { fans }), layout);
     if (config.bias) {
       this.bias = new Param(initPresets.pytorch.convBias.tensor([outChannels], { fans }), 'vector');
     }

@@ -1,3 +1,4 @@
+export type { ParamLayout } from '@convkit/backend';
 export { AdaptiveAvgPool2d, type AdaptiveAvgPool2dOptions } from './adaptive-avg-pool-2d';
 export { AdaptiveMaxPool2d, type AdaptiveMaxPool2dOptions } from './adaptive-max-pool-2d';
 export { Add } from './add';
@@ -97,7 +98,7 @@ export {
   type Shape,
 } from './module';
 export { type ConvOutputSizeOptions, convOutputSize } from './output-size';
-export { Buffer, Param, type ParamLayout } from './param';
+export { Buffer, Param } from './param';
 export { PixelShuffle, type PixelShuffleOptions } from './pixel-shuffle';
 export { PixelUnshuffle, type PixelUnshuffleOptions } from './pixel-unshuffle';
 export { PReLU, type PReLUOptions } from './prelu';

@@ -1,3 +1,4 @@
+import { computeFans } from '@convkit/backend';
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
@@ -41,7 +42,7 @@ export class Linear extends Module<Required<LinearOptions>> {
     }
     super(config);
     const shape = [config.inFeatures, config.outFeatures];
-    const fans = { fanIn: config.inFeatures, fanOut: config.outFeatures };
+    const fans = computeFans(shape, 'IO');
     this.weight = new Param(initPresets.pytorch.linearWeight.tensor(shape, { fans }), 'IO');
     if (config.bias) {
       this.bias = new Param(

@@ -1,19 +1,9 @@
+import type { ParamLayout } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * How a parameter's axes are laid out. convkit stores tfjs-native layouts; the weights package
- * reads this tag to convert from and to PyTorch (`OIHW`, `(out, in)`).
- * - `HWIO`: conv kernel `[kh, kw, in / groups, out]`
- * - `HWCM`: depthwise kernel `[kh, kw, channels, multiplier]`
- * - `HWOI`: transposed-conv kernel `[kh, kw, out, in]` (tfjs conv2dTranspose)
- * - `IO`: linear weight `[in, out]`
- * - `vector`: biases, norm scales and shifts `[C]`
- * - `scalar`: anything without axes to permute
- */
-export type ParamLayout = 'HWIO' | 'HWCM' | 'HWOI' | 'IO' | 'vector' | 'scalar';
-
-/**
- * A trainable tensor of a module: a `tf.Variable` with its layout. The Param takes ownership of
+ * A trainable tensor of a module: a `tf.Variable` with its layout (`@convkit/backend`'s
+ * vocabulary, which also converts it to and from PyTorch's). The Param takes ownership of
  * `initial` (`new Param(tf.ones([c]), 'vector')` leaks nothing).
  */
 export class Param {

@@ -2,20 +2,24 @@
 // saveSafetensorsFile, inspectSafetensorsFile, saveModelDirectory, loadModelDirectory) import
 // node:fs / node:path dynamically inside their bodies, so importing this barrel in a browser
 // bundle never loads Node modules; calling those functions there fails.
+// The layout vocabulary and its PyTorch conversions are @convkit/backend's, re-exported here
+// beside the state-dict converters that use them.
+export {
+  type FlattenedFrom,
+  fromPyTorchLayout,
+  type LayoutOptions,
+  PARAM_LAYOUTS,
+  type ParamLayout,
+  toPyTorchLayout,
+} from '@convkit/backend';
 export {
   type ConvertStateDictOptions,
   type ConvertStateDictResult,
   convertStateDict,
   exportStateDict,
-  type FlattenedFrom,
-  fromPyTorch,
   type LayoutMap,
-  type LayoutOptions,
   type LayoutSpec,
-  PARAM_LAYOUTS,
-  type ParamLayout,
   type ShapeProblem,
-  toPyTorch,
 } from './convert';
 export { KERAS_SUFFIXES, type KerasNameOptions, kerasNameToKey, mapKerasNames } from './keras';
 export {

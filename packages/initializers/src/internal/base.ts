@@ -1,6 +1,11 @@
-import { globalRandom, type RandomSource } from '@convkit/backend';
+import {
+  type AnyLayout,
+  computeFans,
+  type Fans,
+  globalRandom,
+  type RandomSource,
+} from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
-import { computeFans, type Fans } from '../compute-fans';
 import type { Distribution, Initializer, SampleOptions } from '../initializer';
 
 /** Throw when `options` has a key outside `allowed` or is not a plain object. */
