@@ -1,4 +1,4 @@
-import type { RandomSource } from '@convkit/backend';
+import type { RandomSource } from '@convkit/backend/random';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Fans, Layout } from './compute-fans';
 

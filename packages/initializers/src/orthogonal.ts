@@ -1,4 +1,4 @@
-import { globalRandom } from '@convkit/backend';
+import { globalRandom } from '@convkit/backend/random';
 import type { Initializer } from './initializer';
 import { checkFinite, checkOptions, structured } from './internal/base';
 import { orthogonalFromMatrix } from './internal/qr';

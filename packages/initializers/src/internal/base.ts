@@ -1,4 +1,4 @@
-import { globalRandom, type RandomSource } from '@convkit/backend';
+import { globalRandom, type RandomSource } from '@convkit/backend/random';
 import * as tf from '@tensorflow/tfjs-core';
 import { computeFans, type Fans } from '../compute-fans';
 import type { Distribution, Initializer, SampleOptions } from '../initializer';
