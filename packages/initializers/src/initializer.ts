@@ -1,4 +1,5 @@
-import type { AnyLayout, Fans, RandomSource } from '@convkit/backend';
+import type { AnyLayout, Fans } from '@convkit/backend';
+import type { RandomSource } from '@convkit/backend/random';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** Where an initializer gets its fans and its randomness. */

@@ -1,4 +1,5 @@
-import { globalRandom, isPyTorchLayout } from '@convkit/backend';
+import { isPyTorchLayout } from '@convkit/backend';
+import { globalRandom } from '@convkit/backend/random';
 import type { Initializer } from './initializer';
 import { checkFinite, checkOptions, structured } from './internal/base';
 import { orthogonalFromMatrix } from './internal/qr';

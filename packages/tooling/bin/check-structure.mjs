@@ -35,6 +35,20 @@ function walk(dir) {
   });
 }
 
+/** A subpath export (`./random`) offers the same conditions, in the same order, as `.`. */
+function checkSubpathExports(problem, where, exports) {
+  const conditions = Object.keys(exports?.['.'] ?? {}).join(', ');
+  for (const [subpath, target] of Object.entries(exports ?? {})) {
+    if (subpath === '.' || typeof target === 'string') continue;
+    if (Object.keys(target).join(', ') !== conditions) {
+      problem(
+        where,
+        `exports["${subpath}"] must have the conditions of exports["."] (${conditions})`,
+      );
+    }
+  }
+}
+
 function checkPublishedPackage({ root, problem }, dir, pkg) {
   const short = pkg.name.replace('@convkit/', '');
   const where = relative(root, dir);
@@ -51,6 +65,7 @@ function checkPublishedPackage({ root, problem }, dir, pkg) {
   if (dot && Object.keys(dot).indexOf('types') > Object.keys(dot).indexOf('import')) {
     problem(where, 'exports["."]: "types" must come before "import"');
   }
+  checkSubpathExports(problem, where, pkg.exports);
   if (!pkg.files?.includes('dist')) problem(where, 'package.json "files" must include "dist"');
   if (!pkg.peerDependencies?.['@tensorflow/tfjs-core'])
     problem(where, '@tensorflow/tfjs-core must be a peer dependency');

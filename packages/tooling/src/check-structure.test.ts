@@ -127,6 +127,21 @@ describe('checkStructure: where files live', () => {
   });
 });
 
+describe('checkStructure: subpath exports', () => {
+  it('refuses a subpath export without the conditions of the main entry', () => {
+    const exports = {
+      ...PACKAGE_JSON.exports,
+      './random': { import: './dist/random.js', require: './dist/random.cjs' },
+    };
+    const problems = problemsOf(
+      cleanTree({ 'packages/backend/package.json': manifest({ exports }) }),
+    );
+    expect(problems).toEqual([
+      'packages/backend: exports["./random"] must have the conditions of exports["."] (source, types, import, require)',
+    ]);
+  });
+});
+
 describe('checkStructure: manifests say what the code uses', () => {
   const withManifest = (fields: object, files: Record<string, string> = {}) =>
     problemsOf(cleanTree({ 'packages/backend/package.json': manifest(fields), ...files }));

@@ -1,10 +1,5 @@
-import {
-  type AnyLayout,
-  computeFans,
-  type Fans,
-  globalRandom,
-  type RandomSource,
-} from '@convkit/backend';
+import { type AnyLayout, computeFans, type Fans } from '@convkit/backend';
+import { globalRandom, type RandomSource } from '@convkit/backend/random';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Distribution, Initializer, SampleOptions } from '../initializer';
 

@@ -1,4 +1,4 @@
-import { globalRandom, type RandomSource } from '@convkit/backend';
+import { globalRandom, type RandomSource } from '@convkit/backend/random';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Throw, naming `where`, unless 0 <= p <= 1 (PyTorch's check). */
