@@ -1,3 +1,4 @@
+import { type LayoutOptions, PYTORCH_COUNTERPART, toPyTorchPermutation } from '@convkit/backend';
 import {
   AdaptiveAvgPool2d,
   AdaptiveMaxPool2d,
@@ -24,6 +25,7 @@ import {
   MaxPool2d,
   Mish,
   type Module,
+  type Param,
   PReLU,
   ReLU,
   ReLU6,
@@ -104,9 +106,30 @@ function convPads(m: Conv2d): [Pair, Pair] {
 
 const PAD_MODES = { reflect: 'reflect', replicate: 'edge', circular: 'wrap' } as const;
 
+/**
+ * A weight as an initializer in PyTorch's layout (ONNX's Conv and ConvTranspose use PyTorch's
+ * OIHW / IOHW, as does Gemm with transB), converted as `@convkit/backend` defines the layout.
+ */
+function pytorchWeight(
+  graph: OnnxGraph,
+  path: string,
+  param: Param,
+  options: LayoutOptions = {},
+): string {
+  const p = toPyTorchPermutation(param.shape, param.layout, options);
+  const key = `${PYTORCH_COUNTERPART[param.layout]}-${options.flattenedFrom ?? ''}`;
+  return graph.parameter(
+    `${path}.weight`,
+    param.variable,
+    p.shape,
+    (v) => transposeValues(v, p.split, p.perm),
+    key,
+  );
+}
+
 const conv2d: ModuleExporter<Conv2d> = (m, graph, x) => {
   const out = m.outputShape([...x.shape]);
-  const { groups, inChannels, outChannels, paddingMode } = m.config;
+  const { groups, outChannels, paddingMode } = m.config;
   const k = pair(m.config.kernelSize);
   let input = graph.nchw(x);
   let [ph, pw] = convPads(m);
@@ -122,24 +145,7 @@ const conv2d: ModuleExporter<Conv2d> = (m, graph, x) => {
     ph = [0, 0];
     pw = [0, 0];
   }
-  const w = m.weight.variable;
-  const depthwise = groups === inChannels && groups > 1;
-  const weight = depthwise
-    ? graph.parameter(
-        `${m.path}.weight`,
-        w,
-        [outChannels, 1, k[0], k[1]],
-        (v) => transposeValues(v, w.shape, [2, 3, 0, 1]),
-        'OIHW',
-      )
-    : graph.parameter(
-        `${m.path}.weight`,
-        w,
-        [outChannels, inChannels / groups, k[0], k[1]],
-        (v) => transposeValues(v, w.shape, [3, 2, 0, 1]),
-        'OIHW',
-      );
-  const inputs = [input, weight];
+  const inputs = [input, pytorchWeight(graph, m.path, m.weight)];
   if (m.bias) inputs.push(graph.parameter(`${m.path}.bias`, m.bias.variable, [outChannels]));
   return graph.op(
     'Conv',
@@ -159,20 +165,10 @@ const conv2d: ModuleExporter<Conv2d> = (m, graph, x) => {
 
 const convTranspose2d: ModuleExporter<ConvTranspose2d> = (m, graph, x) => {
   const out = m.outputShape([...x.shape]);
-  const { groups, inChannels, outChannels } = m.config;
+  const { groups, outChannels } = m.config;
   const k = pair(m.config.kernelSize);
   const p = pair(m.config.padding);
-  const w = m.weight.variable; // [kh, kw, out / groups, in]
-  const inputs = [
-    graph.nchw(x),
-    graph.parameter(
-      `${m.path}.weight`,
-      w,
-      [inChannels, outChannels / groups, k[0], k[1]],
-      (v) => transposeValues(v, w.shape, [3, 2, 0, 1]),
-      'IOHW',
-    ),
-  ];
+  const inputs = [graph.nchw(x), pytorchWeight(graph, m.path, m.weight)];
   if (m.bias) inputs.push(graph.parameter(`${m.path}.bias`, m.bias.variable, [outChannels]));
   return graph.op(
     'ConvTranspose',
@@ -582,24 +578,15 @@ const linear: ModuleExporter<Linear> = (m, graph, input) => {
   const w = m.weight.variable;
   if (input.shape.length === 2) {
     const out = m.outputShape([...input.shape]);
-    const chw = input.layout === 'flattened-chw' ? input.flattenedFrom : undefined;
-    // After a flatten of an NCHW map the features come in C, H, W order: permute the rows of
-    // the weight (stored for convkit's H, W, C order) instead of the activations.
-    const weight = chw
-      ? graph.parameter(
-          `${m.path}.weight`,
-          w,
-          [inFeatures, outFeatures],
-          (v) => {
-            const [c, h, wd] = chw;
-            return transposeValues(v, [h, wd, c, outFeatures], [2, 0, 1, 3]);
-          },
-          `rows-chw-${chw}`,
-        )
+    const flattenedFrom = input.layout === 'flattened-chw' ? input.flattenedFrom : undefined;
+    // After a flatten of an NCHW map the features come in C, H, W order: write the weight in
+    // PyTorch's layout, whose columns are in that order, instead of permuting the activations.
+    const weight = flattenedFrom
+      ? pytorchWeight(graph, m.path, m.weight, { flattenedFrom })
       : graph.parameter(`${m.path}.weight`, w, [inFeatures, outFeatures]);
     const inputs = [input.name, weight];
     if (m.bias) inputs.push(graph.parameter(`${m.path}.bias`, m.bias.variable, [outFeatures]));
-    return graph.op('Gemm', inputs, {}, out, 'plain', 'gemm');
+    return graph.op('Gemm', inputs, flattenedFrom ? { transB: 1 } : {}, out, 'plain', 'gemm');
   }
   const x = graph.plain(input);
   const out = m.outputShape([...x.shape]);
