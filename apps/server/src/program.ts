@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   BACKEND_NAMES,
   type BackendName,
@@ -48,6 +50,20 @@ export const VERSION: string = (() => {
     return '0.0.0';
   }
 })();
+
+/**
+ * The web app's production build beside this app (`apps/web/dist`), served by `convkit serve`
+ * unless `--web DIR` or `--no-web` says otherwise. src/program.ts and dist/cli.js are both one
+ * level below apps/server.
+ */
+export const DEFAULT_WEB_DIR: string = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** `--web`: a directory, `false` (`--no-web`), or the default build when it exists. */
+export function webDirFor(option: string | false | undefined): string | undefined {
+  if (option === false) return undefined;
+  if (typeof option === 'string') return option;
+  return existsSync(join(DEFAULT_WEB_DIR, 'index.html')) ? DEFAULT_WEB_DIR : undefined;
+}
 
 /** Commands other packages will add (the `explain` and `transfer` commands), listed in --help. */
 export type CommandFactory = (io: CliIo) => Command;
@@ -381,9 +397,18 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
     .option('--timeout-ms <n>', 'per-request timeout', integer(1, 600_000), 10_000)
     .option('--body-limit <bytes>', 'largest request body', integer(1024, 1 << 30), 8 * 1024 * 1024)
     .option('--max-image-side <n>', 'largest image side accepted', integer(1, 65_535), 4096)
+    .option(
+      '--web <dir>',
+      `also serve this static directory (the web app's build) at / on the same port; API routes keep precedence, other GET paths without a file extension get index.html (default: the web app's build beside this app, apps/web/dist, when it exists)`,
+      nonEmpty,
+    )
+    .option('--no-web', 'serve the API only, not the web app')
     .addOption(backendOption())
     .action(async (o) => {
       const { startServer } = await import('./server/start');
+      const { checkWebDir } = await import('./server/app');
+      const web = webDirFor(o.web);
+      if (web) checkWebDir(web); // fail fast, before loading a backend and the models
       await useBackend(o.backend, io, true);
       await startServer({
         models: o.model.map(parseModelArg),
@@ -395,6 +420,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
         timeoutMs: o.timeoutMs,
         bodyLimit: o.bodyLimit,
         imageLimits: { maxSide: o.maxImageSide, maxPixels: o.maxImageSide * o.maxImageSide },
+        web,
         log: (line) => io.err.write(`${line}\n`),
       });
     });

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import * as tf from '@tensorflow/tfjs-core';
 import Fastify, {
@@ -38,6 +41,35 @@ export interface ServerOptions {
   maxImagesPerRequest?: number;
   /** Fastify's logger option (pino). Default: info level JSON lines on stdout. */
   logger?: FastifyServerOptions['logger'];
+  /**
+   * A directory of static files (the web app's production build) served at `/`: `index.html`
+   * at `/`, files by path, and `index.html` for any other GET path outside the API that names no
+   * file (SPA routes). Default: none.
+   */
+  web?: string;
+}
+
+/** Paths that belong to the API: never answered from the web directory, nor by its fallback. */
+const API_PATHS = ['/v1', '/healthz', '/readyz', '/metrics', '/openapi.json'];
+
+function isApiPath(rawPath: string): boolean {
+  let path = rawPath;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    // a malformed escape: judge the raw path
+  }
+  return API_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+/** The web directory, absolute, checked: a directory holding index.html. */
+export function checkWebDir(dir: string): string {
+  const root = resolve(dir);
+  const info = statSync(root, { throwIfNoEntry: false });
+  if (!info?.isDirectory()) throw new Error(`web directory '${dir}' does not exist`);
+  if (!statSync(resolve(root, 'index.html'), { throwIfNoEntry: false })?.isFile())
+    throw new Error(`web directory '${dir}' has no index.html (build the web app first)`);
+  return root;
 }
 
 /** Where routes of later packages go: each gets the app and the served models. */
@@ -68,6 +100,7 @@ const predictionSchema = {
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   406: 'Not Acceptable',
   413: 'Payload Too Large',
@@ -238,14 +271,29 @@ export async function buildServer(
       });
     },
   );
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
+  const webRoot = options.web === undefined ? undefined : checkWebDir(options.web);
+  if (webRoot) {
+    // GET / HEAD /* from the web directory; the API's routes are more specific, so they win.
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', index: 'index.html' });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    // SPA fallback: a client-side route (no file extension in its last segment) outside the API.
+    if (
+      webRoot &&
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !isApiPath(path) &&
+      !path.slice(path.lastIndexOf('/') + 1).includes('.')
+    ) {
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    }
+    return reply.status(404).send({
       statusCode: 404,
       error: 'Not Found',
       message: `no route ${request.method} ${request.url}`,
       requestId: String(request.id),
-    }),
-  );
+    });
+  });
 
   const modelInfo = (m: LoadedModel) => ({
     name: m.name,

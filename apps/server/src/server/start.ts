@@ -12,6 +12,8 @@ export interface StartServerOptions {
   timeoutMs: number;
   bodyLimit: number;
   imageLimits: ImageLimits;
+  /** A static directory (the web app's build) served at `/`; none when undefined. */
+  web?: string;
   log: (line: string) => void;
 }
 
@@ -36,11 +38,13 @@ export async function startServer(options: StartServerOptions): Promise<void> {
     timeoutMs: options.timeoutMs,
     bodyLimit: options.bodyLimit,
     imageLimits: options.imageLimits,
+    web: options.web,
   });
   const address = await app.listen({ host: options.host, port: options.port });
   options.log(
     `convkit serve: listening on ${address} with ${models.map((m) => `${m.name} (${m.architecture})`).join(', ')}`,
   );
+  if (options.web) options.log(`convkit serve: serving the web app from ${options.web} at /`);
   let draining = false;
   const shutdown = async (signal: string) => {
     if (draining) return;
