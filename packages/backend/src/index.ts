@@ -31,4 +31,10 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export {
+  checkStateKeys,
+  StateDictError,
+  type Stateful,
+  stateProblem,
+} from './stateful';
 export { registerWasmTrainingKernels } from './wasm-training-kernels';
