@@ -51,4 +51,10 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export {
+  checkStateKeys,
+  StateDictError,
+  type Stateful,
+  stateProblem,
+} from './stateful';
 export { registerWasmTrainingKernels } from './wasm-training-kernels';

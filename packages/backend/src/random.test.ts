@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { globalRandom, manualSeed, RandomSource } from './random';
 import { selectBackend } from './select-backend';
+import { StateDictError } from './stateful';
 
 beforeAll(async () => {
   await selectBackend({ backend: 'cpu' });
@@ -37,10 +38,12 @@ describe('RandomSource', () => {
   it('saves and restores its state exactly, mid Box-Muller pair included', () => {
     const random = new RandomSource(9);
     random.normal();
-    const state = random.getState();
+    const state = random.stateDict();
     const expected = [random.normal(), random.next(), random.int(0, 10)];
-    random.setState(JSON.parse(JSON.stringify(state)));
+    random.loadStateDict(JSON.parse(JSON.stringify(state)));
     expect([random.normal(), random.next(), random.int(0, 10)]).toEqual(expected);
+    // The former names remain, as aliases.
+    random.setState(random.getState());
   });
 
   it('forks independent streams deterministically', () => {
@@ -82,8 +85,24 @@ describe('RandomSource', () => {
     );
     expect(() => random.bernoulliTensor([2], 1.5)).toThrow('expected 0 <= p <= 1, received 1.5');
     expect(() => random.uniformTensor([2, -1])).toThrow('received [2,-1]');
-    expect(() => random.setState({ algorithm: 'mt19937' } as never)).toThrow(
-      'RandomSource.setState',
+    expect(() => random.loadStateDict({ algorithm: 'mt19937' } as never)).toThrow(
+      /^RandomSource\.loadStateDict: 2 problem\(s\):\n {2}missing key state\n {2}missing key spareNormal$/,
     );
+    const good = random.stateDict();
+    expect(() => random.loadStateDict({ ...good, extra: 1 } as never)).toThrow(StateDictError);
+    expect(() => random.loadStateDict({ ...good, extra: 1 } as never)).toThrow(
+      'RandomSource.loadStateDict: unexpected key extra',
+    );
+    expect(() =>
+      random.loadStateDict({
+        algorithm: 'mt19937',
+        state: [0, 0, 0, 0],
+        spareNormal: 'x',
+      } as never),
+    ).toThrow(
+      'RandomSource.loadStateDict: 3 problem(s):\n  algorithm: expected \'xoshiro128**\', received "mt19937"\n  state: expected 4 unsigned 32-bit integers, not all 0, received [0,0,0,0]\n  spareNormal: expected null or a finite number, received "x"',
+    );
+    // A refused state changes nothing.
+    expect(random.stateDict()).toEqual(good);
   });
 });

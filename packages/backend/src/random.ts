@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { checkStateKeys, StateDictError, stateProblem } from './stateful';
 
 /**
  * A seeded random source (xoshiro128**, seeded through splitmix32) that every convkit package
@@ -137,20 +138,46 @@ export class RandomSource {
     return child;
   }
 
-  /** The full state, to store in a checkpoint. */
-  getState(): RandomState {
+  /** The full state, to store in a checkpoint (the `Stateful` protocol). */
+  stateDict(): RandomState {
     return { algorithm: 'xoshiro128**', state: Array.from(this.s), spareNormal: this.spareNormal };
   }
 
-  /** Restore a state from `getState()`; the stream continues exactly where it was. */
-  setState(state: RandomState): void {
-    if (state?.algorithm !== 'xoshiro128**' || state.state?.length !== 4) {
-      throw new Error(
-        `RandomSource.setState: expected { algorithm: 'xoshiro128**', state: [4 integers] }, received ${JSON.stringify(state)}`,
-      );
+  /** Restore a state from `stateDict()`; the stream continues exactly where it was. */
+  loadStateDict(state: RandomState): void {
+    checkStateKeys('RandomSource', state, ['algorithm', 'state', 'spareNormal']);
+    const problems: string[] = [];
+    if (state.algorithm !== 'xoshiro128**') {
+      problems.push(stateProblem('algorithm', "'xoshiro128**'", state.algorithm));
     }
-    this.s.set(state.state.map((v) => v >>> 0));
+    const words = state.state;
+    const isWord = (v: unknown) =>
+      Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
+    // An all-zero state is the one xoshiro never leaves: it would yield zeros forever.
+    if (
+      !Array.isArray(words) ||
+      words.length !== 4 ||
+      !words.every(isWord) ||
+      words.every((v) => v === 0)
+    ) {
+      problems.push(stateProblem('state', '4 unsigned 32-bit integers, not all 0', words));
+    }
+    if (state.spareNormal !== null && !Number.isFinite(state.spareNormal)) {
+      problems.push(stateProblem('spareNormal', 'null or a finite number', state.spareNormal));
+    }
+    if (problems.length > 0) throw new StateDictError('RandomSource', problems);
+    this.s.set(words);
     this.spareNormal = state.spareNormal;
+  }
+
+  /** @deprecated Use `stateDict()` (the name every convkit state uses). */
+  getState(): RandomState {
+    return this.stateDict();
+  }
+
+  /** @deprecated Use `loadStateDict()` (the name every convkit state uses). */
+  setState(state: RandomState): void {
+    this.loadStateDict(state);
   }
 }
 

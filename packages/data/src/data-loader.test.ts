@@ -118,10 +118,10 @@ describe('DataLoader', () => {
 
     const first = make();
     const head = await drain(first, 3); // break after 3 batches
-    const saved = JSON.parse(JSON.stringify(first.state()));
+    const saved = JSON.parse(JSON.stringify(first.stateDict()));
     expect(saved).toEqual({ seed: 5, epoch: 0, position: 3 });
     const resumed = make();
-    resumed.loadState(saved);
+    resumed.loadStateDict(saved);
     const tail = [...(await drain(resumed)), ...(await drain(resumed))];
     expect([...head, ...tail].map((b) => b.x)).toEqual(full.map((b) => b.x));
 
@@ -132,9 +132,16 @@ describe('DataLoader', () => {
     expect(rest.map((b) => b.x)).toEqual(full.slice(2, 7).map((b) => b.x));
 
     const later = make();
-    later.loadState({ seed: 5, epoch: 1, position: 4 });
+    later.loadStateDict({ seed: 5, epoch: 1, position: 4 });
     expect((await drain(later)).map((b) => b.x)).toEqual(full.slice(11).map((b) => b.x));
-    expect(() => later.loadState({ seed: 5, epoch: 0, position: 99 })).toThrow(/position <= 7/);
+    expect(() => later.loadStateDict({ seed: 5, epoch: 0, position: 99 })).toThrow(
+      'DataLoader.loadStateDict: position: expected an integer with 0 <= position <= 7, received 99',
+    );
+    expect(() => later.loadStateDict({ seed: 5, epoch: -1, pos: 0 } as never)).toThrow(
+      'DataLoader.loadStateDict: 2 problem(s):\n  missing key position\n  unexpected key pos',
+    );
+    // The former names remain, as aliases.
+    later.loadState(later.state());
     later.setEpoch(0);
     expect((await drain(later))[0].x).toEqual(full[0].x);
   });

@@ -1,4 +1,4 @@
-import type { RandomSource } from '@convkit/backend';
+import { checkStateKeys, type RandomSource, StateDictError, stateProblem } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchTransform, HostBatch } from './batch-transforms';
 import type { Dataset, Image, LabeledImage } from './dataset';
@@ -116,7 +116,7 @@ function sampleKind(sample: LoaderSample): 'label' | 'target' | 'mask' {
  * the CPU into one typed array each (no per-sample tensors) and uploaded once when handed out.
  * The shuffle of epoch e is a permutation drawn from a stream derived from (seed, e), and each
  * batch's augmentations from a stream derived from (seed, e, batch index), so a run is
- * reproduced by the seed alone, whatever the prefetch depth, and resumed exactly from `state()`.
+ * reproduced by the seed alone, whatever the prefetch depth, and resumed exactly from `stateDict()`.
  */
 export class DataLoader implements AsyncIterable<Batch> {
   readonly dataset: Dataset<LoaderSample>;
@@ -166,31 +166,45 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   /** Start `epoch` from its first batch (as `DistributedSampler.set_epoch`). */
   setEpoch(epoch: number): void {
-    this.loadState({ seed: this.seed, epoch, position: 0 });
+    this.loadStateDict({ seed: this.seed, epoch, position: 0 });
   }
 
-  state(): DataLoaderState {
+  /** Where the loader stands (the `Stateful` protocol): seed, epoch and position. */
+  stateDict(): DataLoaderState {
     return { seed: this.seed, epoch: this.currentEpoch, position: this.currentPosition };
   }
 
-  loadState(state: DataLoaderState): void {
-    const ok =
-      state &&
-      Number.isInteger(state.seed) &&
-      Number.isInteger(state.epoch) &&
-      state.epoch >= 0 &&
-      Number.isInteger(state.position) &&
-      state.position >= 0 &&
-      state.position <= this.length;
-    if (!ok) {
-      throw new Error(
-        `DataLoader.loadState: expected { seed, epoch >= 0, 0 <= position <= ${this.length} }, received ${JSON.stringify(state)}`,
+  /** Continue from `stateDict()` output: the next batch is the one that would have followed. */
+  loadStateDict(state: DataLoaderState): void {
+    checkStateKeys('DataLoader', state, ['seed', 'epoch', 'position']);
+    const problems: string[] = [];
+    if (!Number.isInteger(state.seed))
+      problems.push(stateProblem('seed', 'an integer', state.seed));
+    if (!(Number.isInteger(state.epoch) && state.epoch >= 0)) {
+      problems.push(stateProblem('epoch', 'an integer >= 0', state.epoch));
+    }
+    if (
+      !(Number.isInteger(state.position) && state.position >= 0 && state.position <= this.length)
+    ) {
+      problems.push(
+        stateProblem('position', `an integer with 0 <= position <= ${this.length}`, state.position),
       );
     }
-    if (this.running) throw new Error('DataLoader.loadState: an iteration is running');
+    if (problems.length > 0) throw new StateDictError('DataLoader', problems);
+    if (this.running) throw new Error('DataLoader.loadStateDict: an iteration is running');
     this.seed = state.seed >>> 0;
     this.currentEpoch = state.epoch;
     this.currentPosition = state.position;
+  }
+
+  /** @deprecated Use `stateDict()` (the name every convkit state uses). */
+  state(): DataLoaderState {
+    return this.stateDict();
+  }
+
+  /** @deprecated Use `loadStateDict()` (the name every convkit state uses). */
+  loadState(state: DataLoaderState): void {
+    this.loadStateDict(state);
   }
 
   /** The sample order of `epoch` (a seeded permutation when shuffling). */

@@ -1,4 +1,4 @@
-import { measureLeaks } from '@convkit/backend';
+import { measureLeaks, StateDictError } from '@convkit/backend';
 import { assertAllClose, useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +121,7 @@ describe('module system', () => {
     expect(() => model.loadStateDict(wrong)).toThrow(
       /Sequential\.loadStateDict: 3 problem\(s\):\n {2}3\.weight: expected shape \[3,3,8,16\], received \[3,3,8,15\]\n {2}missing key 8\.bias\n {2}unexpected key fc\.weight/,
     );
+    expect(() => model.loadStateDict(wrong)).toThrow(StateDictError);
     expect(Array.from(await model.stateDict()['0.bias'].data())).toEqual(Array.from(before));
     delete wrong['3.weight'];
     wrong['3.weight'] = state['3.weight'];

@@ -1,3 +1,4 @@
+import { StateDictError } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { Buffer, Param } from './param';
 
@@ -264,11 +265,7 @@ export abstract class Module<Config extends object = object, Output = tf.Tensor>
       ...(strict ? missingKeys.map((k) => `missing key ${k}`) : []),
       ...(strict ? unexpectedKeys.map((k) => `unexpected key ${k}`) : []),
     ];
-    if (problems.length > 0) {
-      throw new Error(
-        `${this.label}.loadStateDict: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`,
-      );
-    }
+    if (problems.length > 0) throw new StateDictError(this.label, problems);
     for (const [key, member] of own) {
       if (state[key]) member.variable.assign(state[key]);
     }

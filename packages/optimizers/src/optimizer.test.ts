@@ -71,6 +71,14 @@ describe('stateDict / loadStateDict', () => {
     expect(() => single.loadStateDict(dict)).toThrow(
       'Adam: loadStateDict(dict).paramGroups.length must be 1, received 2',
     );
+    // The state protocol: missing and unknown keys are named, nothing is loaded.
+    const { state: _state, ...partial } = dict;
+    expect(() => other.loadStateDict({ ...partial, step: 3 } as never)).toThrow(
+      'Adam.loadStateDict: 2 problem(s):\n  missing key state\n  unexpected key step',
+    );
+    expect(() => other.loadStateDict(null as never)).toThrow(
+      'Adam.loadStateDict: state: expected { type, paramGroups, state }, received null',
+    );
     for (const o of [adam, other, sgd, single]) o.dispose();
     dispose();
   });

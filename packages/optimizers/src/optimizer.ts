@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { deserializeTensor, sameShape, serializeTensor } from './internal/serialize';
-import { checkKnownKeys, checkRules, fail, formatValue, type Rule } from './internal/validate';
+import {
+  checkKnownKeys,
+  checkRules,
+  checkStateKeys,
+  fail,
+  formatValue,
+  type Rule,
+} from './internal/validate';
 import type { SerializedTensor } from './serialized-tensor';
 
 /** Options every optimizer has. */
@@ -181,6 +188,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions> {
    * same shapes in the same order. Group options are restored too (as in PyTorch).
    */
   loadStateDict(dict: OptimizerStateDict): void {
+    checkStateKeys(this.name, dict, ['type', 'paramGroups', 'state']);
     if (dict.type !== this.name)
       fail(this.name, 'loadStateDict(dict).type', `"${this.name}"`, dict.type);
     if (dict.paramGroups.length !== this.paramGroups.length) {

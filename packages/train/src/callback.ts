@@ -67,7 +67,10 @@ export interface TrainingContext {
 
 /**
  * Hooks into `fit`, awaited in order (lower `order` first; checkpoints run last so that they
- * save the state every other callback left). A callback with `stateDict` / `loadStateDict` has
+ * save the state every other callback left). Within a run the hooks come in this order:
+ * `onTrainBegin`; per epoch `onEpochBegin`; per batch `onBatchBegin`, then `onOptimizerStep` when
+ * the batch completed an optimizer step, then `onBatchEnd`; after the last batch `onOptimizerStep`
+ * once more for a partial accumulation; `onEpochEnd` (after validation); last `onTrainEnd`. A callback with `stateDict` / `loadStateDict` has
  * its state saved in checkpoints and restored on resume, keyed by `callbackName`.
  */
 export interface Callback {
@@ -77,6 +80,8 @@ export interface Callback {
   readonly order?: number;
   onTrainBegin?(context: TrainingContext): void | Promise<void>;
   onEpochBegin?(epoch: number, context: TrainingContext): void | Promise<void>;
+  /** Before the step on batch `batch` (zero-based within `epoch`). */
+  onBatchBegin?(epoch: number, batch: number, context: TrainingContext): void | Promise<void>;
   onBatchEnd?(logs: BatchLogs, context: TrainingContext): void | Promise<void>;
   /** After each optimizer step (every `accumulateSteps` batches, and once for a partial
    * accumulation at the end of an epoch); `step` counts optimizer steps in this run. */

@@ -129,7 +129,7 @@ export async function saveCheckpoint(
     optimizer: optimizerJson,
     schedule: (schedule as Stateful | undefined)?.stateDict?.() ?? null,
     random: {
-      global: globalRandom().getState(),
+      global: globalRandom().stateDict(),
       data: dataState(data),
     },
     callbacks,
@@ -283,14 +283,12 @@ export async function loadCheckpoint(
         }
       }
       if (data && manifest.random.data != null) {
-        const load =
-          typeof data.loadState === 'function'
-            ? (data.loadState.bind(data) as (s: unknown) => void)
-            : typeof data.setState === 'function'
-              ? (data.setState.bind(data) as (s: unknown) => void)
-              : undefined;
+        const load = dataLoader(data);
         if (load) {
-          const hasState = typeof data.state === 'function' || typeof data.getState === 'function';
+          const hasState =
+            typeof data.stateDict === 'function' ||
+            typeof data.state === 'function' ||
+            typeof data.getState === 'function';
           restore(
             'the data state',
             hasState ? dataState(data) : undefined,
@@ -317,7 +315,7 @@ export async function loadCheckpoint(
       }
       throw error;
     }
-    if (options.restoreRandom ?? true) globalRandom().setState(manifest.random.global);
+    if (options.restoreRandom ?? true) globalRandom().loadStateDict(manifest.random.global);
     loaded = true;
     return {
       model,
@@ -566,7 +564,15 @@ function decode(file: string, bytes: Uint8Array): Record<string, tf.Tensor> {
   }
 }
 
+/** The data's state loader: `loadStateDict` (the protocol), or `loadState` / `setState`. */
+function dataLoader(data: StatefulData): ((state: unknown) => void) | undefined {
+  const load = data.loadStateDict ?? data.loadState ?? data.setState;
+  return typeof load === 'function' ? (load.bind(data) as (s: unknown) => void) : undefined;
+}
+
+/** The data's state: `stateDict()` (the protocol), or the older `state()` / `getState()`. */
 function dataState(data: StatefulData | undefined): unknown {
+  if (typeof data?.stateDict === 'function') return data.stateDict();
   if (typeof data?.state === 'function') return data.state();
   if (typeof data?.getState === 'function') return data.getState();
   return null;

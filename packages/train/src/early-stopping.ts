@@ -1,3 +1,4 @@
+import { checkStateKeys, StateDictError, stateProblem } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   type Callback,
@@ -90,7 +91,19 @@ export class EarlyStopping implements Callback {
   }
 
   loadStateDict(state: unknown): void {
+    checkStateKeys('EarlyStopping', state, ['best', 'bestEpoch', 'wait']);
     const s = state as ReturnType<EarlyStopping['stateDict']>;
+    const problems: string[] = [];
+    if (s.best !== null && !Number.isFinite(s.best)) {
+      problems.push(stateProblem('best', 'null or a finite number', s.best));
+    }
+    if (!(Number.isInteger(s.bestEpoch) && s.bestEpoch >= -1)) {
+      problems.push(stateProblem('bestEpoch', 'an integer >= -1', s.bestEpoch));
+    }
+    if (!(Number.isInteger(s.wait) && s.wait >= 0)) {
+      problems.push(stateProblem('wait', 'an integer >= 0', s.wait));
+    }
+    if (problems.length > 0) throw new StateDictError('EarlyStopping', problems);
     this.best = s.best ?? this.worst();
     this.bestEpoch = s.bestEpoch;
     this.wait = s.wait;

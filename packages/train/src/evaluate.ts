@@ -1,14 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  batchCount,
-  batchOf,
-  checkDataSource,
-  disposeBatch,
-  ownsBatches,
-} from './internal/batches';
+import { batchLoop, batchStatistics, RunningMeans } from './internal/batch-loop';
+import { batchCount, batchOf, checkDataSource, ownsBatches } from './internal/batches';
 import { batchLoss, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
-import { yieldToEventLoop } from './internal/tick';
 import type { LossName } from './loss-name';
 import { type MetricSpec, resolveMetrics } from './metrics';
 import type { Batch, DataSource, LossFunction, TrainableModel } from './types';
@@ -45,48 +39,31 @@ export async function evaluate(
   checkDataSource('evaluate', 'data', data);
   const lossFn = resolveLoss(options.loss);
   const metrics = resolveMetrics(options.metrics);
-  const owns = ownsBatches(data, options.disposeBatches);
   const total = batchCount(data);
+  const means = new RunningMeans(metrics);
   const wasTraining = model.training ?? true;
   model.eval();
-  let lossSum = 0;
-  let samples = 0;
-  let batches = 0;
-  const sums: number[][] = metrics.map(() => []);
   try {
-    for await (const value of data as AsyncIterable<Batch>) {
-      if (options.signal?.aborted) {
-        if (owns) disposeBatch(value);
-        break;
-      }
-      let packed: tf.Tensor;
-      let sizes: number[];
-      let n: number;
-      try {
-        const { x, y } = batchOf('evaluate', value, batches);
-        n = x.shape[0];
-        ({ packed, sizes } = evalStep(model, x, y, lossFn, metrics));
-      } finally {
-        if (owns) disposeBatch(value);
-      }
-      const values = await packed.data();
-      packed.dispose();
-      lossSum += values[0] * n;
-      accumulate(sums, sizes, values);
-      samples += n;
-      batches += 1;
-      options.onBatch?.(batches, total);
-      await yieldToEventLoop();
-    }
+    const batches = await batchLoop({
+      data,
+      owns: ownsBatches(data, options.disposeBatches),
+      signal: options.signal,
+      run: (value, index) => {
+        const { x, y } = batchOf('evaluate', value, index);
+        return { n: x.shape[0], ...evalStep(model, x, y, lossFn, metrics) };
+      },
+      after: async ({ n, packed, sizes }, index) => {
+        const values = await packed.data();
+        packed.dispose();
+        means.add(n, values, sizes);
+        options.onBatch?.(index + 1, total);
+        return false;
+      },
+    });
+    return { loss: means.loss, metrics: means.results(), samples: means.samples, batches };
   } finally {
     model.train(wasTraining);
   }
-  return {
-    loss: samples === 0 ? Number.NaN : lossSum / samples,
-    metrics: Object.fromEntries(metrics.map((m, i) => [m.name, m.result(sums[i])])),
-    samples,
-    batches,
-  };
 }
 
 function evalStep(
@@ -100,18 +77,9 @@ function evalStep(
   const packed = tf.tidy(() => {
     const { main } = splitOutput(model.forward(x), 'evaluate');
     const { loss } = batchLoss(lossFn, main, y, null);
-    const stats = metrics.map((m) => tf.cast(tf.reshape(m.update(main, y), [-1]), 'float32'));
+    const stats = batchStatistics(metrics, main, y);
     for (const s of stats) sizes.push(s.size);
     return tf.concat([tf.reshape(loss, [1]), ...stats]);
   });
   return { packed, sizes };
-}
-
-/** Add the metric statistics packed after the loss (at offset 1) into `sums`. */
-export function accumulate(sums: number[][], sizes: number[], values: ArrayLike<number>): void {
-  let at = 1;
-  sizes.forEach((size, i) => {
-    for (let j = 0; j < size; j++) sums[i][j] = (sums[i][j] ?? 0) + values[at + j];
-    at += size;
-  });
 }

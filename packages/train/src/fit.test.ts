@@ -141,6 +141,52 @@ describe('fit', () => {
     expect(plain.w['4.weight']).not.toEqual(micro.w['4.weight']);
   });
 
+  it('calls the hooks in the documented order, History (order -100) before user callbacks', async () => {
+    manualSeed(2);
+    const model = tinyCnn();
+    const optimizer = new SGD(model.trainableVariables(), { lr: 0.1 });
+    const data = toyBatches(12, 4, 1); // 3 batches
+    const validationData = toyBatches(4, 4, 2);
+    const log: string[] = [];
+    const hooks: Callback = {
+      onTrainBegin: () => void log.push('trainBegin'),
+      onEpochBegin: (epoch) => void log.push(`epochBegin ${epoch}`),
+      onBatchBegin: (epoch, batch) => void log.push(`batchBegin ${epoch}.${batch}`),
+      onOptimizerStep: (step) => void log.push(`step ${step}`),
+      onBatchEnd: (logs) => void log.push(`batchEnd ${logs.epoch}.${logs.batch}`),
+      onEpochEnd: (logs, context) =>
+        void log.push(
+          `epochEnd ${logs.epoch} val ${logs.valLoss !== undefined} history ${context.history.length}`,
+        ),
+      onTrainEnd: (context) => void log.push(`trainEnd ${context.history.length}`),
+    };
+    await fit(model, {
+      data,
+      validationData,
+      optimizer,
+      epochs: 2,
+      accumulateSteps: 2,
+      callbacks: [hooks],
+    });
+    const epoch = (e: number, firstStep: number) => [
+      `epochBegin ${e}`,
+      `batchBegin ${e}.0`,
+      `batchEnd ${e}.0`,
+      `batchBegin ${e}.1`,
+      `step ${firstStep}`,
+      `batchEnd ${e}.1`,
+      `batchBegin ${e}.2`,
+      `batchEnd ${e}.2`,
+      `step ${firstStep + 1}`, // the partial accumulation of the last batch
+      // History runs first, so the user's callback sees this epoch recorded.
+      `epochEnd ${e} val true history ${e + 1}`,
+    ];
+    expect(log).toEqual(['trainBegin', ...epoch(0, 1), ...epoch(1, 3), 'trainEnd 2']);
+    tf.dispose([...data, ...validationData].flatMap((b) => [b.x, b.y]));
+    optimizer.dispose();
+    model.dispose();
+  });
+
   it('class weights give PyTorch weighted-mean cross-entropy', async () => {
     const classWeight = [0.5, 2, 1];
     const run = async (weighted: 'option' | 'loss') => {

@@ -2,19 +2,15 @@ import { refuseUnknownOptions } from '@convkit/layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchLogs, Callback, EpochLogs, StopReason, TrainingContext } from './callback';
 import { loadCheckpoint } from './checkpoint';
-import { accumulate, evaluate } from './evaluate';
+import { evaluate } from './evaluate';
 import { History } from './history';
-import {
-  batchCount,
-  batchOf,
-  checkDataSource,
-  disposeBatch,
-  ownsBatches,
-} from './internal/batches';
+import { batchLoop, batchStatistics, RunningMeans } from './internal/batch-loop';
+import { batchCount, batchOf, checkDataSource, ownsBatches } from './internal/batches';
+import { CallbackDispatcher } from './internal/callback-dispatcher';
+import { GradientAccumulator } from './internal/gradient-accumulator';
 import { batchLoss, resolveLoss } from './internal/loss';
 import { splitOutput } from './internal/outputs';
 import { releaseTapeAfterError } from './internal/tape';
-import { yieldToEventLoop } from './internal/tick';
 import { LearningRateScheduler } from './learning-rate-scheduler';
 import type { LossName } from './loss-name';
 import { type Metric, type MetricSpec, resolveMetrics } from './metrics';
@@ -102,15 +98,15 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
     callbacks.push(new LearningRateScheduler(options.schedule, { stepOn: o.scheduleStep }));
   }
   callbacks.push(history);
-  const ordered = callbacks
-    .map((c, i) => [c, i] as const)
-    .sort((a, b) => (a[0].order ?? 0) - (b[0].order ?? 0) || a[1] - b[1])
-    .map(([c]) => c);
-  const byName = nameCallbacks(ordered);
+  const dispatcher = new CallbackDispatcher(callbacks);
+  const byName = dispatcher.byName;
   const schedule =
     options.schedule ??
-    (ordered.find((c) => c instanceof LearningRateScheduler) as LearningRateScheduler | undefined)
-      ?.schedule;
+    (
+      dispatcher.callbacks.find((c) => c instanceof LearningRateScheduler) as
+        | LearningRateScheduler
+        | undefined
+    )?.schedule;
 
   let initialEpoch = o.initialEpoch;
   const previous: EpochLogs[] = [];
@@ -147,16 +143,6 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
       this.stopReason ??= reason;
     },
   };
-  const call = async <K extends keyof Callback>(
-    hook: K,
-    ...args: Parameters<Extract<NonNullable<Callback[K]>, (...a: never[]) => unknown>>
-  ) => {
-    for (const c of ordered) {
-      const fn = c[hook] as ((...a: unknown[]) => unknown) | undefined;
-      if (typeof fn === 'function') await fn.apply(c, args);
-    }
-  };
-
   const wasTraining = model.training ?? true;
   const classWeight = options.classWeight
     ? tf.tensor1d(Array.from(options.classWeight), 'float32')
@@ -168,7 +154,7 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
     metrics,
     classWeight,
     auxLossWeight: o.auxLossWeight,
-    accumulateSteps: o.accumulateSteps,
+    accumulator: new GradientAccumulator(o.accumulateSteps),
     owns: ownsBatches(options.data, options.disposeBatches),
     yieldEvery: o.yieldEvery,
     signal: options.signal,
@@ -176,15 +162,13 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
   };
   let epochsRun = 0;
   try {
-    await call('onTrainBegin', context);
+    await dispatcher.call('onTrainBegin', context);
     for (let epoch = initialEpoch; epoch < o.epochs; epoch++) {
       if (options.signal?.aborted) context.stop('abort');
       if (context.stopReason) break;
       model.train();
-      await call('onEpochBegin', epoch, context);
-      const logs = await runEpoch(loop, epoch, context, (name, ...args) =>
-        call(name as 'onBatchEnd', ...(args as [BatchLogs, TrainingContext])),
-      );
+      await dispatcher.call('onEpochBegin', epoch, context);
+      const logs = await runEpoch(loop, epoch, context, dispatcher);
       // A stop during the epoch (abort, NaN, a callback) leaves the partial epoch unlogged.
       if (context.stopReason) break;
       context.params.batchesPerEpoch ??= logs.batches;
@@ -200,10 +184,10 @@ export async function fit(model: TrainableModel, options: FitOptions): Promise<F
         logs.valMetrics = val.metrics;
       }
       epochsRun += 1;
-      await call('onEpochEnd', logs, context);
+      await dispatcher.call('onEpochEnd', logs, context);
     }
     if (options.signal?.aborted) context.stop('abort');
-    await call('onTrainEnd', context);
+    await dispatcher.call('onTrainEnd', context);
   } finally {
     classWeight?.dispose();
     model.train(wasTraining);
@@ -223,133 +207,114 @@ interface Loop {
   metrics: Metric[];
   classWeight: tf.Tensor | null;
   auxLossWeight: number;
-  accumulateSteps: number;
+  accumulator: GradientAccumulator;
   owns: boolean;
   yieldEvery: number;
   signal: AbortSignal | undefined;
   optimizerSteps: number;
 }
 
-/** Gradients summed over micro-batches (weighted), and the summed weights. */
-interface Accumulated {
-  grads: Record<string, tf.Tensor>;
-  weight: tf.Scalar;
-  count: number;
-}
-
 async function runEpoch(
   loop: Loop,
   epoch: number,
   context: TrainingContext,
-  call: (hook: 'onBatchEnd' | 'onOptimizerStep', ...args: unknown[]) => Promise<void>,
+  callbacks: CallbackDispatcher,
 ): Promise<EpochLogs> {
   const start = performance.now();
   const lr = currentLr(loop.optimizer);
   const variables = loop.model.trainableVariables();
   if (variables.length === 0) throw new Error('fit: the model has no trainable variables');
-  let accumulated: Accumulated | null = null;
-  let lossSum = 0;
-  let samples = 0;
-  let batch = 0;
-  const sums: number[][] = loop.metrics.map(() => []);
+  const means = new RunningMeans(loop.metrics);
   const afterStep = async () => {
     loop.optimizerSteps += 1;
-    await call('onOptimizerStep', loop.optimizerSteps, context);
+    await callbacks.call('onOptimizerStep', loop.optimizerSteps, context);
   };
   try {
-    for await (const value of context.data as AsyncIterable<Batch>) {
-      if (loop.signal?.aborted) {
-        if (loop.owns) disposeBatch(value);
-        context.stop('abort');
-        break;
-      }
-      let packed: tf.Tensor;
-      let sizes: number[];
-      let n: number;
-      try {
+    const batches = await batchLoop({
+      data: context.data,
+      owns: loop.owns,
+      signal: loop.signal,
+      yieldEvery: loop.yieldEvery,
+      onAbort: () => context.stop('abort'),
+      before: (batch) => callbacks.call('onBatchBegin', epoch, batch, context),
+      run: (value, batch) => {
         const { x, y } = batchOf('fit', value, batch);
-        n = x.shape[0];
-        const step = trainStep(loop, variables, x, y, accumulated);
-        packed = step.packed;
-        sizes = step.sizes;
-        accumulated = step.accumulated;
-      } finally {
-        if (loop.owns) disposeBatch(value);
-      }
-      const values = await packed.data();
-      packed.dispose();
-      let stepped = accumulated === null;
-      if (accumulated !== null && accumulated.count === loop.accumulateSteps) {
-        applyAccumulated(loop.optimizer, accumulated);
-        accumulated = null;
-        stepped = true;
-      }
-      if (stepped) await afterStep();
-      const loss = values[0];
-      lossSum += loss * n;
-      accumulate(sums, sizes, values);
-      samples += n;
-      batch += 1;
-      await call(
-        'onBatchEnd',
-        {
-          epoch,
-          batch: batch - 1,
-          size: n,
-          loss,
-          running: { loss: lossSum / samples, metrics: results(loop.metrics, sums) },
-          lr: currentLr(loop.optimizer),
-          samples,
-          seconds: (performance.now() - start) / 1000,
-        } satisfies BatchLogs,
-        context,
-      );
-      if (context.stopReason) break;
-      if (batch % loop.yieldEvery === 0) await yieldToEventLoop();
-    }
-    if (accumulated !== null && !context.stopReason) {
+        const { packed, sizes, grads, weight } = trainStep(loop, variables, x, y);
+        loop.accumulator.add(grads, weight);
+        // Stepping before the read-back lets the device run the update while the loss is read.
+        const stepped = loop.accumulator.ready;
+        try {
+          if (stepped) loop.accumulator.step(loop.optimizer);
+        } catch (error) {
+          packed.dispose();
+          throw error;
+        }
+        return { n: x.shape[0], packed, sizes, stepped };
+      },
+      after: async ({ n, packed, sizes, stepped }, batch) => {
+        const values = await packed.data();
+        packed.dispose();
+        if (stepped) await afterStep();
+        means.add(n, values, sizes);
+        await callbacks.call(
+          'onBatchEnd',
+          {
+            epoch,
+            batch,
+            size: n,
+            loss: values[0],
+            running: { loss: means.loss, metrics: means.results() },
+            lr: currentLr(loop.optimizer),
+            samples: means.samples,
+            seconds: (performance.now() - start) / 1000,
+          } satisfies BatchLogs,
+          context,
+        );
+        return context.stopReason !== undefined;
+      },
+    });
+    if (loop.accumulator.count > 0 && !context.stopReason) {
       // A partial accumulation at the end of the epoch still makes a step.
-      applyAccumulated(loop.optimizer, accumulated);
-      accumulated = null;
+      loop.accumulator.step(loop.optimizer);
       await afterStep();
     }
+    if (batches === 0 && !context.stopReason)
+      throw new Error(`fit: the data yielded no batches in epoch ${epoch}`);
+    return {
+      epoch,
+      loss: means.loss,
+      metrics: means.results(),
+      lr,
+      samples: means.samples,
+      batches,
+      seconds: (performance.now() - start) / 1000,
+    };
   } finally {
-    if (accumulated !== null) disposeAccumulated(accumulated);
+    // A stop or an error mid-accumulation drops the gradients not yet stepped.
+    loop.accumulator.dispose();
   }
-  if (batch === 0 && !context.stopReason)
-    throw new Error(`fit: the data yielded no batches in epoch ${epoch}`);
-  return {
-    epoch,
-    loss: samples === 0 ? Number.NaN : lossSum / samples,
-    metrics: results(loop.metrics, sums),
-    lr,
-    samples,
-    batches: batch,
-    seconds: (performance.now() - start) / 1000,
-  };
 }
 
 /**
- * One training step in one tidy: forward, loss (plus weighted auxiliary losses), gradients, and
- * either the optimizer step or the accumulation. Returns `[loss, ...metric statistics]` as one
- * tensor, so the step reads back once.
+ * Forward, loss (plus weighted auxiliary losses) and gradients of one batch, in one tidy; the
+ * optimizer step is the caller's. Returns the gradients, the loss weight (the batch size, or its
+ * class-weight total) and `[loss, ...metric statistics]` packed into one tensor, so that the
+ * step reads back once.
  */
 function trainStep(
   loop: Loop,
   variables: tf.Variable[],
   x: tf.Tensor,
   y: tf.Tensor,
-  previous: Accumulated | null,
-): { packed: tf.Tensor; sizes: number[]; accumulated: Accumulated | null } {
+): { packed: tf.Tensor; sizes: number[]; grads: tf.NamedTensorMap; weight: tf.Scalar } {
   // Tensors made inside the differentiated function survive its inner tidy only if kept; they
   // are freed here once packed.
   const kept: tf.Tensor[] = [];
   const sizes: number[] = [];
-  let accumulated: Accumulated | null = null;
   try {
-    const packed = tf.tidy(() => {
+    const out = tf.tidy(() => {
       let weight: tf.Scalar | undefined;
-      const stats: tf.Tensor[] = [];
+      let stats: tf.Tensor[] = [];
       const { value, grads } = tf.variableGrads(() => {
         const { main, aux } = splitOutput(loop.model.forward(x), 'fit');
         const primary = batchLoss(loop.lossFn, main, y, loop.classWeight);
@@ -359,87 +324,26 @@ function trainStep(
           total = tf.add(total, tf.mul(extra, loop.auxLossWeight));
         }
         weight = tf.keep(primary.weight);
-        kept.push(weight);
-        for (const metric of loop.metrics) {
-          const s = tf.keep(tf.cast(tf.reshape(metric.update(main, y), [-1]), 'float32'));
-          kept.push(s);
-          stats.push(s);
-          sizes.push(s.size);
-        }
+        stats = batchStatistics(loop.metrics, main, y).map((s) => tf.keep(s));
+        kept.push(weight, ...stats);
         return total;
       }, variables);
-      if (loop.accumulateSteps === 1) {
-        loop.optimizer.step(grads);
-      } else {
-        const sum: Record<string, tf.Tensor> = {};
-        for (const [name, g] of Object.entries(grads)) {
-          const scaled = tf.mul(g, weight!);
-          const before = previous?.grads[name];
-          sum[name] = tf.keep(before ? tf.add(before, scaled) : scaled);
-        }
-        const total = tf.keep(previous ? tf.add(previous.weight, weight!) : tf.clone(weight!));
-        accumulated = { grads: sum, weight: total as tf.Scalar, count: (previous?.count ?? 0) + 1 };
-      }
-      return tf.concat([tf.reshape(value, [1]), ...stats]);
+      for (const s of stats) sizes.push(s.size);
+      const packed = tf.concat([tf.reshape(value, [1]), ...stats]);
+      return { packed, grads, weight: tf.clone(weight!) as tf.Scalar };
     });
-    if (previous) {
-      // Gradients without a new contribution this micro-batch carry over.
-      for (const [name, t] of Object.entries(previous.grads)) {
-        if (accumulated && !(name in (accumulated as Accumulated).grads)) {
-          (accumulated as Accumulated).grads[name] = t;
-        } else {
-          t.dispose();
-        }
-      }
-      previous.weight.dispose();
-    }
-    return { packed, sizes, accumulated };
+    return { ...out, sizes };
   } catch (error) {
     releaseTapeAfterError();
-    if (accumulated) disposeAccumulated(accumulated);
     throw error;
   } finally {
     tf.dispose(kept);
   }
 }
 
-function applyAccumulated(optimizer: TrainOptimizer, accumulated: Accumulated): void {
-  try {
-    tf.tidy(() => {
-      const grads: tf.NamedTensorMap = {};
-      for (const [name, g] of Object.entries(accumulated.grads)) {
-        grads[name] = tf.div(g, accumulated.weight);
-      }
-      optimizer.step(grads);
-    });
-  } finally {
-    disposeAccumulated(accumulated);
-  }
-}
-
-function disposeAccumulated(accumulated: Accumulated): void {
-  tf.dispose(Object.values(accumulated.grads));
-  accumulated.weight.dispose();
-}
-
-function results(metrics: Metric[], sums: number[][]): Record<string, number> {
-  return Object.fromEntries(metrics.map((m, i) => [m.name, m.result(sums[i])]));
-}
-
 /** The learning rate of the first parameter group (NaN when the optimizer has none). */
 export function currentLr(optimizer: TrainOptimizer): number {
   return optimizer.paramGroups?.[0]?.lr ?? Number.NaN;
-}
-
-function nameCallbacks(callbacks: Callback[]): Map<string, Callback> {
-  const byName = new Map<string, Callback>();
-  for (const c of callbacks) {
-    const base = c.callbackName ?? c.constructor?.name ?? 'Callback';
-    let name = base;
-    for (let i = 2; byName.has(name); i++) name = `${base}${i}`;
-    byName.set(name, c);
-  }
-  return byName;
 }
 
 /** Every option of `fit`, so that a misspelt or Keras-only one (`verbose`) is refused. */

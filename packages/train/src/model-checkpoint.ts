@@ -1,3 +1,4 @@
+import { checkStateKeys, StateDictError, stateProblem } from '@convkit/backend';
 import {
   type Callback,
   type EpochLogs,
@@ -134,8 +135,17 @@ export class ModelCheckpoint implements Callback {
   }
 
   loadStateDict(state: unknown): void {
-    const s = state as { best: number | null; bestEpoch?: number | null };
+    checkStateKeys('ModelCheckpoint', state, ['best', 'bestEpoch']);
+    const s = state as ReturnType<ModelCheckpoint['stateDict']>;
+    const problems: string[] = [];
+    if (s.best !== null && !Number.isFinite(s.best)) {
+      problems.push(stateProblem('best', 'null or a finite number', s.best));
+    }
+    if (s.bestEpoch !== null && !(Number.isInteger(s.bestEpoch) && s.bestEpoch >= 0)) {
+      problems.push(stateProblem('bestEpoch', 'null or an integer >= 0', s.bestEpoch));
+    }
+    if (problems.length > 0) throw new StateDictError('ModelCheckpoint', problems);
     this.best = s.best;
-    this.bestEpoch = s.bestEpoch ?? null;
+    this.bestEpoch = s.bestEpoch;
   }
 }

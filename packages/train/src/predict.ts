@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkDataSource, disposeBatch, ownsBatches } from './internal/batches';
+import { batchLoop } from './internal/batch-loop';
+import { checkDataSource, ownsBatches } from './internal/batches';
 import { splitOutput } from './internal/outputs';
-import { yieldToEventLoop } from './internal/tick';
 import type { Batch, DataSource, TrainableModel } from './types';
 
 export interface PredictOptions {
@@ -34,24 +34,23 @@ export async function predict(
   const wasTraining = model.training ?? true;
   model.eval();
   try {
-    let index = 0;
-    for await (const value of source) {
-      if (options.signal?.aborted) {
-        if (owns) disposeBatch(value);
-        break;
-      }
-      try {
+    await batchLoop({
+      data: source,
+      // The slices of a tensor input are made here, so they are always freed.
+      owns: isTensor || owns,
+      signal: options.signal,
+      run: (value, index) => {
         const x = value instanceof tf.Tensor ? value : (value as Partial<Batch>)?.x;
         if (!(x instanceof tf.Tensor)) {
           throw new Error(`predict: batch ${index} is neither a tensor nor { x: tf.Tensor }`);
         }
-        outputs.push(tf.tidy(() => splitOutput(model.forward(x), 'predict').main));
-      } finally {
-        if (owns || isTensor) disposeBatch(value);
-      }
-      index += 1;
-      await yieldToEventLoop();
-    }
+        return tf.tidy(() => splitOutput(model.forward(x), 'predict').main);
+      },
+      after: (output) => {
+        outputs.push(output);
+        return false;
+      },
+    });
     if (outputs.length === 0) throw new Error('predict: the data yielded no batches');
     if (outputs.length === 1) return outputs[0];
     const joined = tf.concat(outputs, 0);

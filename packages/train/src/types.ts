@@ -11,7 +11,7 @@ export interface Batch {
  * array of batches, a generator factory's result is iterable only once, so prefer objects with
  * `[Symbol.asyncIterator]()` such as a DataLoader). Optional members are used when present:
  * `length` or `numBatches` (batches per epoch, for the progress bar's ETA) and
- * `state` / `loadState` or `getState` / `setState` (the position and shuffling state, saved in
+ * `stateDict` / `loadStateDict` (the position and shuffling state, saved in
  * checkpoints so that a resumed run sees the same order).
  */
 export type DataSource<T = Batch> = (Iterable<T> | AsyncIterable<T>) &
@@ -21,10 +21,13 @@ export type DataSource<T = Batch> = (Iterable<T> | AsyncIterable<T>) &
   };
 
 /**
- * Data whose position / shuffling state can be saved and restored: `state()` / `loadState()`
- * (the `DataLoader` of `@convkit/data`) or `getState()` / `setState()`.
+ * Data whose position / shuffling state can be saved and restored: `stateDict()` /
+ * `loadStateDict()` (the `Stateful` protocol of `@convkit/backend`, which the `DataLoader` of
+ * `@convkit/data` implements), or the older `state()` / `loadState()`, `getState()` / `setState()`.
  */
 export interface StatefulData {
+  stateDict?(): unknown;
+  loadStateDict?(state: never): void;
   state?(): unknown;
   loadState?(state: never): void;
   getState?(): unknown;

@@ -96,3 +96,32 @@ export function checkRules(
     if (problem) fail(owner, `${where}${key}${problem.path}`, problem.expected, problem.received);
   }
 }
+
+/**
+ * Refuse a state with missing or unknown keys, naming each, in the words of convkit's state
+ * protocol (`StateDictError` of `@convkit/backend`, which optimizers do not import: they depend on
+ * tfjs-core alone, so the error matches by `name` and message, not by class).
+ */
+export function checkStateKeys(owner: string, state: unknown, keys: readonly string[]): void {
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+    throw stateDictError(owner, [
+      `state: expected { ${keys.join(', ')} }, received ${formatValue(state)}`,
+    ]);
+  }
+  const given = Object.keys(state);
+  const problems = [
+    ...keys.filter((k) => !given.includes(k)).map((k) => `missing key ${k}`),
+    ...given.filter((k) => !keys.includes(k)).map((k) => `unexpected key ${k}`),
+  ];
+  if (problems.length > 0) throw stateDictError(owner, problems);
+}
+
+function stateDictError(owner: string, problems: string[]): Error {
+  const error = new Error(
+    problems.length === 1
+      ? `${owner}.loadStateDict: ${problems[0]}`
+      : `${owner}.loadStateDict: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`,
+  );
+  error.name = 'StateDictError';
+  return error;
+}

@@ -1,4 +1,4 @@
-import { checkKnownKeys, checkRules, fail, type Rule } from '../internal/validate';
+import { checkKnownKeys, checkRules, checkStateKeys, fail, type Rule } from '../internal/validate';
 
 /** The part of a parameter group that schedules read and write. */
 export interface SchedulableGroup {
@@ -104,6 +104,8 @@ export abstract class LRScheduler {
 
   /** Restore `stateDict()` output (the optimizer's own state is restored separately). */
   loadStateDict(dict: SchedulerStateDict): void {
+    // The keys this schedule saves (its extra state included) are the keys it accepts.
+    checkStateKeys(this.name, dict, Object.keys(this.stateDict()));
     if (dict.type !== this.name)
       fail(this.name, 'loadStateDict(dict).type', `"${this.name}"`, dict.type);
     this.lastEpoch = dict.lastEpoch;

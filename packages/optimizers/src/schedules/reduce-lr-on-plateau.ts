@@ -1,4 +1,4 @@
-import { fail, nonNegative, oneOf } from '../internal/validate';
+import { checkStateKeys, fail, nonNegative, oneOf } from '../internal/validate';
 import { checkScheduleOptions, type SchedulableOptimizer } from './lr-scheduler';
 
 export interface ReduceLROnPlateauOptions {
@@ -128,6 +128,7 @@ export class ReduceLROnPlateau {
   }
 
   loadStateDict(dict: ReduceLROnPlateauStateDict): void {
+    checkStateKeys('ReduceLROnPlateau', dict, Object.keys(this.stateDict()));
     if (dict.type !== 'ReduceLROnPlateau')
       fail('ReduceLROnPlateau', 'loadStateDict(dict).type', '"ReduceLROnPlateau"', dict.type);
     this.best = dict.best ?? this.worst();

@@ -267,6 +267,15 @@ describe('schedule state dicts, combination and errors', () => {
     other.loadStateDict(JSON.parse(JSON.stringify(p.stateDict())));
     expect(other.best).toBe(0.5);
     expect(other.getLastLr()).toEqual(p.getLastLr());
+    const { best: _best, ...noBest } = p.stateDict();
+    expect(() => other.loadStateDict({ ...noBest, bset: 1 } as never)).toThrow(
+      'ReduceLROnPlateau.loadStateDict: 2 problem(s):\n  missing key best\n  unexpected key bset',
+    );
+    const steps = new StepLR(makeOptimizer('SGD'), { stepSize: 2 });
+    expect(() => steps.loadStateDict({ ...steps.stateDict(), extra: 1 } as never)).toThrow(
+      'StepLR.loadStateDict: unexpected key extra',
+    );
+    expect(other.best).toBe(0.5);
   });
 
   it('a chainable schedule and ReduceLROnPlateau share one optimizer: both multiply the group lr', () => {
