@@ -1,4 +1,4 @@
-import { type AnyLayout, computeFans, type Fans } from '@convkit/backend';
+import { computeFans, type Fans } from '@convkit/backend';
 import { globalRandom, type RandomSource } from '@convkit/backend/random';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Distribution, Initializer, SampleOptions } from '../initializer';
