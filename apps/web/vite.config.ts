@@ -7,6 +7,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   resolve: { conditions: ['source', 'browser', 'module', 'import'] },
   worker: { format: 'es' },
+  // convkit's errors name modules by their class (`LeNet5: ...`); keep the names when minifying.
+  esbuild: { keepNames: true },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2000,

@@ -326,7 +326,7 @@ $('recon-start').addEventListener('click', async () => {
     await client.request('reconstruct', {
       pixels: current,
       layer: $<HTMLSelectElement>('recon-layer').value,
-      steps: [5, 20, 50, 100],
+      steps: [5, 15, 40],
     });
     say($('inspect-status'), 'Reconstruction done.');
   } catch (error) {

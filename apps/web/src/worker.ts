@@ -363,8 +363,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         filters.push({ layer, images: f.images, columns: f.columns });
       }
       const featureMaps: LayerMaps[] = [];
-      for (const [name, module] of m.features.namedModules('features.')) {
-        if (name === 'features.') continue;
+      for (const [name, module] of m.namedModules()) {
+        if (!name.startsWith('features.')) continue;
         const images = await vis.featureMapImages(m, x, { layer: name, scale: 4 });
         const maps = vis.featureMaps(m, x, name);
         featureMaps.push({ layer: name, kind: module.constructor.name, shape: maps.shape, images });
