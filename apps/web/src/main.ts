@@ -408,6 +408,7 @@ $('transfer-train').addEventListener('click', async () => {
   const button = $<HTMLButtonElement>('transfer-train');
   button.disabled = true;
   say($('transfer-status'), 'Caching features and training the head…');
+  delete $('transfer-status').dataset.losses;
   try {
     const result = await client.request('transferTrain', {
       epochs: Number($<HTMLInputElement>('transfer-epochs').value),

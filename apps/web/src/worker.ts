@@ -480,9 +480,9 @@ const handlers: { [K in RequestType]: Handler<K> } = {
       pixels.set(p, i * SIDE * SIDE);
     });
     // The trained encoder's outputs (the classifier's input, 400 wide) for every example, once.
-    const cache = await cacheFeatures(m, [
-      { x: normalized(pixels, all.length, mean, std), y: tf.tensor1d(labels, 'int32') },
-    ]);
+    // cacheFeatures leaves the batches of an array to the caller.
+    const batch = { x: normalized(pixels, all.length, mean, std), y: tf.tensor1d(labels, 'int32') };
+    const cache = await cacheFeatures(m, [batch]).finally(() => tf.dispose([batch.x, batch.y]));
     const features = await cache.features.data();
     const width = encoderWidth(m);
     tf.dispose([cache.features, cache.labels]);
