@@ -1,0 +1,96 @@
+/**
+ * The messages between the page (main.ts) and the compute worker (worker.ts). Every request
+ * carries an id; the worker answers it once with `{ id, ok, result | error }`, and streams
+ * `WorkerEvent`s (training progress, reconstruction snapshots) without an id.
+ */
+import type { BackendReport } from '@convkit/backend';
+import type { RgbaImage } from '@convkit/visualization';
+
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+
+/** A 28x28 grey image, values in [0, 1], row-major. */
+export type Pixels = Float32Array;
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Training images used per epoch (the first ones of the 60 000). */
+  samples: number;
+}
+
+export interface LayerMaps {
+  layer: string;
+  kind: string;
+  shape: number[];
+  images: RgbaImage[];
+}
+
+export interface InspectResult {
+  probabilities: number[];
+  predicted: number;
+  filters: { layer: string; images: RgbaImage[]; columns: number }[];
+  featureMaps: LayerMaps[];
+  gradCam: RgbaImage;
+  saliency: RgbaImage;
+  input: RgbaImage;
+}
+
+export interface Requests {
+  init: { req: { backend: BackendChoice }; res: { report: BackendReport; numTensors: number } };
+  train: {
+    req: TrainSettings;
+    res: { stopReason: string; steps: number; seconds: number; testAccuracy: number };
+  };
+  pause: { req: Record<string, never>; res: { paused: boolean } };
+  resume: { req: Record<string, never>; res: { paused: boolean } };
+  stop: { req: Record<string, never>; res: { stopping: boolean } };
+  testImages: {
+    req: { count: number };
+    res: { images: Pixels[]; labels: number[]; classes: string[] };
+  };
+  inspect: { req: { pixels: Pixels }; res: InspectResult };
+  reconstruct: { req: { pixels: Pixels; layer: string; steps: number[] }; res: { done: true } };
+  transferAdd: {
+    req: { label: string; files: Blob[] };
+    res: { counts: Record<string, number> };
+  };
+  transferClear: { req: Record<string, never>; res: { counts: Record<string, number> } };
+  transferTrain: {
+    req: { epochs: number };
+    res: { losses: number[]; accuracy: number; classes: string[] };
+  };
+  transferPredict: {
+    req: { pixels?: Pixels; file?: Blob };
+    res: { classes: string[]; probabilities: number[] };
+  };
+  saveIdb: { req: { name: string }; res: { bytes: number; keys: number } };
+  loadIdb: { req: { name: string }; res: { keys: number; testAccuracy: number } };
+  exportSafetensors: { req: Record<string, never>; res: { bytes: Uint8Array } };
+  importSafetensors: { req: { bytes: Uint8Array }; res: { keys: number; testAccuracy: number } };
+  memory: { req: Record<string, never>; res: { numTensors: number; backend: string } };
+}
+
+export type RequestType = keyof Requests;
+
+export type WorkerRequest = {
+  [K in RequestType]: { id: number; type: K } & Requests[K]['req'];
+}[RequestType];
+
+export type WorkerEvent =
+  | {
+      event: 'batch';
+      epoch: number;
+      batch: number;
+      batches: number;
+      loss: number;
+      accuracy: number;
+      stepsPerSecond: number;
+    }
+  | { event: 'epoch'; epoch: number; loss: number; accuracy: number; valAccuracy: number }
+  | { event: 'state'; state: 'loading-data' | 'training' | 'paused' | 'idle' }
+  | { event: 'reconstruction'; step: number; loss: number; image: RgbaImage };
+
+export type WorkerReply =
+  | { id: number; ok: true; result: unknown; numTensors: number }
+  | { id: number; ok: false; error: string; numTensors: number };
