@@ -1,3 +1,4 @@
+import { importFs } from '@convkit/backend';
 import { Adam, LambdaLR, type ParamGroupSpec, SGD } from '@convkit/optimizers';
 import {
   type Batch,
@@ -77,10 +78,7 @@ function checkNumber(name: string, value: number, ok: (v: number) => boolean, ex
 }
 
 async function exists(path: string): Promise<boolean> {
-  const specifier = 'node:fs/promises';
-  const fs = (await import(
-    /* webpackIgnore: true */ /* @vite-ignore */ specifier
-  )) as typeof import('node:fs/promises');
+  const fs = await importFs();
   return fs.stat(path).then(
     () => true,
     () => false,

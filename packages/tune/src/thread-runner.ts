@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import { importOptional } from '@convkit/backend';
 import { Channel } from './internal/channel';
 import { moduleUrl } from './internal/worker-id';
 import type { OpenedStudy, Runner } from './runner';
@@ -79,9 +80,10 @@ export function threadRunner(options: ThreadRunnerOptions): Runner {
 
   return {
     async open(): Promise<OpenedStudy> {
-      const { Worker } = await import('node:worker_threads');
-      const { existsSync } = await import('node:fs');
-      const { fileURLToPath } = await import('node:url');
+      const { Worker } =
+        await importOptional<typeof import('node:worker_threads')>('node:worker_threads');
+      const { existsSync } = await importOptional<typeof import('node:fs')>('node:fs');
+      const { fileURLToPath } = await importOptional<typeof import('node:url')>('node:url');
       const entry = options.entry
         ? new URL(await moduleUrl(options.entry))
         : new URL('./thread-worker.js', import.meta.url);

@@ -1,6 +1,8 @@
+import { importOptional, importPath } from '@convkit/backend';
+
 /** `host:pid` (and `:thread` off the main thread): who ran a trial. */
 export async function workerId(thread?: number): Promise<string> {
-  const { hostname } = await import('node:os');
+  const { hostname } = await importOptional<typeof import('node:os')>('node:os');
   return `${hostname()}:${process.pid}${thread ? `:${thread}` : ''}`;
 }
 
@@ -8,7 +10,7 @@ export async function workerId(thread?: number): Promise<string> {
 export async function moduleUrl(module: string | URL): Promise<string> {
   if (module instanceof URL) return module.href;
   if (/^(file|data|node):/.test(module)) return module;
-  const { pathToFileURL } = await import('node:url');
-  const { resolve } = await import('node:path');
+  const { pathToFileURL } = await importOptional<typeof import('node:url')>('node:url');
+  const { resolve } = await importPath();
   return pathToFileURL(resolve(module)).href;
 }
