@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { inspectSafetensorsFile } from '@convkit/weights';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, convkit, expectBuiltCli } from './__fixtures__/built-cli';
+import { CLI, convkit, expectBuiltCli, serveUrl } from './__fixtures__/built-cli';
 import { pngOf } from './__fixtures__/served-model';
 
 let dir: string;
@@ -190,15 +190,7 @@ describe('the built convkit CLI, end to end', () => {
     const exited = new Promise<number | null>((resolve) =>
       child.on('exit', (code) => resolve(code)),
     );
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      child.stderr?.on('data', (d) => {
-        err += d;
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-        if (match) resolve(match[1]);
-      });
-      child.on('exit', () => reject(new Error(`serve exited early: ${err}`)));
-    });
+    const url = await serveUrl(child);
     const body = pngOf(3);
     // Six requests wait for their batch (up to 1.5 s); SIGTERM arrives while they are in flight.
     const inFlight = Array.from({ length: 6 }, () =>

@@ -1,6 +1,6 @@
 // The built CLI, as a user runs it: `pnpm --filter @convkit/server... build` first (the root
 // `npm test` builds before testing). Shared by the tests that run `convkit` as a process.
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -25,4 +25,17 @@ export function expectBuiltCli(): void {
   expect(existsSync(CLI), `${CLI} is missing: run pnpm --filter @convkit/server... build`).toBe(
     true,
   );
+}
+
+/** The URL a `convkit serve` child prints once it listens; rejects with its stderr if it exits first. */
+export function serveUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr?.on('data', (d) => {
+      err += d;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+      if (match) resolve(match[1]);
+    });
+    child.on('exit', () => reject(new Error(`serve exited early: ${err}`)));
+  });
 }

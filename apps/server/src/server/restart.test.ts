@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { useBackend } from '@convkit/tooling/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, expectBuiltCli, serveUrl } from '../__fixtures__/built-cli';
 import { pngOf, writeLenetCheckpoint } from '../__fixtures__/served-model';
 import { decodeLimited, predictProbabilities, preprocess } from '../inference';
 import { loadModelDir } from '../model-files';
@@ -15,7 +14,6 @@ import { loadModelDir } from '../model-files';
 // in-process prediction for its image); every other request failed at the client (a connection
 // error) or got a 503 (draining); after SIGTERM the process exits 0; a server restarted on the
 // same port answers correctly again.
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
 const LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
 let dir: string;
@@ -23,9 +21,7 @@ const images = LABELS.map((l) => pngOf(l));
 let expected: Float32Array[];
 
 beforeAll(async () => {
-  expect(existsSync(CLI), `${CLI} is missing: run pnpm --filter @convkit/server... build`).toBe(
-    true,
-  );
+  expectBuiltCli();
   await useBackend('wasm');
   dir = await mkdtemp(join(tmpdir(), 'convkit-restart-'));
   await writeLenetCheckpoint(join(dir, 'fmnist'));
@@ -57,15 +53,7 @@ async function startServer(
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d) => {
-      err += d;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', () => reject(new Error(`serve exited early: ${err}`)));
-  });
+  const url = await serveUrl(child);
   return { child, url, exited };
 }
 

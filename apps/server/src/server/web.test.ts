@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useBackend } from '@convkit/tooling/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, convkit, expectBuiltCli } from '../__fixtures__/built-cli';
+import { CLI, convkit, expectBuiltCli, serveUrl } from '../__fixtures__/built-cli';
 import { pngOf, writeLenetCheckpoint } from '../__fixtures__/served-model';
 import { type LoadedModel, loadModelDir } from '../model-files';
 import { DEFAULT_WEB_DIR, webDirFor } from '../program';
@@ -218,7 +218,7 @@ describe('convkit serve --web (the built CLI)', () => {
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       try {
-        const address = await listening(child);
+        const address = await serveUrl(child);
         const index = await fetch(`${address}/`);
         const health = await fetch(`${address}/healthz`);
         expect(await health.json()).toEqual({ status: 'ok' });
@@ -236,15 +236,3 @@ describe('convkit serve --web (the built CLI)', () => {
     }
   });
 });
-
-function listening(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr?.on('data', (d) => {
-      err += d;
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', () => reject(new Error(`serve exited early: ${err}`)));
-  });
-}
