@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RandomSource } from '@convkit/backend';
 import type { Sequential } from '@convkit/layers';
 import { SGD } from '@convkit/optimizers';
+import { bundleForNode, spawnUntil } from '@convkit/tooling/node-child';
 import { useBackend } from '@convkit/tooling/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, verifyCheckpoint } from './checkpoint';
@@ -18,49 +17,18 @@ let child: string;
 beforeAll(async () => {
   await useBackend('cpu');
   work = await mkdtemp(join(tmpdir(), 'convkit-kill-'));
-  // Bundle the child from the sources (esbuild comes with the private tooling package).
-  const require = createRequire(
-    createRequire(import.meta.url).resolve('@convkit/tooling/package.json'),
+  child = await bundleForNode(
+    join(here, '__fixtures__', 'save-loop.ts'),
+    join(work, 'save-loop.mjs'),
   );
-  const esbuild = require('esbuild') as {
-    build(options: Record<string, unknown>): Promise<unknown>;
-  };
-  child = join(work, 'save-loop.mjs');
-  await esbuild.build({
-    entryPoints: [join(here, '__fixtures__', 'save-loop.ts')],
-    outfile: child,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['source'],
-    logLevel: 'silent',
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
 /** Start the save loop; resolve once `saved <first>` is printed; return the output so far. */
-function startSaving(dir: string): Promise<{ proc: ChildProcess; output: () => string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      if (/saved \d+/.test(out)) resolve({ proc, output: () => out });
-    });
-    proc.stderr!.on('data', (d) => {
-      err += d;
-    });
-    proc.on('exit', (code) =>
-      reject(new Error(`save loop exited (${code}) before a save: ${err}`)),
-    );
-  });
+function startSaving(dir: string) {
+  return spawnUntil(child, [dir], /saved \d+/);
 }
 
 describe('a process killed while saving', () => {

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleForNode } from '@convkit/tooling/node-child';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from './__fixtures__/bundle';
 import { objective } from './__fixtures__/cnn-objective';
 import { RandomSampler } from './random-sampler';
 import { choice, defineSpace, float, int } from './search-space';
@@ -59,8 +59,11 @@ describe('a real CNN trial', () => {
     }
     expect(inProcess.best!.value).toBeGreaterThan(0.8); // 2 classes: chance is 1/2
     const [entry, module] = await Promise.all([
-      bundle(join(here, 'thread-worker.ts'), join(work, 'thread-worker.mjs')),
-      bundle(join(here, '__fixtures__', 'cnn-objective.ts'), join(work, 'cnn-objective.mjs')),
+      bundleForNode(join(here, 'thread-worker.ts'), join(work, 'thread-worker.mjs')),
+      bundleForNode(
+        join(here, '__fixtures__', 'cnn-objective.ts'),
+        join(work, 'cnn-objective.mjs'),
+      ),
     ]);
     const threads = await runStudy({
       ...settings,

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleForNode } from '@convkit/tooling/node-child';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from './__fixtures__/bundle';
 import { faultSettings } from './__fixtures__/fault-settings';
 import { startRedis, type TestRedis } from './__fixtures__/redis-server';
 import { objective } from './__fixtures__/synthetic-objective';
@@ -25,8 +25,11 @@ let coordinatorScript: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'convkit-tune-faults-'));
   [workerScript, coordinatorScript] = await Promise.all([
-    bundle(join(here, '__fixtures__', 'worker-process.ts'), join(work, 'worker.mjs')),
-    bundle(join(here, '__fixtures__', 'coordinator-process.ts'), join(work, 'coordinator.mjs')),
+    bundleForNode(join(here, '__fixtures__', 'worker-process.ts'), join(work, 'worker.mjs')),
+    bundleForNode(
+      join(here, '__fixtures__', 'coordinator-process.ts'),
+      join(work, 'coordinator.mjs'),
+    ),
   ]);
   redis = await startRedis();
 });

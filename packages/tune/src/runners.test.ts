@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleForNode } from '@convkit/tooling/node-child';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle } from './__fixtures__/bundle';
 import { startRedis, type TestRedis } from './__fixtures__/redis-server';
 import { objective } from './__fixtures__/synthetic-objective';
 import { redisRunner } from './redis-runner';
@@ -23,8 +23,11 @@ let objectiveModule: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'convkit-tune-'));
   [threadEntry, objectiveModule] = await Promise.all([
-    bundle(join(here, 'thread-worker.ts'), join(work, 'thread-worker.mjs')),
-    bundle(join(here, '__fixtures__', 'synthetic-objective.ts'), join(work, 'objective.mjs')),
+    bundleForNode(join(here, 'thread-worker.ts'), join(work, 'thread-worker.mjs')),
+    bundleForNode(
+      join(here, '__fixtures__', 'synthetic-objective.ts'),
+      join(work, 'objective.mjs'),
+    ),
   ]);
   redis = await startRedis();
 });
