@@ -11,9 +11,11 @@ import { build } from 'esbuild';
  * Bundle `exportLines` (ES export statements, paths relative to `benchDir`) and import them.
  * @param {string} benchDir
  * @param {string[]} exportLines
+ * @param {{ external?: string[] }} [options] more packages to leave external (resolved from
+ *   `benchDir`'s node_modules), e.g. Node-only ones that esbuild should not inline
  * @returns {Promise<Record<string, any>>}
  */
-export async function importForBench(benchDir, exportLines) {
+export async function importForBench(benchDir, exportLines, options = {}) {
   const out = join(benchDir, '.out');
   mkdirSync(out, { recursive: true });
   const outfile = join(out, 'bench-entry.mjs');
@@ -23,7 +25,7 @@ export async function importForBench(benchDir, exportLines) {
     format: 'esm',
     platform: 'node',
     outfile,
-    external: ['@tensorflow/*', '@convkit/*'],
+    external: ['@tensorflow/*', '@convkit/*', ...(options.external ?? [])],
     logLevel: 'warning',
   });
   return import(pathToFileURL(outfile).href);

@@ -30,6 +30,8 @@ export interface BrowserPageOptions {
   resultGlobal: string;
   /** Chromium binary; CHROMIUM_PATH by default. */
   executablePath?: string;
+  /** Query string appended to the page's URL (e.g. `?steps=10`), read by the page. */
+  search?: string;
   /** Budget for the page to finish, in ms (default 150 s). */
   timeoutMs?: number;
   /** Receives progress lines (the page's console, timings); silent by default. */
@@ -92,7 +94,7 @@ export async function runBrowserPage<T>(
     // (b) A static server on a random port of 127.0.0.1.
     const server = await serve(siteDir);
     cleanups.push(() => closeServer(server));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`;
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html${options.search ?? ''}`;
 
     // (c) Chromium with WebGPU, in a fresh profile.
     const launchStart = performance.now();
