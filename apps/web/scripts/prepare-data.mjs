@@ -4,7 +4,8 @@
 //                                   (static servers such as vite's serve a `.gz` file with
 //                                   Content-Encoding: gzip, which browsers then undo or reject)
 //   public/wasm/*.wasm              tfjs-backend-wasm's binaries (the wasm backend loads them)
-// Each IDX file is checked (gunzips, IDX magic, item count) before it is copied. Idempotent:
+// Each IDX file is checked (gunzips, parses with @convkit/data's parseIdx, expected dimensions)
+// before it is copied; run after `pnpm build` (it imports the built @convkit/data). Idempotent:
 // files already there with the same size are kept.
 import {
   copyFileSync,
@@ -20,6 +21,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { parseIdx } from '@convkit/data';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
@@ -27,10 +29,10 @@ const dataDir = join(appDir, 'public', 'data', 'fashion-mnist');
 const wasmDir = join(appDir, 'public', 'wasm');
 
 const FILES = {
-  'train-images-idx3-ubyte.gz': { magic: 0x803, count: 60000 },
-  'train-labels-idx1-ubyte.gz': { magic: 0x801, count: 60000 },
-  't10k-images-idx3-ubyte.gz': { magic: 0x803, count: 10000 },
-  't10k-labels-idx1-ubyte.gz': { magic: 0x801, count: 10000 },
+  'train-images-idx3-ubyte.gz': [60000, 28, 28],
+  'train-labels-idx1-ubyte.gz': [60000],
+  't10k-images-idx3-ubyte.gz': [10000, 28, 28],
+  't10k-labels-idx1-ubyte.gz': [10000],
 };
 
 function fail(message) {
@@ -60,20 +62,18 @@ for (const [name, expected] of Object.entries(FILES)) {
   if (existsSync(target) && existsSync(`${target}.source-size`)) {
     if (readFileSync(`${target}.source-size`, 'utf8') === String(statSync(from).size)) continue;
   }
-  let head;
+  let bytes;
   try {
-    head = gunzipSync(readFileSync(from));
+    bytes = gunzipSync(readFileSync(from));
+    // The app parses these files with the same parseIdx; refuse here what it would refuse there.
+    const { dims } = parseIdx(bytes, 'gunzipped contents');
+    if (dims.join('x') !== expected.join('x')) {
+      throw new Error(`expected dimensions ${expected.join('x')}, found ${dims.join('x')}`);
+    }
   } catch (error) {
-    fail(`${from} does not gunzip: ${error.message}`);
+    fail(`${from}: ${error.message}`);
   }
-  const magic = head.readUInt32BE(0);
-  const count = head.readUInt32BE(4);
-  if (magic !== expected.magic || count !== expected.count) {
-    fail(
-      `${from}: expected IDX magic 0x${expected.magic.toString(16)} with ${expected.count} items; found 0x${magic.toString(16)} with ${count}`,
-    );
-  }
-  writeFileSync(target, head);
+  writeFileSync(target, bytes);
   writeFileSync(`${target}.source-size`, String(statSync(from).size));
   copied++;
 }
