@@ -224,6 +224,39 @@ describe('apps/web in headless Chromium', () => {
   );
 
   it(
+    'inspects an uploaded image, and names an uploaded file that is not an image',
+    async () => {
+      const status = () => page.textContent('#inspect-status');
+      await page.setInputFiles('#inspect-upload', {
+        name: 'notes.png',
+        mimeType: 'image/png',
+        buffer: Buffer.from('these are not the pixels you are looking for'),
+      });
+      await page.waitForFunction(() =>
+        document.getElementById('inspect-status')?.textContent?.startsWith('Error'),
+      );
+      expect(await status()).toMatch(/could not decode notes\.png \(image\/png\) as an image/);
+      await page.setInputFiles('#inspect-upload', {
+        name: 'disc.png',
+        mimeType: 'image/png',
+        buffer: patternPng('disc', 3),
+      });
+      // Until the new upload is handled, the status still shows the error about notes.png.
+      await page.waitForFunction(
+        () =>
+          /^(Predicted|Error(?!.*notes\.png))/.test(
+            document.getElementById('inspect-status')?.textContent ?? '',
+          ),
+        undefined,
+        { timeout: 240_000 },
+      );
+      expect(await status()).toMatch(/^Predicted: /);
+      expect(await tensors()).toBe(baseline);
+    },
+    STEP_MS,
+  );
+
+  it(
     'trains a transferred head on uploaded images and predicts new ones',
     async () => {
       await page.click('#tab-transfer');

@@ -8,6 +8,7 @@ import type { RgbaImage } from '@convkit/visualization';
 import { drawChart, type Series } from './chart';
 import { WorkerClient } from './client';
 import { DrawPad } from './draw-pad';
+import { imagePixels } from './image-pixels';
 import type { BackendChoice, InspectResult, Pixels } from './protocol';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -311,7 +312,7 @@ $('inspect-upload').addEventListener('change', async () => {
   const file = $<HTMLInputElement>('inspect-upload').files?.[0];
   if (!file) return;
   try {
-    await inspect(await filePixels(file));
+    await inspect(await imagePixels(file));
   } catch (error) {
     fail($('inspect-status'), error);
   }
@@ -335,31 +336,6 @@ $('recon-start').addEventListener('click', async () => {
     button.disabled = false;
   }
 });
-
-/** An uploaded image as 28x28 grey values in [0, 1] (decoded and scaled by the browser). */
-async function filePixels(file: File): Promise<Pixels> {
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file, {
-      resizeWidth: 28,
-      resizeHeight: 28,
-      resizeQuality: 'high',
-    });
-  } catch {
-    throw new Error(`could not decode ${file.name} (${file.type || 'unknown type'}) as an image`);
-  }
-  const canvas = document.createElement('canvas');
-  canvas.width = 28;
-  canvas.height = 28;
-  const context = canvas.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
-  context.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const { data } = context.getImageData(0, 0, 28, 28);
-  const out = new Float32Array(784);
-  for (let p = 0; p < 784; p++)
-    out[p] = (0.299 * data[4 * p] + 0.587 * data[4 * p + 1] + 0.114 * data[4 * p + 2]) / 255;
-  return out;
-}
 
 // ---- transfer ------------------------------------------------------------------------------
 function showCounts(counts: Record<string, number>): void {

@@ -13,6 +13,7 @@ import type { LeNet5 } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadFashionMnist } from './fashion-data';
 import { idbGet, idbPut } from './idb';
+import { imagePixels } from './image-pixels';
 import type {
   InspectResult,
   LayerMaps,
@@ -439,7 +440,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     if (!Array.isArray(files) || files.length === 0)
       throw new Error('transferAdd: no images given');
     const list = examples.get(name) ?? [];
-    for (const file of files) list.push(await fileToPixels(file));
+    for (const file of files) list.push(await imagePixels(file));
     examples.set(name, list);
     disposeHead();
     return { counts: counts() };
@@ -526,7 +527,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     checkNotTraining('transferPredict');
     if (!head) throw new Error('transferPredict: train the new head first');
     const m = await ensureModel();
-    const input = file ? await fileToPixels(file) : checkPixels(pixels, 'transferPredict');
+    const input = file ? await imagePixels(file) : checkPixels(pixels, 'transferPredict');
     const [mean, std] = [m.info.mean[0], m.info.std[0]];
     const x = normalized(input, 1, mean, std);
     m.eval();
@@ -616,35 +617,6 @@ function disposeHead(): void {
 
 function counts(): Record<string, number> {
   return Object.fromEntries([...examples].map(([k, v]) => [k, v.length]));
-}
-
-/** An uploaded image, decoded by the browser, to 28x28 grey values in [0, 1]. */
-async function fileToPixels(file: Blob): Promise<Float32Array> {
-  if (!(file instanceof Blob)) throw new Error('expected an image file');
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file, {
-      resizeWidth: SIDE,
-      resizeHeight: SIDE,
-      resizeQuality: 'high',
-    });
-  } catch {
-    throw new Error(
-      `could not decode ${(file as File).name ?? 'the file'} (${file.type || 'unknown type'}) as an image`,
-    );
-  }
-  const canvas = new OffscreenCanvas(SIDE, SIDE);
-  const context = canvas.getContext('2d', {
-    willReadFrequently: true,
-  }) as OffscreenCanvasRenderingContext2D;
-  context.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  const { data: rgba } = context.getImageData(0, 0, SIDE, SIDE);
-  const out = new Float32Array(SIDE * SIDE);
-  for (let p = 0; p < out.length; p++) {
-    out[p] = (0.299 * rgba[4 * p] + 0.587 * rgba[4 * p + 1] + 0.114 * rgba[4 * p + 2]) / 255;
-  }
-  return out;
 }
 
 function shuffledIndices(n: number, seed: number): Int32Array {
