@@ -50,6 +50,7 @@ export {
   formatBackendReport,
   type SelectBackendOptions,
   selectBackend,
+  type WasmFeatures,
 } from './select-backend';
 export {
   checkStateKeys,

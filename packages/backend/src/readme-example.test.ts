@@ -21,8 +21,9 @@ import {
 const report = await selectBackend(); // Node: cuda -> tensorflow -> wasm -> cpu
 console.log(formatBackendReport(report));
 // backend: wasm (tfjs 'wasm', node)
-// device: WebAssembly (SIMD, 1 thread)
+// device: WebAssembly (SIMD, 2 threads)
 // trains conv nets: yes
+// wasm: SIMD, 2 threads
 // kernels provided by convkit: Conv2DBackpropFilter, ...
 // skipped cuda: ... needs the optional package @tensorflow/tfjs-node-gpu ... npm install ...
 
@@ -51,7 +52,13 @@ it('picks wasm in Node without tfjs-node and prints the report the README shows'
   expect(printed).toHaveLength(1);
   const lines = printed[0].split('\n');
   expect(lines[0]).toBe("backend: wasm (tfjs 'wasm', node)");
-  expect(lines[1]).toMatch(/^device: WebAssembly \(SIMD, 1 thread\)/);
+  // One thread per core by default; the test suite runs with CONVKIT_WASM_THREADS=1.
+  const threads = Number(process.env.CONVKIT_WASM_THREADS);
+  const count = `${threads} thread${threads === 1 ? '' : 's'}`;
+  expect(lines[1]).toBe(`device: WebAssembly (SIMD, ${count})`);
+  expect(lines).toContain(
+    `wasm: SIMD, ${count}${threads === 1 ? ` (${report.wasm?.singleThreadReason})` : ''}`,
+  );
   expect(lines).toContain('trains conv nets: yes');
   expect(printed[0]).toMatch(/kernels provided by convkit: Conv2DBackpropFilter, /);
   expect(printed[0]).toMatch(

@@ -10,6 +10,7 @@ import {
 import { BackendUnavailableError } from './backend-unavailable-error';
 import { registerGradients } from './internal/gradients';
 import { loadBackend } from './internal/loaders';
+import { importOptional } from './node-io';
 
 export interface SelectBackendOptions {
   /**
@@ -19,6 +20,23 @@ export interface SelectBackendOptions {
   backend?: 'auto' | BackendName | BackendName[];
   /** Browser only: URL prefix (ending in `/`) of tfjs-backend-wasm's `.wasm` files. */
   wasmPaths?: string;
+  /**
+   * Node, wasm backend: threads for XNNPACK, which runs the convolutions and matrix products
+   * forward and backward (convkit's gradient kernels are built on them). Default: the
+   * environment variable `CONVKIT_WASM_THREADS`, else the machine's cores; at most 8; 1 turns
+   * threads off. Fixed for the process once the wasm backend has started. In a browser tfjs
+   * decides: threads need a cross-origin isolated page.
+   */
+  threads?: number;
+}
+
+/** What the wasm backend runs with. */
+export interface WasmFeatures {
+  simd: boolean;
+  /** XNNPACK's threads (convolutions, matrix products, and convkit's kernels built on them). */
+  threads: number;
+  /** Why there is only one thread, when there is only one. */
+  singleThreadReason?: string;
 }
 
 /** What `selectBackend` chose, what the backend can do, and why others were skipped. */
@@ -38,6 +56,8 @@ export interface BackendReport {
     /** Kernels convkit provided or replaced on this backend. */
     patchedKernels: string[];
   };
+  /** wasm only: SIMD and the thread count in use, and why there is one thread when so. */
+  wasm?: WasmFeatures;
   /** Every candidate tried before the chosen one, and why it was skipped. */
   skipped: { backend: BackendName; reason: string }[];
 }
@@ -57,12 +77,17 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       );
     }
   }
+  const threads = platform === 'node' ? await wasmThreads(options.threads) : undefined;
   await registerGradients();
 
   const skipped: BackendReport['skipped'] = [];
   for (const backend of candidates) {
     try {
-      const loaded = await loadBackend(backend, { platform, wasmPaths: options.wasmPaths });
+      const loaded = await loadBackend(backend, {
+        platform,
+        wasmPaths: options.wasmPaths,
+        wasmThreads: threads,
+      });
       const missing = CONV_TRAINING_KERNELS.filter((k) => !tf.getKernel(k, loaded.tfjsName));
       return {
         backend,
@@ -75,6 +100,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
           patchedKernels: loaded.patchedKernels,
         },
         skipped,
+        ...(loaded.wasm ? { wasm: loaded.wasm } : {}),
       };
     } catch (error) {
       // An explicit single choice fails loudly; auto mode and lists record and move on.
@@ -90,6 +116,24 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   );
 }
 
+/** Threads for the wasm backend in Node: the option, else CONVKIT_WASM_THREADS, else cores. */
+async function wasmThreads(option: number | undefined): Promise<number> {
+  const check = (value: number, what: string) => {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(
+        `selectBackend: ${what} must be a whole number of at least 1, received ${value}`,
+      );
+    }
+    return value;
+  };
+  if (option !== undefined) return check(option, 'threads');
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.CONVKIT_WASM_THREADS;
+  if (env !== undefined && env !== '') return check(Number(env), `CONVKIT_WASM_THREADS ('${env}')`);
+  const os = await importOptional<typeof import('node:os')>('node:os');
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
 /** The report as a few readable lines, for logs and CLIs. */
 export function formatBackendReport(report: BackendReport): string {
   const caps = report.capabilities;
@@ -98,6 +142,12 @@ export function formatBackendReport(report: BackendReport): string {
     `device: ${report.device}`,
     `trains conv nets: ${caps.canTrainConvNets ? 'yes' : `no (missing ${caps.missingTrainingKernels.join(', ')})`}`,
   ];
+  if (report.wasm) {
+    const { simd, threads, singleThreadReason } = report.wasm;
+    lines.push(
+      `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${singleThreadReason ? ` (${singleThreadReason})` : ''}`,
+    );
+  }
   if (caps.patchedKernels.length > 0) {
     lines.push(`kernels provided by convkit: ${caps.patchedKernels.join(', ')}`);
   }

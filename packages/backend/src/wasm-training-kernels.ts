@@ -1,3 +1,4 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './internal/wasm/batch-mat-mul';
 import { makeBiasAdd, makeLeadingSum } from './internal/wasm/bias-add-and-sum';
@@ -71,7 +72,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
     tf.registerKernel(config);
   }
-  prepareSimdKernels();
+  prepareSimdKernels(tf.findBackend('wasm') as BackendWasm | undefined);
   return configs.map((c) => c.kernelName);
 }
 

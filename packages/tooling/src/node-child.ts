@@ -15,9 +15,17 @@ export async function bundleForNode(entry: string, outfile: string): Promise<str
     target: 'node20',
     conditions: ['source'],
     logLevel: 'silent',
-    // CommonJS dependencies inside an ESM bundle still call `require`.
+    // CommonJS dependencies inside an ESM bundle still call `require` and read `__dirname`
+    // (tfjs-backend-wasm's Emscripten glue does).
     banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      js: [
+        "import { createRequire as __cr } from 'node:module';",
+        "import { fileURLToPath as __fu } from 'node:url';",
+        "import { dirname as __dn } from 'node:path';",
+        'const require = __cr(import.meta.url);',
+        'const __filename = __fu(import.meta.url);',
+        'const __dirname = __dn(__filename);',
+      ].join(' '),
     },
   });
   return outfile;

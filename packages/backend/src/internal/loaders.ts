@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Platform } from '../backend-names';
 import { BackendUnavailableError } from '../backend-unavailable-error';
 import { importOptional, isMissingPackage } from '../node-io';
+import type { WasmFeatures } from '../select-backend';
 import { registerWasmTrainingKernels } from '../wasm-training-kernels';
+import {
+  type NodeWasmThreadsModule,
+  planNodeWasmThreads,
+  settleNodeWasmThreads,
+} from './wasm-node-threads';
 
 /** What a loader found about the device behind a backend it brought up. */
 export interface LoadedBackend {
@@ -11,12 +17,16 @@ export interface LoadedBackend {
   device: string;
   /** Kernels convkit registered on the backend (the WASM training kernels). */
   patchedKernels: string[];
+  /** wasm only: SIMD and threads in use, and why threads are off when they are. */
+  wasm?: WasmFeatures;
 }
 
 export interface LoaderOptions {
   platform: Platform;
   /** Where the browser fetches tfjs-backend-wasm's `.wasm` files (a URL prefix ending in `/`). */
   wasmPaths?: string;
+  /** Node: threads for the wasm backend (the browser decides by cross-origin isolation). */
+  wasmThreads?: number;
 }
 
 /** The package that provides a backend, and how a user installs it. */
@@ -91,15 +101,61 @@ async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
   const paths =
     options.wasmPaths ?? (options.platform === 'node' ? await nodeWasmDir() : undefined);
   if (paths) wasm.setWasmPaths(paths);
-  await activate('wasm', 'wasm');
+  const threadsReason = await startWasm(wasm, options);
   const patchedKernels = registerWasmTrainingKernels();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = wasm.getThreadsCount();
+  const features: WasmFeatures = { simd: simd === true, threads };
+  if (threads === 1) {
+    features.singleThreadReason = threadsReason ?? 'tfjs started one thread';
+  }
   return {
     tfjsName: 'wasm',
     device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
     patchedKernels,
+    wasm: features,
   };
+}
+
+type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');
+
+/**
+ * Start the wasm backend: in Node with the requested threads (tfjs's threaded build, see
+ * wasm-node-threads.ts), on one thread if that fails. Returns why it runs on one thread, if
+ * it is known before it starts.
+ */
+async function startWasm(wasm: WasmModule, options: LoaderOptions): Promise<string | undefined> {
+  if (options.platform !== 'node') {
+    await activate('wasm', 'wasm');
+    return browserThreadsReason();
+  }
+  const setFlag = (on: boolean) => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', on);
+  const plan = await planNodeWasmThreads(wasm, setFlag, options.wasmThreads ?? 1);
+  if (!plan.on) {
+    setFlag(false);
+    await activate('wasm', 'wasm');
+    return plan.reason;
+  }
+  try {
+    await activate('wasm', 'wasm');
+  } catch (error) {
+    plan.restore();
+    setFlag(false);
+    wasm.setThreadsCount(1);
+    await activate('wasm', 'wasm');
+    return `the threaded build did not start: ${(error as Error).message}`;
+  }
+  plan.restore();
+  settleNodeWasmThreads((tf.backend() as unknown as { wasm: NodeWasmThreadsModule }).wasm);
+  return undefined;
+}
+
+/** Why tfjs runs the wasm backend on one thread in a browser. */
+function browserThreadsReason(): string {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  return isolated
+    ? 'the threaded build did not start'
+    : 'the page is not cross-origin isolated (it needs the COOP and COEP headers), so there is no SharedArrayBuffer';
 }
 
 /** In Node, tfjs-backend-wasm must be told the absolute directory of its `.wasm` files. */

@@ -20,9 +20,10 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * The module is assembled here, instruction by instruction (no binary blob; the helpers
  * below name every opcode), and instantiated once per wasm memory, importing tfjs's own
  * `WebAssembly.Memory` (exported by its Emscripten module as `asm.memory`), so pointers are
- * the heap offsets tfjs already uses and nothing is copied. When that is impossible (no SIMD,
- * a shared memory in the threaded build, a changed Emscripten layout) `simdKernels` returns
- * undefined and every caller falls back to its JS loop.
+ * the heap offsets tfjs already uses and nothing is copied; the threaded build's memory is
+ * shared, and the module is then assembled with a shared memory import. When that is
+ * impossible (no SIMD, a changed Emscripten layout) `simdKernels` returns undefined and every
+ * caller falls back to its JS loop.
  */
 export interface SimdKernels {
   /** Returns 1 when a window holds NaN (the caller then redoes the work in JS). */
@@ -235,9 +236,19 @@ interface FunctionDef {
   body: Code;
 }
 
-function assemble(functions: FunctionDef[]): Uint8Array {
+/**
+ * The memory import: tfjs's plain build has an unshared memory with no maximum; its threaded
+ * build a shared one, whose import must be declared shared and bounded (flags 0x03; 65536
+ * pages, wasm32's limit, admits any maximum tfjs chose).
+ */
+function memoryImport(shared: boolean): number[] {
+  const limits = shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)];
+  return [...name('env'), ...name('memory'), 0x02, ...limits];
+}
+
+function assemble(functions: FunctionDef[], shared: boolean): Uint8Array {
   const types = functions.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), ...vec(f.results.map((r) => [r]))]);
-  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(0)]];
+  const imports = [memoryImport(shared)];
   const codes = functions.map((f) => {
     const locals: number[][] = [];
     if (f.locals.i32) locals.push([...uleb(f.locals.i32), I32]);
@@ -614,30 +625,38 @@ export const tuning = {
   maxColumnFloats: 1 << 23,
 };
 
-/** The module: undefined until compiled, null where it cannot be (no SIMD, invalid). */
-let compiled: WebAssembly.Module | null | undefined;
-let bytes: Uint8Array<ArrayBuffer> | null | undefined;
-let compiling = false;
+/** A module variant: undefined until compiled, null where it cannot be (no SIMD, invalid). */
+interface Variant {
+  bytes?: Uint8Array<ArrayBuffer> | null;
+  compiled?: WebAssembly.Module | null;
+  compiling?: boolean;
+}
+/** One variant for an unshared memory (tfjs's plain build), one for a shared one (threaded). */
+const variants: Record<'plain' | 'shared', Variant> = { plain: {}, shared: {} };
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-function moduleBytes(): Uint8Array<ArrayBuffer> | null {
-  if (bytes === undefined) {
+function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> | null {
+  const variant = variants[shared ? 'shared' : 'plain'];
+  if (variant.bytes === undefined) {
     try {
-      const assembled = assemble([
-        maxPoolGrad2x2(),
-        col2im(),
-        im2colT(),
-        gemmNT(),
-        depthwiseFilterGrad(),
-        sumPattern(),
-        addPattern(),
-      ]) as Uint8Array<ArrayBuffer>;
-      bytes = WebAssembly.validate(assembled) ? assembled : null;
+      const assembled = assemble(
+        [
+          maxPoolGrad2x2(),
+          col2im(),
+          im2colT(),
+          gemmNT(),
+          depthwiseFilterGrad(),
+          sumPattern(),
+          addPattern(),
+        ],
+        shared,
+      ) as Uint8Array<ArrayBuffer>;
+      variant.bytes = WebAssembly.validate(assembled) ? assembled : null;
     } catch {
-      bytes = null;
+      variant.bytes = null;
     }
   }
-  return bytes;
+  return variant.bytes;
 }
 
 /**
@@ -646,20 +665,25 @@ function moduleBytes(): Uint8Array<ArrayBuffer> | null {
  * 4.1 KB); until the asynchronous compile lands, callers there use their JS loops. Node and
  * workers compile synchronously on first use anyway.
  */
-export function prepareSimdKernels(): void {
-  if (compiled !== undefined || compiling || typeof WebAssembly === 'undefined') return;
-  const b = moduleBytes();
-  if (!b) {
-    compiled = null;
+export function prepareSimdKernels(backend: BackendWasm | undefined): void {
+  const memory = backend && heapMemory(backend);
+  const shared = memory !== undefined && isShared(memory);
+  const variant = variants[shared ? 'shared' : 'plain'];
+  if (variant.compiled !== undefined || variant.compiling || typeof WebAssembly === 'undefined') {
     return;
   }
-  compiling = true;
+  const b = moduleBytes(shared);
+  if (!b) {
+    variant.compiled = null;
+    return;
+  }
+  variant.compiling = true;
   WebAssembly.compile(b).then(
     (m) => {
-      if (compiled === undefined) compiled = m;
+      if (variant.compiled === undefined) variant.compiled = m;
     },
     () => {
-      if (compiled === undefined) compiled = null;
+      if (variant.compiled === undefined) variant.compiled = null;
     },
   );
 }
@@ -667,32 +691,45 @@ export function prepareSimdKernels(): void {
 /** The SIMD kernels bound to `backend`'s heap, or undefined where they cannot run (yet). */
 export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (!tuning.simd || typeof WebAssembly === 'undefined') return undefined;
-  const memory = (backend as unknown as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm
-    ?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
-    return undefined;
-  }
+  const memory = heapMemory(backend);
+  if (!memory) return undefined;
   const cached = instances.get(memory);
   if (cached) return cached;
-  if (compiled === undefined) {
-    const b = moduleBytes();
+  const shared = isShared(memory);
+  const variant = variants[shared ? 'shared' : 'plain'];
+  if (variant.compiled === undefined) {
+    const b = moduleBytes(shared);
     if (!b) {
-      compiled = null;
+      variant.compiled = null;
     } else {
       try {
-        compiled = new WebAssembly.Module(b);
+        variant.compiled = new WebAssembly.Module(b);
       } catch {
         // Synchronous compilation refused (browser main thread): wait for prepareSimdKernels.
         return undefined;
       }
     }
   }
-  if (!compiled) return undefined;
-  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+  if (!variant.compiled) return undefined;
+  const instance = new WebAssembly.Instance(variant.compiled, { env: { memory } });
   const kernels = instance.exports as unknown as SimdKernels;
   instances.set(memory, kernels);
   return kernels;
+}
+
+/**
+ * tfjs's heap: the plain build's Emscripten module exports it (`asm.memory`); the threaded
+ * build imports a shared one, which it keeps as `wasmMemory`.
+ */
+function heapMemory(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const module = (backend as unknown as { wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown } })
+    .wasm;
+  const memory = module?.asm?.memory ?? module?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 }
 
 /** Byte offset of a tensor's data on the wasm heap. */

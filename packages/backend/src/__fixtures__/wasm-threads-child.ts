@@ -1,0 +1,68 @@
+// Run in a child process by wasm-threads.test.ts: starts the wasm backend with the thread
+// count given as argv[2], runs the convolution and matrix kernels forward and backward on
+// seeded inputs, and prints one JSON line: the report's thread count, whether convkit's SIMD
+// helpers run, a SHA-256 of each result's float32 bits, and the tensors left. It never calls process.exit: the test also
+// checks that the pool's threads let the process end by itself.
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels } from '../internal/wasm/simd-kernels';
+import { RandomSource } from '../random';
+import { selectBackend } from '../select-backend';
+
+const report = await selectBackend({ backend: 'wasm', threads: Number(process.argv[2]) });
+const random = new RandomSource(7);
+const normal = (shape: number[]) => random.normalTensor(shape);
+
+const x = normal([4, 15, 15, 8]) as tf.Tensor4D;
+const w = normal([3, 3, 8, 16]) as tf.Tensor4D;
+const dw = normal([3, 3, 8, 1]) as tf.Tensor4D;
+const a = normal([64, 96]) as tf.Tensor2D;
+const b = normal([96, 48]) as tf.Tensor2D;
+const before = tf.memory().numTensors;
+
+/** Each result's values, as the gradients of a scalar objective or a forward output. */
+const results: Record<string, tf.Tensor> = tf.tidy(() => {
+  const conv = (stride: 1 | 2, pad: 'same' | 'valid') => (xx: tf.Tensor, ww: tf.Tensor) =>
+    tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad).relu().square().sum();
+  const [dx1, dw1] = tf.grads(conv(1, 'same'))([x, w]);
+  const [dx2, dw2] = tf.grads(conv(2, 'valid'))([x, w]);
+  const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
+    tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
+  const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
+  const pooled = (xx: tf.Tensor) => tf.maxPool(xx as tf.Tensor4D, 2, 2, 'valid').square().sum();
+  const dense = (aa: tf.Tensor, bb: tf.Tensor) =>
+    tf.matMul(aa as tf.Tensor2D, bb as tf.Tensor2D).tanh().sum();
+  const [da, db] = tf.grads(dense)([a, b]);
+  return {
+    convForward: tf.conv2d(x, w, 1, 'same'),
+    convStride2Forward: tf.conv2d(x, w, 2, 'valid'),
+    convInputGrad: dx1,
+    convFilterGrad: dw1,
+    convStride2InputGrad: dx2,
+    convStride2FilterGrad: dw2,
+    depthwiseInputGrad: dxd,
+    depthwiseFilterGrad: dwd,
+    maxPoolGrad: tf.grad(pooled)(x),
+    matMul: tf.matMul(a, b),
+    matMulGradA: da,
+    matMulGradB: db,
+  };
+});
+
+const hashes: Record<string, string> = {};
+for (const [name, t] of Object.entries(results)) {
+  const values = (await t.data()) as Float32Array;
+  hashes[name] = createHash('sha256').update(new Uint8Array(values.buffer)).digest('hex');
+}
+tf.dispose(Object.values(results));
+console.log(
+  JSON.stringify({
+    threads: report.wasm?.threads,
+    reason: report.wasm?.singleThreadReason,
+    // convkit's SIMD helpers bound to tfjs's heap (shared in the threaded build), not JS loops.
+    simdHelpers: simdKernels(tf.backend() as BackendWasm) !== undefined,
+    hashes,
+    leaked: tf.memory().numTensors - before,
+  }),
+);

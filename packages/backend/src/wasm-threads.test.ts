@@ -1,0 +1,78 @@
+// The wasm backend on several threads in Node (tfjs's threaded XNNPACK build, started by
+// internal/wasm-node-threads.ts): every kernel gives the same bits as on one thread, nothing
+// leaks, and the process still ends by itself. Each thread count needs its own process (the
+// backend starts once per process), so a bundled child runs the kernels.
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+// By path, as readme-example.test.ts: @convkit/tooling depends on this package.
+import { bundleForNode } from '../../tooling/src/node-child';
+import { selectBackend } from './select-backend';
+
+const here = dirname(fileURLToPath(import.meta.url));
+let child: string;
+
+interface ChildResult {
+  threads: number;
+  reason?: string;
+  simdHelpers: boolean;
+  hashes: Record<string, string>;
+  leaked: number;
+}
+
+/** Run the child on `threads` threads; it must end by itself within the timeout. */
+async function runKernels(threads: number): Promise<ChildResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, [child, String(threads)], {
+    timeout: 90_000,
+    env: { ...process.env, CONVKIT_WASM_THREADS: '' },
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
+}
+
+beforeAll(async () => {
+  // Inside the package, so the bundle resolves tfjs-backend-wasm's .wasm files from it.
+  const out = join(here, '..', 'node_modules', '.convkit-test');
+  await mkdir(out, { recursive: true });
+  child = await bundleForNode(
+    join(here, '__fixtures__', 'wasm-threads-child.ts'),
+    join(out, 'wasm-threads-child.mjs'),
+  );
+});
+
+describe('wasm backend threads in Node', () => {
+  it('gives every kernel the same bits on 2 and 3 threads as on 1, leaks nothing, and exits', async () => {
+    const one = await runKernels(1);
+    const two = await runKernels(2);
+    const three = await runKernels(3);
+    expect(one.threads).toBe(1);
+    expect(one.reason).toMatch(/one thread requested/);
+    expect(two.threads).toBe(2);
+    expect(two.reason).toBeUndefined();
+    expect(three.threads).toBe(3);
+    expect([one.simdHelpers, two.simdHelpers, three.simdHelpers]).toEqual([true, true, true]);
+    expect(Object.keys(one.hashes)).toHaveLength(12);
+    expect(two.hashes).toEqual(one.hashes);
+    expect(three.hashes).toEqual(one.hashes);
+    expect([one.leaked, two.leaked, three.leaked]).toEqual([0, 0, 0]);
+  });
+
+  it('refuses a thread count that is not a whole number of at least 1, naming it', async () => {
+    await expect(selectBackend({ backend: 'wasm', threads: 0 })).rejects.toThrow(
+      /selectBackend: threads must be a whole number of at least 1, received 0/,
+    );
+    await expect(selectBackend({ backend: 'wasm', threads: 1.5 })).rejects.toThrow(
+      /threads must be a whole number of at least 1, received 1.5/,
+    );
+    process.env.CONVKIT_WASM_THREADS = 'many';
+    try {
+      await expect(selectBackend({ backend: 'wasm' })).rejects.toThrow(
+        /CONVKIT_WASM_THREADS \('many'\) must be a whole number of at least 1, received NaN/,
+      );
+    } finally {
+      delete process.env.CONVKIT_WASM_THREADS;
+    }
+  });
+});
