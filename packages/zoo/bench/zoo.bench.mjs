@@ -24,6 +24,8 @@ const { tf, tfl } = zoo;
 
 const backend = process.argv[2] ?? 'wasm';
 const RUNS = Number(process.argv[3] ?? 3);
+// ZOO_BENCH_PEERS=0 times convkit only (bench/threads.mjs compares thread counts, not libraries).
+const withPeers = process.env.ZOO_BENCH_PEERS !== '0';
 await zoo.selectBackend({ backend });
 
 // ---------------------------------------------------------------- tfjs-layers equivalents
@@ -162,7 +164,9 @@ for (const [name, ck, tflModel] of [
   for (const batch of [1, 8]) {
     const x = tf.randomNormal([batch, 224, 224, 3]);
     const convkitMs = await time(() => tf.tidy(() => convkit.forward(x)));
-    const tflMs = await time(() => tf.tidy(() => model.apply(x, { training: false })));
+    const tflMs = withPeers
+      ? await time(() => tf.tidy(() => model.apply(x, { training: false })))
+      : undefined;
     report({ model: name, task: 'inference', batch, convkitMs, tflMs });
     x.dispose();
   }
@@ -182,7 +186,7 @@ for (const [name, ck, tflModel] of [
     const ckStep = step(() => convkit.forward(x), convkit.trainableVariables(), tf.train.sgd(0.01));
     const convkitMs = await time(ckStep);
     let tflMs;
-    if (shortcut === 'B') {
+    if (shortcut === 'B' && withPeers) {
       const model = tflCifarResnet20B();
       const vars = model.trainableWeights.map((w) => w.read());
       tflMs = await time(step(() => model.apply(x, { training: true }), vars, tf.train.sgd(0.01)));
