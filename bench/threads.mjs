@@ -3,7 +3,9 @@
 // thread count (the backend starts once per process):
 //   lenet-tfjs.mjs convkit             LeNet-5 training / inference, 56x56x64 3x3 conv and grads
 //   packages/zoo/bench/zoo.bench.mjs   ResNet-18 inference (batch 1, 8), CIFAR ResNet-20 step
-//   pytorch_bench.py, zoo_torch.py     the same workloads in PyTorch (OpenBLAS), all cores
+//   resnet20-memory.mjs                peak RSS of CIFAR ResNet-20 training (batch 128)
+//   pytorch_bench.py, zoo_torch.py,    the same workloads in PyTorch (OpenBLAS), all cores
+//   resnet20_memory.py
 // Needs a quiet machine: threads only help when the cores are free.
 //   node bench/threads.mjs             (BENCH_SECONDS, default 3; ZOO_RUNS, default 3)
 import { execFileSync } from 'node:child_process';
@@ -56,13 +58,21 @@ for (const threads of [1, cores]) {
         ZOO_BENCH_PEERS: '0',
       }),
     ),
+    memory: lastJson(run(process.execPath, ['resnet20-memory.mjs'], env)),
   };
 }
 const torchLenet = lastJson(
   run('/usr/bin/python3', ['pytorch_bench.py'], { ...torchEnv, BENCH_THREADS: String(cores) }),
 );
 const torchZoo = tableMs(
-  run('/usr/bin/python3', [join(root, 'packages/zoo/bench/zoo_torch.py'), String(cores), zooRuns], torchEnv),
+  run(
+    '/usr/bin/python3',
+    [join(root, 'packages/zoo/bench/zoo_torch.py'), String(cores), zooRuns],
+    torchEnv,
+  ),
+);
+const torchMemory = lastJson(
+  run('/usr/bin/python3', ['resnet20_memory.py'], { ...torchEnv, BENCH_THREADS: String(cores) }),
 );
 const endLoad = loadavg()[0];
 
@@ -81,9 +91,27 @@ const ROWS = [
   lenetRow('3x3 conv 56x56x64, batch 8, forward (GFLOP/s)', 'convForward', 'gflops', '80 GFLOP/s'),
   lenetRow('  same, input gradient (GFLOP/s)', 'convBackwardInput', 'gflops', '80 GFLOP/s'),
   lenetRow('  same, filter gradient (GFLOP/s)', 'convBackwardFilter', 'gflops', '80 GFLOP/s'),
-  zooRow('CIFAR ResNet-20 (A) training step, batch 128 (ms)', 'CIFAR ResNet-20 (A)/train step/128', '0.3x'),
+  zooRow(
+    'CIFAR ResNet-20 (A) training step, batch 128 (ms)',
+    'CIFAR ResNet-20 (A)/train step/128',
+    '0.3x',
+  ),
   zooRow('ResNet-18 inference, batch 1 (ms)', 'ResNet-18/inference/1', '0.3x'),
   zooRow('ResNet-18 inference, batch 8 (ms)', 'ResNet-18/inference/8', '0.3x'),
+  [
+    'peak RSS, CIFAR ResNet-20 training, batch 128 (MB)',
+    (c) => c.memory.peakMB,
+    torchMemory.peakMB,
+    false,
+    '',
+  ],
+  [
+    '  RSS before the model was built (MB)',
+    (c) => c.memory.baselineMB,
+    torchMemory.baselineMB,
+    false,
+    '',
+  ],
 ];
 
 const fmt = (v) => (v === undefined ? '–' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
