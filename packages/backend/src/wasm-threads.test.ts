@@ -24,10 +24,10 @@ interface ChildResult {
 }
 
 /** Run the child on `threads` threads; it must end by itself within the timeout. */
-async function runKernels(threads: number): Promise<ChildResult> {
+async function runKernels(threads: number, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
   const { stdout } = await promisify(execFile)(process.execPath, [child, String(threads)], {
     timeout: 90_000,
-    env: { ...process.env, CONVKIT_WASM_THREADS: '' },
+    env: { ...process.env, CONVKIT_WASM_THREADS: '', ...env },
   });
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as ChildResult;
 }
@@ -57,6 +57,17 @@ describe('wasm backend threads in Node', () => {
     expect(two.hashes).toEqual(one.hashes);
     expect(three.hashes).toEqual(one.hashes);
     expect([one.leaked, two.leaked, three.leaked]).toEqual([0, 0, 0]);
+  });
+
+  it('starts on one thread, saying why, when the threaded build cannot start', async () => {
+    // The worker scripts go to the temp directory; one that does not exist fails the start.
+    const one = await runKernels(1);
+    const fallback = await runKernels(2, { TMPDIR: join(here, 'no-such-directory') });
+    expect(fallback.threads).toBe(1);
+    expect(fallback.reason).toMatch(/^the threaded build did not start: .*no-such-directory/);
+    expect(fallback.simdHelpers).toBe(true);
+    expect(fallback.hashes).toEqual(one.hashes);
+    expect(fallback.leaked).toBe(0);
   });
 
   it('refuses a thread count that is not a whole number of at least 1, naming it', async () => {

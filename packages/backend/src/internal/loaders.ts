@@ -143,7 +143,7 @@ async function startWasm(wasm: WasmModule, options: LoaderOptions): Promise<stri
     setFlag(false);
     wasm.setThreadsCount(1);
     await activate('wasm', 'wasm');
-    return `the threaded build did not start: ${(error as Error).message}`;
+    return `the threaded build did not start: ${(plan.failure() ?? (error as Error)).message}`;
   }
   plan.restore();
   settleNodeWasmThreads((tf.backend() as unknown as { wasm: NodeWasmThreadsModule }).wasm);

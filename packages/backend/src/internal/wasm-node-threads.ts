@@ -32,7 +32,13 @@ const WORKER_IMPORT = 'if(typeof e.data.urlOrBlob=="string"){importScripts(e.dat
 const MAIN_SCRIPT_START = 'var WasmBackendModuleThreadedSimd';
 
 export type ThreadsPlan =
-  | { on: true; threads: number; restore(): void }
+  | {
+      on: true;
+      threads: number;
+      restore(): void;
+      /** The error that failed the start in convkit's patches, if one did (tfjs hides it). */
+      failure(): Error | undefined;
+    }
   | { on: false; reason: string };
 
 /** The Node built-ins the patches use, loaded before anything is patched. */
@@ -76,7 +82,7 @@ export async function planNodeWasmThreads(
   }
   const node = await nodeModules();
   const count = Math.min(threads, MAX_WASM_THREADS);
-  const restoreGlobals = interceptScripts(node);
+  const intercepted = interceptScripts(node);
   // The CommonJS `os` object itself, which tfjs's `require('os')` also gets.
   const cpus = node.os.cpus;
   node.os.cpus = () => Array.from({ length: 2 * count }, () => cpus()[0]);
@@ -86,9 +92,10 @@ export async function planNodeWasmThreads(
     on: true,
     threads: count,
     restore() {
-      restoreGlobals();
+      intercepted.restore();
       node.os.cpus = cpus;
     },
+    failure: () => intercepted.failure,
   };
 }
 
@@ -131,9 +138,22 @@ function prelude(source: string): string {
 
 /**
  * Wrap `Blob` and `URL.createObjectURL` so the two scripts tfjs builds become files a Node
- * worker can load. Returns the function that puts the originals back.
+ * worker can load. `restore` puts the originals back; `failure` is the first error raised.
  */
-function interceptScripts({ fs, path, os, crypto, vm }: NodeModules): () => void {
+function interceptScripts({ fs, path, os, crypto, vm }: NodeModules): {
+  restore(): void;
+  readonly failure: Error | undefined;
+} {
+  let failure: Error | undefined;
+  /** Run `fn`, keeping its error: tfjs reports a failed start without the cause. */
+  const noting = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (error) {
+      failure ??= error as Error;
+      throw error;
+    }
+  };
   const OriginalBlob = globalThis.Blob;
   const originalCreateObjectURL = URL.createObjectURL;
   const texts = new WeakMap<Blob, string>();
@@ -160,12 +180,14 @@ function interceptScripts({ fs, path, os, crypto, vm }: NodeModules): () => void
       const text = parts?.every((p) => typeof p === 'string') ? parts.join('') : undefined;
       if (text === undefined) return;
       texts.set(this, text);
-      if (text.startsWith(MAIN_SCRIPT_START))
-        mainScript = writeScript('main', prelude(text) + text);
+      if (text.startsWith(MAIN_SCRIPT_START)) {
+        mainScript = noting(() => writeScript('main', prelude(text) + text));
+      }
     }
   }
   globalThis.Blob = RecordingBlob;
-  URL.createObjectURL = (blob: Blob): string => {
+  URL.createObjectURL = (blob: Blob): string => noting(() => workerScript(blob));
+  const workerScript = (blob: Blob): string => {
     const text = texts.get(blob);
     if (text === undefined || !text.includes('WasmBackendModuleThreadedSimd(Module)')) {
       return originalCreateObjectURL(blob);
@@ -178,9 +200,14 @@ function interceptScripts({ fs, path, os, crypto, vm }: NodeModules): () => void
     const importMain = `if(true){importScripts(${JSON.stringify(mainScript)})}`;
     return writeScript('worker', text.replace(WORKER_IMPORT, importMain));
   };
-  return () => {
-    globalThis.Blob = OriginalBlob;
-    URL.createObjectURL = originalCreateObjectURL;
+  return {
+    restore() {
+      globalThis.Blob = OriginalBlob;
+      URL.createObjectURL = originalCreateObjectURL;
+    },
+    get failure() {
+      return failure;
+    },
   };
 }
 
