@@ -1,6 +1,7 @@
 import { FASHION_MNIST_CLASSES } from '@convkit/data';
 import { saveCheckpoint } from '@convkit/train';
-import { lenet5 } from '@convkit/zoo';
+import { cifarResnet20, lenet5 } from '@convkit/zoo';
+import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { fakeImage } from './fake-fashion-mnist';
 
@@ -16,6 +17,32 @@ export async function writeLenetCheckpoint(dir: string): Promise<void> {
       mean: [0.286],
       std: [0.353],
       inputSize: [28, 28, 1],
+    },
+  });
+  model.dispose();
+}
+
+/**
+ * A CIFAR ResNet-20 checkpoint (32x32x3, 10 classes) whose BatchNorms have real running
+ * statistics: a few train-mode forward passes over seeded inputs move them off 0 / 1, so an
+ * engine that ignored or misplaced them would disagree with the tfjs model.
+ */
+export async function writeCifarResnetCheckpoint(dir: string): Promise<void> {
+  const model = cifarResnet20({ numClasses: 10 });
+  model.train();
+  for (let seed = 1; seed <= 3; seed++) {
+    tf.tidy(() => model.forward(tf.randomUniform([4, 32, 32, 3], -1, 2, 'float32', seed)));
+  }
+  model.eval();
+  await saveCheckpoint(dir, {
+    model,
+    epoch: 1,
+    extra: {
+      model: 'cifarResnet20',
+      classNames: ['plane', 'car', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+      mean: [0.49, 0.48, 0.45],
+      std: [0.25, 0.24, 0.26],
+      inputSize: [32, 32, 3],
     },
   });
   model.dispose();
