@@ -4,9 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Conv2d, Flatten, Linear, PixelShuffle, Sequential } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
-import { saveCheckpoint } from '@convkit/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLI,
@@ -18,8 +16,10 @@ import {
 } from './__fixtures__/built-cli';
 import {
   pngOf,
+  UNEXPORTABLE_MESSAGE,
   writeCifarResnetCheckpoint,
   writeLenetCheckpoint,
+  writeUnexportableCheckpoint,
 } from './__fixtures__/served-model';
 import { decodeLimited, predictProbabilities, preprocess } from './inference';
 import { loadModelDir } from './model-files';
@@ -113,25 +113,11 @@ describe('convkit predict --engine', () => {
   }, 120_000);
 
   it('stops at start when the model has a module the exporter refuses', async () => {
-    const model = new Sequential(
-      new Conv2d({ inChannels: 1, outChannels: 4, kernelSize: 3, padding: 1 }),
-      new PixelShuffle(2),
-      new Flatten(),
-      new Linear(8 * 8, 2),
-    );
-    await saveCheckpoint(join(dir, 'shuffled'), {
-      model,
-      epoch: 1,
-      extra: { inputSize: [4, 4, 1] },
-    });
-    model.dispose();
+    await writeUnexportableCheckpoint(join(dir, 'shuffled'));
     const args = ['predict', join(dir, 'shuffled'), dir, '--backend', 'wasm', '--json'];
     const result = await convkit(...args, '--engine', 'onnxruntime');
     expect(result.code).toBe(1);
-    expectOneLineError(
-      result.stderr,
-      "--engine onnxruntime: model 'shuffled' (Sequential) cannot be exported to ONNX: @convkit/onnx: cannot export module 1 (PixelShuffle): no ONNX exporter is registered for PixelShuffle; register one with registerOnnxExporter(PixelShuffle, exporter); run it with --engine tfjs",
-    );
+    expectOneLineError(result.stderr, UNEXPORTABLE_MESSAGE);
     expect((await convkit(...args)).code).toBe(0);
   }, 120_000);
 });

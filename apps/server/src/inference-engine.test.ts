@@ -1,14 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Conv2d, Flatten, Linear, PixelShuffle, Sequential } from '@convkit/layers';
 import { useBackend } from '@convkit/tooling/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   pngOf,
+  UNEXPORTABLE_MESSAGE,
   writeCifarResnetCheckpoint,
   writeLenetCheckpoint,
+  writeUnexportableCheckpoint,
 } from './__fixtures__/served-model';
 import { decodeLimited, preprocess } from './inference';
 import { type InferenceEngine, MISSING_RUNTIME_MESSAGE, prepareEngine } from './inference-engine';
@@ -121,28 +122,10 @@ describe('choosing the onnxruntime engine', () => {
   });
 
   it('refuses a model with a module the exporter does not know, naming it', async () => {
-    const module = new Sequential(
-      new Conv2d({ inChannels: 1, outChannels: 4, kernelSize: 3, padding: 1 }),
-      new PixelShuffle(2),
-      new Flatten(),
-      new Linear(8 * 8, 2),
-    );
-    const model: LoadedModel = {
-      name: 'shuffled',
-      dir,
-      model: module,
-      architecture: 'Sequential',
-      classNames: ['a', 'b'],
-      inputSize: [4, 4, 1],
-      mean: [0],
-      std: [1],
-      epoch: 0,
-      parameters: 0,
-    };
+    await writeUnexportableCheckpoint(join(dir, 'shuffled'));
+    const model = await loadModelDir(join(dir, 'shuffled'));
     const make = await prepareEngine({ engine: 'onnxruntime', threads: 1 });
-    await expect(make(model)).rejects.toThrow(
-      "--engine onnxruntime: model 'shuffled' (Sequential) cannot be exported to ONNX: @convkit/onnx: cannot export module 1 (PixelShuffle): no ONNX exporter is registered for PixelShuffle; register one with registerOnnxExporter(PixelShuffle, exporter); run it with --engine tfjs",
-    );
-    module.dispose();
+    await expect(make(model)).rejects.toThrow(UNEXPORTABLE_MESSAGE);
+    model.model.dispose();
   });
 });

@@ -1,4 +1,5 @@
 import { FASHION_MNIST_CLASSES } from '@convkit/data';
+import { Conv2d, Flatten, Linear, PixelShuffle, Sequential } from '@convkit/layers';
 import { saveCheckpoint } from '@convkit/train';
 import { cifarResnet20, lenet5 } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
@@ -47,6 +48,25 @@ export async function writeCifarResnetCheckpoint(dir: string): Promise<void> {
   });
   model.dispose();
 }
+
+/**
+ * A checkpoint (4x4x1, 2 classes) holding a PixelShuffle, which @convkit/onnx has no exporter
+ * for; saved under `dir`, whose last segment names it.
+ */
+export async function writeUnexportableCheckpoint(dir: string): Promise<void> {
+  const model = new Sequential(
+    new Conv2d({ inChannels: 1, outChannels: 4, kernelSize: 3, padding: 1 }),
+    new PixelShuffle(2),
+    new Flatten(),
+    new Linear(8 * 8, 2),
+  );
+  await saveCheckpoint(dir, { model, epoch: 1, extra: { inputSize: [4, 4, 1] } });
+  model.dispose();
+}
+
+/** What `--engine onnxruntime` says about `writeUnexportableCheckpoint`'s model named 'shuffled'. */
+export const UNEXPORTABLE_MESSAGE =
+  "--engine onnxruntime: model 'shuffled' (Sequential) cannot be exported to ONNX: @convkit/onnx: cannot export module 1 (PixelShuffle): no ONNX exporter is registered for PixelShuffle; register one with registerOnnxExporter(PixelShuffle, exporter); run it with --engine tfjs";
 
 /** A grey PNG of the fake class `label` (28x28 unless `size`). */
 export function pngOf(label: number, size = 28): Uint8Array<ArrayBuffer> {
