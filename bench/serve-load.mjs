@@ -3,6 +3,9 @@
 // (28x28x1) and the CIFAR ResNet-20 (32x32, one channel here: trained on synthetic shapes).
 // Loopback only. Run after `pnpm --filter @convkit/server... build`:
 //   node bench/serve-load.mjs            (SERVE_SECONDS per run, default 10; SERVE_MODELS=lenet5)
+// Each cell is served by every engine of SERVE_ENGINES (default tfjs,onnxruntime): `convkit serve
+// --engine tfjs` on the wasm backend (1 thread), or `--engine onnxruntime` (onnxruntime-node,
+// every core).
 // Also measures, for the same checkpoint, raw in-process inference (bench/serve-raw.cjs: the
 // same wasm backend, forward + softmax + read-back, batch 1 and 32, no HTTP) and PyTorch's
 // raw inference of the same architectures (bench/serve_pytorch.py, Debian's torch with
@@ -24,6 +27,7 @@ const { PNG } = require('pngjs');
 const seconds = Number(process.env.SERVE_SECONDS ?? 10);
 const models = (process.env.SERVE_MODELS ?? 'lenet5,cifarResnet20').split(',');
 const sizes = { lenet5: 28, cifarResnet20: 32 };
+const engines = (process.env.SERVE_ENGINES ?? 'tfjs,onnxruntime').split(',');
 
 function png(side) {
   const image = new PNG({ width: side, height: side });
@@ -31,7 +35,7 @@ function png(side) {
   return PNG.sync.write(image);
 }
 
-async function serve(dir, maxBatch) {
+async function serve(dir, maxBatch, engine) {
   const child = spawn(
     process.execPath,
     [
@@ -47,6 +51,8 @@ async function serve(dir, maxBatch) {
       '4096',
       '--backend',
       'wasm',
+      '--engine',
+      engine,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -111,26 +117,26 @@ try {
     );
     console.error(`raw in-process ${model}: ${JSON.stringify(raw[model])}`);
     const body = png(sizes[model]);
-    for (const maxBatch of [1, 32]) {
-      for (const connections of [32, 128]) {
-        const { child, url } = await serve(dir, maxBatch);
-        const options = {
-          url: `${url}/v1/models/m/predict?topK=1`,
-          method: 'POST',
-          headers: { 'content-type': 'image/png' },
-          body,
-          connections,
-        };
-        await autocannon({ ...options, duration: 1 });
-        const r = await autocannon({ ...options, duration: seconds });
-        cells.push({ model, maxBatch, connections, served: r.requests.average, r });
-        rows.push(
-          `| ${model} | ${maxBatch} | ${connections} | ${r.requests.average.toFixed(1)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors + r.timeouts} | ${r.non2xx} |`,
-        );
-        console.error(rows.at(-1));
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.on('exit', resolve));
-      }
+    for (const [engine, maxBatch, connections] of engines.flatMap((e) =>
+      [1, 32].flatMap((b) => [32, 128].map((c) => [e, b, c])),
+    )) {
+      const { child, url } = await serve(dir, maxBatch, engine);
+      const options = {
+        url: `${url}/v1/models/m/predict?topK=1`,
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body,
+        connections,
+      };
+      await autocannon({ ...options, duration: 1 });
+      const r = await autocannon({ ...options, duration: seconds });
+      cells.push({ model, engine, maxBatch, connections, served: r.requests.average, r });
+      rows.push(
+        `| ${model} | ${engine} | ${maxBatch} | ${connections} | ${r.requests.average.toFixed(1)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors + r.timeouts} | ${r.non2xx} |`,
+      );
+      console.error(rows.at(-1));
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
     }
   }
 } finally {
@@ -157,17 +163,17 @@ const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const lines = [
   '# Serving throughput (`node bench/serve-load.mjs`)',
   '',
-  `CPU: ${cpu} (${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores), Node ${process.version}, convkit wasm backend (SIMD, 1 thread), torch ${torch[1].torch}${existsSync(blas) ? ' with OpenBLAS' : ''}; ${new Date().toISOString().slice(0, 10)}.`,
+  `CPU: ${cpu} (${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores), Node ${process.version}, convkit engines ${engines.join(', ')} (tfjs: the wasm backend, SIMD, 1 thread; onnxruntime: onnxruntime-node, every core; raw convkit figures are the wasm backend's), torch ${torch[1].torch}${existsSync(blas) ? ' with OpenBLAS' : ''}; ${new Date().toISOString().slice(0, 10)}.`,
   `Each served cell: autocannon over 127.0.0.1 for ${seconds} s after a 1 s warm-up, one PNG per request (decoded, resized, normalized by the server); raw figures: ${Math.max(1, seconds / 2)} s each.`,
   'Served and raw numbers come from processes run one after another; on a machine shared with other jobs they move by tens of percent between runs, so compare ratios, not absolute figures, and rerun on a quiet machine for the long figures.',
   '',
-  '| model | max batch | connections | served images/s | p50 ms | p99 ms | errors | raw convkit b1 / b32 images/s | served / raw b32 | PyTorch 1 thread b1 / b32 | served / PyTorch-1t b32 | PyTorch 2 threads b32 |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...cells.map(({ model, maxBatch, connections, served, r }) => {
+  '| model | engine | max batch | connections | served images/s | p50 ms | p99 ms | errors | raw convkit b1 / b32 images/s | served / raw b32 | PyTorch 1 thread b1 / b32 | served / PyTorch-1t b32 | PyTorch 2 threads b32 |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...cells.map(({ model, engine, maxBatch, connections, served, r }) => {
     const rb = raw[model];
     const t1 = torch[1];
     const t2 = torch[2];
-    return `| ${model} | ${maxBatch} | ${connections} | ${f(served)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors + r.timeouts + r.non2xx} | ${f(rb.batch1)} / ${f(rb.batch32)} | ${(served / rb.batch32).toFixed(2)} | ${f(t1[`${model}.batch1`])} / ${f(t1[`${model}.batch32`])} | ${(served / t1[`${model}.batch32`]).toFixed(2)} | ${f(t2[`${model}.batch32`])} |`;
+    return `| ${model} | ${engine} | ${maxBatch} | ${connections} | ${f(served)} | ${r.latency.p50} | ${r.latency.p99} | ${r.errors + r.timeouts + r.non2xx} | ${f(rb.batch1)} / ${f(rb.batch32)} | ${(served / rb.batch32).toFixed(2)} | ${f(t1[`${model}.batch1`])} / ${f(t1[`${model}.batch32`])} | ${(served / t1[`${model}.batch32`]).toFixed(2)} | ${f(t2[`${model}.batch32`])} |`;
   }),
   '',
 ];

@@ -71,31 +71,44 @@ export function preprocess(image: Image, model: LoadedModel): Float32Array {
   return normalize({ mean: model.mean, std: model.std })(sized).data as Float32Array;
 }
 
+/** Preprocessed `[H, W, C]` inputs as one `[N, H, W, C]` tensor (the caller disposes it). */
+export function batchTensor(model: LoadedModel, inputs: readonly Float32Array[]): tf.Tensor4D {
+  const [h, w, c] = model.inputSize;
+  const per = h * w * c;
+  const flat = new Float32Array(inputs.length * per);
+  for (const [i, x] of inputs.entries()) flat.set(x, i * per);
+  return tf.tensor4d(flat, [inputs.length, h, w, c]);
+}
+
 /**
- * Class probabilities (softmax of the logits) for a batch of preprocessed `[H, W, C]` inputs:
- * one forward pass, one asynchronous read-back, every tensor disposed.
+ * Softmax of `[N, K]` logits, read back asynchronously as one row per input; disposes
+ * `logits`. Both engines end here, so their probabilities differ only by their logits.
+ */
+export async function softmaxRows(logits: tf.Tensor): Promise<Float32Array[]> {
+  const probs = tf.tidy(() => tf.softmax(logits as tf.Tensor2D));
+  logits.dispose();
+  try {
+    const values = (await probs.data()) as Float32Array;
+    const [n, k] = probs.shape;
+    return Array.from({ length: n }, (_, i) => values.slice(i * k, (i + 1) * k));
+  } finally {
+    probs.dispose();
+  }
+}
+
+/**
+ * Class probabilities (softmax of the logits) for a batch of preprocessed `[H, W, C]` inputs
+ * on the tfjs backend: one forward pass, one asynchronous read-back, every tensor disposed.
  */
 export async function predictProbabilities(
   model: LoadedModel,
   inputs: readonly Float32Array[],
 ): Promise<Float32Array[]> {
-  const [h, w, c] = model.inputSize;
-  const per = h * w * c;
-  const flat = new Float32Array(inputs.length * per);
-  for (const [i, x] of inputs.entries()) flat.set(x, i * per);
-  const probs = tf.tidy(() => {
-    const x = tf.tensor4d(flat, [inputs.length, h, w, c]);
-    const out = model.model.forward(x);
-    const logits = Array.isArray(out) ? out[0] : (out as tf.Tensor);
-    return tf.softmax(logits as tf.Tensor2D);
+  const logits = tf.tidy(() => {
+    const out = model.model.forward(batchTensor(model, inputs));
+    return Array.isArray(out) ? out[0] : (out as tf.Tensor);
   });
-  try {
-    const values = (await probs.data()) as Float32Array;
-    const k = probs.shape[1] ?? 0;
-    return inputs.map((_, i) => values.slice(i * k, (i + 1) * k));
-  } finally {
-    probs.dispose();
-  }
+  return softmaxRows(logits);
 }
 
 export interface Prediction {

@@ -24,7 +24,8 @@ import {
 } from './datasets';
 import { explainCommand } from './explain-command';
 import { EXPORT_FORMATS, exportModel } from './export-model';
-import { decodeLimited, predictProbabilities, preprocess, topK } from './inference';
+import { decodeLimited, preprocess, topK } from './inference';
+import { ENGINES, type EngineOptions, prepareEngine } from './inference-engine';
 import { runMainJob } from './main-job';
 import { loadModelDir, resolveCheckpointDir } from './model-files';
 import { finiteNumber, integer, nonEmpty } from './options';
@@ -72,6 +73,30 @@ export const backendOption = () =>
   new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default('auto');
 export const jsonOption = () =>
   new Option('--json', 'print the result as JSON on stdout (logs go to stderr)');
+/** `--engine` and `--threads` of `predict` and `serve`. */
+export const engineOption = () =>
+  new Option(
+    '--engine <name>',
+    "what runs the forward pass: tfjs (on --backend) or onnxruntime (the model exported to ONNX in memory and run by onnxruntime-node, an optional package: pnpm add onnxruntime-node). explain (and serve's /explain route) always runs on tfjs, which has the gradients",
+  )
+    .choices(ENGINES)
+    .default('tfjs');
+export const threadsOption = () =>
+  new Option('--threads <n>', 'onnxruntime: threads per operator (default: every core)').argParser(
+    integer(1, 1024),
+  );
+
+/** The engine options of a parsed command; `--threads` means something to onnxruntime only. */
+function engineOptions(o: { engine: EngineOptions['engine']; threads?: number }): EngineOptions {
+  if (o.threads !== undefined && o.engine !== 'onnxruntime') {
+    throw new CommanderError(
+      EXIT.usage,
+      'convkit.usage',
+      `error: option '--threads <n>' applies to --engine onnxruntime only, received --engine ${o.engine}`,
+    );
+  }
+  return { engine: o.engine, threads: o.threads };
+}
 
 function print(io: CliIo, json: boolean, value: unknown, text: string): void {
   io.out.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
@@ -269,11 +294,19 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
     .option('-k, --top-k <n>', 'classes per image', integer(1, 1000), 3)
     .option('--batch-size <n>', 'images per forward pass', integer(1, 4096), 32)
     .addOption(backendOption())
+    .addOption(engineOption())
+    .addOption(threadsOption())
     .addOption(jsonOption())
     .action(async (dir: string, paths: string[], o) => {
       resolveCheckpointDir(dir);
+      // The engine first: a missing onnxruntime-node stops the command before anything loads.
+      const makeEngine = await prepareEngine(engineOptions(o));
       await useBackend(o.backend, io, !!o.json);
       const loaded = await loadModelDir(dir);
+      const engine = await makeEngine(loaded).catch((error) => {
+        loaded.model.dispose();
+        throw error;
+      });
       try {
         const files = await imageFiles(paths);
         const channels = loaded.inputSize[2] === 1 ? 1 : 3;
@@ -285,7 +318,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
             const image = await decodeLimited(new Uint8Array(await readFile(file)), channels, file);
             inputs.push(preprocess(image, loaded));
           }
-          const probabilities = await predictProbabilities(loaded, inputs);
+          const probabilities = await engine.predictProbabilities(inputs);
           for (const [j, file] of chunk.entries()) {
             results.push({ file, predictions: topK(probabilities[j], loaded.classNames, o.topK) });
           }
@@ -296,8 +329,9 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
               `${r.file}: ${r.predictions.map((p) => `${p.label} ${(p.probability * 100).toFixed(1)}%`).join(', ')}`,
           )
           .join('\n');
-        print(io, !!o.json, { model: loaded.name, results }, text);
+        print(io, !!o.json, { model: loaded.name, engine: engine.engine, results }, text);
       } finally {
+        await engine.dispose();
         loaded.model.dispose();
       }
     });
@@ -404,14 +438,18 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
     )
     .option('--no-web', 'serve the API only, not the web app')
     .addOption(backendOption())
+    .addOption(engineOption())
+    .addOption(threadsOption())
     .action(async (o) => {
       const { startServer } = await import('./server/start');
       const { checkWebDir } = await import('./server/app');
       const web = webDirFor(o.web);
       if (web) checkWebDir(web); // fail fast, before loading a backend and the models
+      const makeEngine = await prepareEngine(engineOptions(o)); // as early, for onnxruntime
       await useBackend(o.backend, io, true);
       await startServer({
         models: o.model.map(parseModelArg),
+        makeEngine,
         host: o.host,
         port: o.port,
         maxBatch: o.maxBatch,
@@ -516,7 +554,8 @@ export async function runCli(
         error.code === 'commander.help'
       )
         return EXIT.ok;
-      if (error.code === 'convkit.missingData') io.err.write(`${error.message}\n`);
+      // Our own usage errors (commander prints its own).
+      if (error.code.startsWith('convkit.')) io.err.write(`${error.message}\n`);
       return EXIT.usage;
     }
     io.err.write(`convkit: ${(error as Error).message}\n`);

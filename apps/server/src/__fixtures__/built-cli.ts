@@ -9,10 +9,23 @@ import { expect } from 'vitest';
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const run = promisify(execFile);
 
+/** Node's flags that make the CLI run as if onnxruntime-node were not installed. */
+export const WITHOUT_ONNXRUNTIME = [
+  '--import',
+  fileURLToPath(new URL('./without-onnxruntime.mjs', import.meta.url)),
+];
+
 /** Run `convkit ...args`; its exit code, stdout and stderr (never throws on a non-zero exit). */
-export async function convkit(...args: string[]) {
+export function convkit(...args: string[]) {
+  return convkitWith([], ...args);
+}
+
+/** `convkit ...args` with Node flags before the script (`WITHOUT_ONNXRUNTIME`). */
+export async function convkitWith(nodeFlags: string[], ...args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [...nodeFlags, CLI, ...args], {
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

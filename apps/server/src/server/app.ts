@@ -16,16 +16,21 @@ import {
   decodeLimited,
   type ImageLimits,
   InputError,
-  predictProbabilities,
   preprocess,
   topK,
 } from '../inference';
+import { ENGINES, type InferenceEngine, tfjsEngine } from '../inference-engine';
 import type { LoadedModel } from '../model-files';
 import { MicroBatcher, QueueFullError } from './batcher';
 import { explainRoute } from './explain-route';
 
 export interface ServerOptions {
   models: LoadedModel[];
+  /**
+   * The engine that answers `predict` for each model, by name (`--engine`); default tfjs. The
+   * explain route always runs the tfjs model: it needs gradients.
+   */
+  engines?: ReadonlyMap<string, InferenceEngine>;
   /** Largest micro-batch (images). Default 32. */
   maxBatch?: number;
   /** Longest wait for a batch to fill, ms. Default 5. */
@@ -127,6 +132,9 @@ export async function buildServer(
   const limits = options.imageLimits ?? DEFAULT_IMAGE_LIMITS;
   const maxImages = options.maxImagesPerRequest ?? 64;
   const models = new Map(options.models.map((m) => [m.name, m]));
+  const engines = new Map(
+    options.models.map((m) => [m.name, options.engines?.get(m.name) ?? tfjsEngine(m)]),
+  );
   let ready = true;
 
   const app = Fastify({
@@ -189,10 +197,10 @@ export async function buildServer(
   });
 
   const batchers = new Map(
-    [...models].map(([name, model]) => [
+    [...engines].map(([name, engine]) => [
       name,
       new MicroBatcher<Float32Array, Float32Array>({
-        run: (inputs) => predictProbabilities(model, inputs),
+        run: (inputs) => engine.predictProbabilities(inputs),
         maxBatch,
         maxWaitMs: options.maxWaitMs ?? 5,
         maxQueue: options.maxQueue ?? 256,
@@ -298,6 +306,7 @@ export async function buildServer(
   const modelInfo = (m: LoadedModel) => ({
     name: m.name,
     architecture: m.architecture,
+    engine: engines.get(m.name)?.engine,
     inputSize: m.inputSize,
     mean: m.mean,
     std: m.std,
@@ -310,6 +319,7 @@ export async function buildServer(
     properties: {
       name: { type: 'string' },
       architecture: { type: 'string' },
+      engine: { type: 'string', enum: [...ENGINES] },
       inputSize: { type: 'array', items: { type: 'integer' } },
       mean: { type: 'array', items: { type: 'number' } },
       std: { type: 'array', items: { type: 'number' } },
