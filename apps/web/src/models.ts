@@ -5,13 +5,13 @@
  * tfjs-core and the zoo, so Node tests use the same preprocessing as the page.
  */
 import {
-  type AnyZooModel,
   cifarResnet,
   IMAGENET_MEAN,
   IMAGENET_STD,
   lenet5,
   resnet18,
   squeezenet1_1,
+  type ZooModel,
 } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -28,7 +28,7 @@ export interface ModelSpec {
   label: string;
   /** Trained here on Fashion-MNIST (true) or loaded from a torchvision checkpoint (false). */
   trainable: boolean;
-  build(numClasses: number, initWeights?: boolean): AnyZooModel;
+  build(numClasses: number, initWeights?: boolean): ZooModel;
   /** The network's input: `side` x `side` x `channels`, normalized per channel. */
   side: number;
   channels: 1 | 3;
@@ -242,7 +242,7 @@ export function inputRange(spec: ModelSpec): [number, number] {
  */
 export async function encoderOf(
   spec: ModelSpec,
-  model: AnyZooModel,
+  model: ZooModel,
 ): Promise<(x: tf.Tensor4D) => tf.Tensor2D> {
   const { createFeatureExtractor } = await import('@convkit/transfer');
   const extractor = createFeatureExtractor(model, { [spec.encoder.node]: 'features' });

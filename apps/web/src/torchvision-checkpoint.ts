@@ -7,13 +7,13 @@
  * the app's current model is replaced only by a fully loaded one.
  */
 import { readPth, readSafetensors } from '@convkit/weights';
-import { type AnyZooModel, loadPyTorchStateDict } from '@convkit/zoo';
+import { loadPyTorchStateDict, type ZooModel } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ModelSpec, modelSpec, TORCHVISION } from './models';
 
 export interface LoadedCheckpoint {
   spec: ModelSpec;
-  model: AnyZooModel;
+  model: ZooModel;
   numClasses: number;
   keys: number;
   format: 'safetensors' | 'pth';

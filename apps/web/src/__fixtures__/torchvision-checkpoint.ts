@@ -6,7 +6,7 @@
  */
 import { manualSeed } from '@convkit/backend';
 import { exportStateDict, readSafetensors, writeSafetensors } from '@convkit/weights';
-import { type AnyZooModel, layoutsOf } from '@convkit/zoo';
+import { type ZooModel, layoutsOf } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ModelSpec, modelInput } from '../models';
 
@@ -15,7 +15,7 @@ export function seededCheckpoint(
   spec: ModelSpec,
   numClasses: number,
   seed: number,
-): { model: AnyZooModel; bytes: Uint8Array } {
+): { model: ZooModel; bytes: Uint8Array } {
   manualSeed(seed);
   const model = spec.build(numClasses);
   const converted = exportStateDict(model.stateDict(), layoutsOf(model));
@@ -31,7 +31,7 @@ export function seededCheckpoint(
 /** Softmax probabilities of `model` for one 28x28 image in [0, 1], preprocessed as the app does. */
 export async function probabilitiesOf(
   spec: ModelSpec,
-  model: AnyZooModel,
+  model: ZooModel,
   pixels: Float32Array,
 ): Promise<number[]> {
   model.eval();
