@@ -188,7 +188,7 @@ client.on((event) => {
     progress.value = (event.epoch * event.batches + event.batch + 1) / (epochs * event.batches);
     say(
       $('train-status'),
-      `Epoch ${event.epoch + 1}, batch ${event.batch + 1}/${event.batches}: loss ${event.loss.toFixed(4)}, running accuracy ${(100 * event.accuracy).toFixed(1)}%, ${event.stepsPerSecond.toFixed(1)} steps/s`,
+      `Epoch ${event.epoch + 1}, batch ${event.batch + 1}/${event.batches}: loss ${event.loss.toFixed(4)}, running accuracy ${(100 * event.accuracy).toFixed(1)}%, ${event.stepsPerSecond < 1 ? event.stepsPerSecond.toPrecision(2) : event.stepsPerSecond.toFixed(1)} steps/s`,
     );
     redrawCharts();
   } else if (event.event === 'epoch') {
@@ -235,7 +235,7 @@ $('train-start').addEventListener('click', async () => {
 $('train-model').addEventListener('change', async () => {
   const select = $<HTMLSelectElement>('train-model');
   try {
-    await client.request('setModel', { id: select.value });
+    await client.request('setModel', { model: select.value });
     // A fresh model: the curves of the previous one no longer apply.
     for (const series of [lossSeries, accSeries, testSeries]) series.points = [];
     $('train-log').replaceChildren();

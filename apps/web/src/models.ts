@@ -246,10 +246,16 @@ export async function encoderOf(
 ): Promise<(x: tf.Tensor4D) => tf.Tensor2D> {
   const { createFeatureExtractor } = await import('@convkit/transfer');
   const extractor = createFeatureExtractor(model, { [spec.encoder.node]: 'features' });
-  return (x) =>
-    tf.tidy(() => {
-      const out = extractor.forward(x).features;
-      const flat = spec.encoder.pool ? tf.mean(out, [1, 2]) : out;
-      return flat.reshape([x.shape[0], -1]) as tf.Tensor2D;
-    });
+  return (x) => {
+    // The extractor keeps its outputs beyond any tidy scope: the caller (here) disposes them.
+    const out = extractor.forward(x).features;
+    try {
+      return tf.tidy(() => {
+        const flat = spec.encoder.pool ? tf.mean(out, [1, 2]) : out;
+        return flat.reshape([x.shape[0], -1]) as tf.Tensor2D;
+      });
+    } finally {
+      out.dispose();
+    }
+  };
 }

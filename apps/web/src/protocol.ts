@@ -73,7 +73,7 @@ export interface Requests {
     };
   };
   /** A fresh model of a trainable kind (`models.ts`); the old one and any transfer head go. */
-  setModel: { req: { id: string }; res: ModelSummary };
+  setModel: { req: { model: string }; res: ModelSummary };
   train: {
     req: TrainSettings;
     res: { stopReason: string; steps: number; seconds: number; testAccuracy: number };

@@ -66,8 +66,11 @@ let abort: AbortController | undefined;
 
 // Transfer learning state: uploaded examples per class and the trained head.
 const examples = new Map<string, Float32Array[]>();
-// The head remembers the model whose encoder it was trained on.
-let head: { module: Module; classes: string[]; model: ZooModel } | undefined;
+// The head remembers the model whose encoder it was trained on, and the statistics its inputs
+// were standardized with.
+let head:
+  | { module: Module; classes: string[]; model: ZooModel; scaling: FeatureScaling }
+  | undefined;
 
 /** A file of public/ (the app's base URL, not the worker script's folder). */
 function assetUrl(path: string): string {
@@ -214,6 +217,35 @@ async function encodeAll(c: Current, pixels: Float32Array, n: number): Promise<F
   return out;
 }
 
+/** Per-feature mean and standard deviation of the examples a head was trained on. */
+interface FeatureScaling {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/**
+ * Standardize each feature with the examples' mean and std. Encoder features are often all
+ * positive (after a ReLU) and wide (512 for SqueezeNet): Adam then moves every weight of a
+ * hidden unit the same way at once and the head's ReLUs die; centred features train reliably.
+ */
+function scalingOf(features: Float32Array, width: number): FeatureScaling {
+  const n = features.length / width;
+  const mean = new Float32Array(width);
+  const std = new Float32Array(width);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < width; d++) mean[d] += features[i * width + d] / n;
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < width; d++) std[d] += (features[i * width + d] - mean[d]) ** 2 / n;
+  // A feature constant over the examples carries nothing: it is only centred.
+  for (let d = 0; d < width; d++) std[d] = Math.sqrt(std[d]) || 1;
+  return { mean, std };
+}
+
+function standardized(features: Float32Array, { mean, std }: FeatureScaling): Float32Array {
+  const width = mean.length;
+  return features.map((v, i) => (v - mean[i % width]) / std[i % width]);
+}
+
 /** Upscale of the input-sized images (input, Grad-CAM, saliency): about 168 pixels wide. */
 function displayScale(spec: ModelSpec): number {
   return Math.max(1, Math.round(168 / spec.side));
@@ -337,7 +369,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     };
   },
 
-  setModel({ id }) {
+  setModel({ model: id }) {
     if (training) throw new Error('setModel: stop training before changing the model');
     const spec = modelSpec(id);
     if (!spec.trainable) {
@@ -610,8 +642,8 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     const { Adam } = await import('@convkit/optimizers');
     const all: Float32Array[] = [];
     const labels: number[] = [];
-    classes.forEach((c, k) => {
-      for (const p of examples.get(c) ?? []) {
+    classes.forEach((name, k) => {
+      for (const p of examples.get(name) ?? []) {
         all.push(p);
         labels.push(k);
       }
@@ -621,8 +653,10 @@ const handlers: { [K in RequestType]: Handler<K> } = {
       pixels.set(p, i * SIDE * SIDE);
     });
     // The encoder's outputs (the model without its classifier) for every example, once.
-    const features = await encodeAll(c, pixels, all.length);
-    const width = features.length / all.length;
+    const raw = await encodeAll(c, pixels, all.length);
+    const width = raw.length / all.length;
+    const scaling = scalingOf(raw, width);
+    const features = standardized(raw, scaling);
     disposeHead();
     const module = createHead(width, classes.length, { hidden: [32] });
     // One batch of the cached features, rebuilt from CPU values each epoch so that the loss's
@@ -645,7 +679,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         loss: 'crossEntropy',
         metrics: ['accuracy'],
       });
-      head = { module, classes, model: c.model };
+      head = { module, classes, model: c.model, scaling };
       return {
         losses: result.history.map((h) => h.loss),
         accuracy: result.history[result.history.length - 1].metrics.accuracy,
@@ -666,7 +700,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
       throw new Error('transferPredict: train the new head first');
     const input = file ? await imagePixels(file) : checkPixels(pixels, 'transferPredict');
     const current = head;
-    const encoded = await encodeAll(c, input, 1);
+    const encoded = standardized(await encodeAll(c, input, 1), current.scaling);
     const features = tf.tensor2d(encoded, [1, encoded.length]);
     current.module.eval();
     const probabilities = tf.tidy(() => tf.softmax(current.module.forward(features) as tf.Tensor));
