@@ -43,6 +43,17 @@ async function shot(name: string, fullPage = true): Promise<void> {
   await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage });
 }
 
+/** A screenshot of the page from the top of `selector`, at most `height` pixels tall. */
+async function shotFrom(name: string, selector: string, height: number): Promise<void> {
+  const top = await page.$eval(selector, (e) => e.getBoundingClientRect().top + window.scrollY);
+  const { width } = page.viewportSize() ?? { width: 1100 };
+  await page.screenshot({
+    path: join(outputDir, `${name}.png`),
+    fullPage: true,
+    clip: { x: 0, y: Math.max(0, top - 8), width, height },
+  });
+}
+
 /** Switch the page's backend and wait for the worker to report it. */
 async function switchBackend(backend: 'wasm' | 'webgpu'): Promise<void> {
   await page.selectOption('#backend-select', backend);
@@ -536,7 +547,7 @@ describe('apps/web in headless Chromium', () => {
       expect(cam.width).toBe(224); // 112 x 2
       expect(await page.locator('#feature-maps .layer').count()).toBe(spec.mapLayers.length);
       expect(await tensors()).toBe(loadedBaseline);
-      await shot('inspect-torchvision', false);
+      await shotFrom('inspect-torchvision', '#inspect-status', 820);
 
       // The loaded network is the transfer view's encoder (its globally pooled features).
       await page.click('#tab-transfer');

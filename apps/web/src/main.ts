@@ -90,10 +90,13 @@ $('tab-train').parentElement?.addEventListener('keydown', (e) => {
 function showModel(model: ModelSummary): void {
   say(
     $('model-status'),
-    `Model: ${model.label} (${model.origin}); input ${model.input.join('x')}, ${model.numClasses} classes`,
+    `Model: ${model.label}, ${model.origin}; input ${model.input.join('x')}, ${model.numClasses} classes`,
   );
   document.body.dataset.model = model.id;
-  if (model.trainable) $<HTMLSelectElement>('train-model').value = model.id;
+  // With a loaded checkpoint no trainable model is chosen, so any pick starts a fresh one.
+  const select = $<HTMLSelectElement>('train-model');
+  if (model.trainable) select.value = model.id;
+  else select.selectedIndex = -1;
 }
 
 /** The model choices, from the worker's catalogue (models.ts stays out of the page's bundle). */

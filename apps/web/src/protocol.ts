@@ -114,6 +114,16 @@ export interface Requests {
 
 export type RequestType = keyof Requests;
 
+// A request's fields are spread beside its `id` and `type` (WorkerRequest): a field of either
+// name would overwrite them and the reply would never find its request. Checked when compiling.
+type ClashingRequests = {
+  [K in RequestType]: [Extract<keyof Requests[K]['req'], 'id' | 'type'>] extends [never]
+    ? never
+    : K;
+}[RequestType];
+const noClash: [ClashingRequests] extends [never] ? true : never = true;
+void noClash;
+
 export type WorkerRequest = {
   [K in RequestType]: { id: number; type: K } & Requests[K]['req'];
 }[RequestType];
