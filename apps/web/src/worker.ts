@@ -102,8 +102,12 @@ function replaceModel(next: Current): ModelSummary {
   return model;
 }
 
-function ensureModel(): Current {
+function checkBackend(): void {
   if (!report) throw new Error('no backend yet: initialize one first');
+}
+
+function ensureModel(): Current {
+  checkBackend();
   if (!current) {
     replaceModel({
       spec: MODELS.lenet5,
@@ -377,7 +381,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         `setModel: ${spec.id} is loaded from a torchvision checkpoint (weights view), not trained here`,
       );
     }
-    ensureModel();
+    checkBackend();
     return replaceModel({
       spec,
       model: spec.build(FASHION_CLASSES),
@@ -735,7 +739,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   async importTorchvision({ bytes, file, architecture }) {
     if (training) throw new Error('importTorchvision: stop training before loading a checkpoint');
     if (!(bytes instanceof Uint8Array)) throw new Error('importTorchvision: expected file bytes');
-    ensureModel();
+    checkBackend();
     const { loadTorchvisionCheckpoint } = await import('./torchvision-checkpoint');
     // A fresh model, filled completely or not at all: the current one stays until then.
     const loaded = loadTorchvisionCheckpoint(bytes, String(file), architecture);
