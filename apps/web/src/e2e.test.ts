@@ -6,18 +6,25 @@
  * view land in apps/web/test-output/ (gitignored).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '@convkit/backend';
+import { parseIdx } from '@convkit/data';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@convkit/tooling/browser';
 import { encodePng } from '@convkit/visualization';
 import { readSafetensors } from '@convkit/weights';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  misShapedCheckpoint,
+  probabilitiesOf,
+  seededCheckpoint,
+} from './__fixtures__/torchvision-checkpoint';
+import { MODELS } from './models';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outputDir = join(appDir, 'test-output');
@@ -32,8 +39,53 @@ async function ready(): Promise<void> {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 240_000 });
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage: true });
+async function shot(name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: join(outputDir, `${name}.png`), fullPage });
+}
+
+/** A screenshot of the page from the top of `selector`, at most `height` pixels tall. */
+async function shotFrom(name: string, selector: string, height: number): Promise<void> {
+  const top = await page.$eval(selector, (e) => e.getBoundingClientRect().top + window.scrollY);
+  const { width } = page.viewportSize() ?? { width: 1100 };
+  await page.screenshot({
+    path: join(outputDir, `${name}.png`),
+    fullPage: true,
+    clip: { x: 0, y: Math.max(0, top - 8), width, height },
+  });
+}
+
+/** Switch the page's backend and wait for the worker to report it. */
+async function switchBackend(backend: 'wasm' | 'webgpu'): Promise<void> {
+  await page.selectOption('#backend-select', backend);
+  await page.evaluate(() => {
+    delete document.body.dataset.ready;
+  });
+  await page.click('#backend-switch');
+  await ready();
+  expect(await page.getAttribute('#backend-status', 'data-backend')).toBe(backend);
+}
+
+/** Click the first test image of the inspect view and wait for the prediction (or an error). */
+async function inspectFirstTestImage(): Promise<void> {
+  await page.click('#tab-inspect');
+  await page.evaluate(() => {
+    const status = document.getElementById('inspect-status');
+    if (status) status.textContent = '';
+  });
+  await page.click('#test-gallery button >> nth=0');
+  await page.waitForFunction(
+    () => /^(Predicted|Error)/.test(document.getElementById('inspect-status')?.textContent ?? ''),
+    undefined,
+    { timeout: 240_000 },
+  );
+  expect(await page.textContent('#inspect-status')).toMatch(/^Predicted: /);
+}
+
+/** The first Fashion-MNIST test image as the page's gallery gives it: 784 values in [0, 1]. */
+function firstTestImage(): Float32Array {
+  const file = join(appDir, 'public', 'data', 'fashion-mnist', 't10k-images-idx3-ubyte.idx');
+  const { data } = parseIdx(new Uint8Array(readFileSync(file)));
+  return Float32Array.from((data as Uint8Array).subarray(0, 784), (v) => v / 255);
 }
 
 async function tensors(): Promise<number> {
@@ -386,6 +438,196 @@ describe('apps/web in headless Chromium', () => {
       );
       expect(await page.textContent('#weights-status')).toMatch(/^Error: .*safetensors/i);
       await shot('weights');
+    },
+    STEP_MS,
+  );
+
+  it(
+    'trains the CIFAR-style ResNet-8 a few steps on wasm and inspects it',
+    async () => {
+      // SwiftShader runs a ResNet step in tens of seconds: this part runs on wasm.
+      await switchBackend('wasm');
+      await page.click('#tab-train');
+      await page.selectOption('#train-model', 'cifar-resnet8');
+      await page.waitForSelector('body[data-model="cifar-resnet8"]');
+      expect(await page.textContent('#model-status')).toMatch(/ResNet-8 .*fresh.*28x28x1/);
+      const resnetBaseline = await tensors();
+      // Parameters and BatchNorm buffers of ResNet-8 only (the LeNet-5 is gone).
+      expect(resnetBaseline).toBeGreaterThan(30);
+      await page.fill('#train-epochs', '1');
+      await page.fill('#train-batch', '32');
+      await page.fill('#train-samples', '384'); // 12 steps
+      await page.fill('#train-lr', '0.003');
+      await page.click('#train-start');
+      await page.waitForSelector('body[data-trained="true"]', { timeout: 240_000 });
+      const losses = ((await page.getAttribute('#chart-loss', 'data-loss')) ?? '')
+        .split(',')
+        .map(Number);
+      expect(losses).toHaveLength(12); // the curves restarted with the new model
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      expect(mean(losses.slice(-4))).toBeLessThan(mean(losses.slice(0, 4)));
+      expect(Number(await page.getAttribute('#train-status', 'data-accuracy'))).toBeGreaterThan(
+        0.15,
+      );
+      expect(await tensors()).toBe(resnetBaseline);
+      await shot('train-resnet', false);
+
+      await inspectFirstTestImage();
+      expect(await page.textContent('#gradcam-caption')).toBe('Grad-CAM (layer3)');
+      // conv1, bn1, layer1.0, layer2.0, layer3.0: 16 channels drawn each.
+      const maps = await canvasStats('#feature-maps canvas');
+      expect(maps).toHaveLength(5 * 16);
+      expect(maps.filter((m) => m.colours < 2).length).toBeLessThan(16);
+      await page.selectOption('#recon-layer', 'layer2.0');
+      await page.click('#recon-start');
+      await page.waitForFunction(
+        () =>
+          /^(Reconstruction done|Error)/.test(
+            document.getElementById('inspect-status')?.textContent ?? '',
+          ),
+        undefined,
+        { timeout: 240_000 },
+      );
+      expect(await page.textContent('#inspect-status')).toBe('Reconstruction done.');
+      expect(await tensors()).toBe(resnetBaseline);
+
+      // Weights record their model: a LeNet-5 file is refused by the ResNet.
+      await page.click('#tab-weights');
+      await page.setInputFiles('#weights-upload', join(outputDir, 'lenet5.safetensors'));
+      await page.waitForFunction(() =>
+        document.getElementById('weights-status')?.textContent?.includes('cifar-resnet8'),
+      );
+      expect(await page.textContent('#weights-status')).toMatch(
+        /expected weights of cifar-resnet8 .*received weights of lenet5/,
+      );
+    },
+    STEP_MS,
+  );
+
+  it(
+    'loads a torchvision SqueezeNet 1.1 checkpoint: the page predicts what Node computes; bad files get clear errors',
+    async () => {
+      const spec = MODELS.squeezenet1_1;
+      // The checkpoint, made here as pth_to_safetensors.py writes one: PyTorch keys and layouts.
+      const { model, bytes } = seededCheckpoint(spec, 10, 11);
+      const expected = await probabilitiesOf(spec, model, firstTestImage());
+      model.dispose();
+      const sorted = [...expected].sort((a, b) => b - a);
+      // The top class must be clear of the second for the comparison to mean something.
+      expect(sorted[0] - sorted[1]).toBeGreaterThan(1e-3);
+      const file = join(outputDir, 'squeezenet1_1-seed11.safetensors');
+      writeFileSync(file, bytes);
+
+      await page.click('#tab-weights');
+      await page.setInputFiles('#tv-upload', file);
+      await page.waitForFunction(
+        () =>
+          document.getElementById('tv-status')?.dataset.model !== undefined ||
+          document.getElementById('tv-status')?.classList.contains('error'),
+        undefined,
+        { timeout: 240_000 },
+      );
+      expect(await page.textContent('#tv-status')).toMatch(
+        /^Loaded SqueezeNet 1\.1 \(torchvision\) from squeezenet1_1-seed11\.safetensors \(safetensors, 52 tensors, 10 classes\)/,
+      );
+      expect(await page.textContent('#model-status')).toMatch(/112x112x3/);
+      const loadedBaseline = await tensors();
+      expect(loadedBaseline).toBe(52); // SqueezeNet's weights and biases, nothing else
+
+      await inspectFirstTestImage();
+      const received = ((await page.getAttribute('#prediction', 'data-probabilities')) ?? '')
+        .split(',')
+        .map(Number);
+      expect(received).toHaveLength(10);
+      for (let k = 0; k < 10; k++) expect(Math.abs(received[k] - expected[k])).toBeLessThan(1e-4);
+      const top = expected.indexOf(sorted[0]);
+      expect(await page.textContent('#inspect-status')).toBe(`Predicted: class ${top}`);
+      expect(await page.textContent('#gradcam-caption')).toBe('Grad-CAM (features.12)');
+      const [cam] = await canvasStats('#gradcam');
+      expect(cam.width).toBe(224); // 112 x 2
+      expect(await page.locator('#feature-maps .layer').count()).toBe(spec.mapLayers.length);
+      expect(await tensors()).toBe(loadedBaseline);
+      await shotFrom('inspect-torchvision', '#inspect-status', 820);
+
+      // The loaded network is the transfer view's encoder (its globally pooled features).
+      await page.click('#tab-transfer');
+      for (const kind of ['stripes', 'disc'] as const) {
+        await page.fill('#transfer-label', kind);
+        await page.setInputFiles(
+          '#transfer-files',
+          Array.from({ length: 4 }, (_, i) => ({
+            name: `${kind}-${i}.png`,
+            mimeType: 'image/png',
+            buffer: patternPng(kind, i),
+          })),
+        );
+        await page.click('#transfer-add');
+        await page.waitForFunction(
+          (k) =>
+            document.getElementById('transfer-classes')?.textContent?.includes(`${k}: 4 images`),
+          kind,
+        );
+      }
+      await page.fill('#transfer-epochs', '60');
+      await page.click('#transfer-train');
+      await page.waitForFunction(
+        () => document.getElementById('transfer-status')?.dataset.losses !== undefined,
+        undefined,
+        { timeout: 240_000 },
+      );
+      expect(await page.textContent('#transfer-status')).toMatch(/^Head trained: .* 100%/);
+      await page.setInputFiles('#transfer-try', {
+        name: 'try-disc.png',
+        mimeType: 'image/png',
+        buffer: patternPng('disc', 9),
+      });
+      await page.waitForFunction(
+        () => document.getElementById('transfer-prediction')?.dataset.predicted === 'disc',
+        undefined,
+        { timeout: 240_000 },
+      );
+      await page.click('#transfer-clear');
+      await page.waitForFunction(
+        () => document.getElementById('transfer-classes')?.children.length === 0,
+      );
+
+      // A mis-shaped tensor: refused naming the key and both shapes; the model stays as it was.
+      await page.click('#tab-weights');
+      const expectError = async (name: string, buffer: Buffer, pattern: RegExp) => {
+        await page.setInputFiles('#tv-upload', {
+          name,
+          mimeType: 'application/octet-stream',
+          buffer,
+        });
+        await page.waitForFunction(
+          (n) => {
+            const status = document.getElementById('tv-status');
+            return status?.classList.contains('error') && status.textContent?.includes(n);
+          },
+          name,
+          { timeout: 240_000 },
+        );
+        expect(await page.textContent('#tv-status')).toMatch(pattern);
+        expect(await page.getAttribute('body', 'data-model')).toBe('squeezenet1_1');
+      };
+      await expectError(
+        'squeezenet-bad.safetensors',
+        Buffer.from(misShapedCheckpoint(bytes, 'features.3.squeeze.weight', [16, 32, 1, 1])),
+        /features\.3\.squeeze\.weight: expected convkit shape \[1, 1, 64, 16\].*received PyTorch shape \[16, 32, 1, 1\]/,
+      );
+      // A real torch.save .pth whose keys are no torchvision architecture's (packages/weights' fixture).
+      await expectError(
+        'pth-checkpoint.pt',
+        readFileSync(join(appDir, '../../packages/weights/src/__fixtures__/pth-checkpoint.pt')),
+        /the checkpoint's 9 keys .* are not those of squeezenet1_1 or resnet18/,
+      );
+      await expectError(
+        'notes.safetensors',
+        Buffer.from('not a checkpoint'),
+        /notes\.safetensors is not a readable safetensors file/,
+      );
+      // The transfer head is cleared and no refused file left a tensor behind.
+      expect(await tensors()).toBe(loadedBaseline);
     },
     STEP_MS,
   );

@@ -9,7 +9,7 @@ import { drawChart, type Series } from './chart';
 import { WorkerClient } from './client';
 import { DrawPad } from './draw-pad';
 import { imagePixels } from './image-pixels';
-import type { BackendChoice, InspectResult, Pixels } from './protocol';
+import type { BackendChoice, InspectResult, LoadResult, ModelSummary, Pixels } from './protocol';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const element = document.getElementById(id);
@@ -22,7 +22,6 @@ client.onTensors = (count) => {
   $('tensor-count').textContent = `Tensors in the worker: ${count}`;
   document.body.dataset.tensors = String(count);
 };
-let classes: string[] = [];
 
 function paint(canvas: HTMLCanvasElement, image: RgbaImage): void {
   canvas.width = image.width;
@@ -87,6 +86,27 @@ $('tab-train').parentElement?.addEventListener('keydown', (e) => {
   $(`tab-${next}`).focus();
 });
 
+// ---- the model every view uses -------------------------------------------------------------
+function showModel(model: ModelSummary): void {
+  say(
+    $('model-status'),
+    `Model: ${model.label}, ${model.origin}; input ${model.input.join('x')}, ${model.numClasses} classes`,
+  );
+  document.body.dataset.model = model.id;
+  // With a loaded checkpoint no trainable model is chosen, so any pick starts a fresh one.
+  const select = $<HTMLSelectElement>('train-model');
+  if (model.trainable) select.value = model.id;
+  else select.selectedIndex = -1;
+}
+
+/** The model choices, from the worker's catalogue (models.ts stays out of the page's bundle). */
+function fillCatalogue(catalogue: { id: string; label: string; trainable: boolean }[]): void {
+  const train = $<HTMLSelectElement>('train-model');
+  if (train.options.length) return;
+  const torchvision = $<HTMLSelectElement>('tv-arch');
+  for (const m of catalogue) (m.trainable ? train : torchvision).add(new Option(m.label, m.id));
+}
+
 // ---- backend -------------------------------------------------------------------------------
 function showReport(report: BackendReport): void {
   const patched = report.capabilities.patchedKernels.length
@@ -112,8 +132,10 @@ async function initBackend(choice: BackendChoice): Promise<void> {
   button.disabled = true;
   say($('backend-status'), `Loading backend (${choice})…`);
   try {
-    const { report } = await client.request('init', { backend: choice });
+    const { report, model, catalogue } = await client.request('init', { backend: choice });
     showReport(report);
+    fillCatalogue(catalogue);
+    showModel(model);
     document.body.dataset.ready = 'true';
   } catch (error) {
     fail($('backend-status'), error);
@@ -148,11 +170,14 @@ function setTrainingButtons(state: 'idle' | 'training' | 'paused' | 'loading-dat
   $<HTMLButtonElement>('train-resume').disabled = state !== 'paused';
   $<HTMLButtonElement>('train-stop').disabled = state === 'idle';
   $<HTMLButtonElement>('backend-switch').disabled = state !== 'idle';
+  $<HTMLSelectElement>('train-model').disabled = state !== 'idle';
   document.body.dataset.training = state;
 }
 
 client.on((event) => {
-  if (event.event === 'state') {
+  if (event.event === 'model') {
+    showModel(event.model);
+  } else if (event.event === 'state') {
     setTrainingButtons(event.state);
     if (event.state === 'loading-data') say($('train-status'), 'Loading Fashion-MNIST…');
     if (event.state === 'paused') say($('train-status'), 'Paused.');
@@ -166,7 +191,7 @@ client.on((event) => {
     progress.value = (event.epoch * event.batches + event.batch + 1) / (epochs * event.batches);
     say(
       $('train-status'),
-      `Epoch ${event.epoch + 1}, batch ${event.batch + 1}/${event.batches}: loss ${event.loss.toFixed(4)}, running accuracy ${(100 * event.accuracy).toFixed(1)}%, ${event.stepsPerSecond.toFixed(1)} steps/s`,
+      `Epoch ${event.epoch + 1}, batch ${event.batch + 1}/${event.batches}: loss ${event.loss.toFixed(4)}, running accuracy ${(100 * event.accuracy).toFixed(1)}%, ${event.stepsPerSecond < 1 ? event.stepsPerSecond.toPrecision(2) : event.stepsPerSecond.toFixed(1)} steps/s`,
     );
     redrawCharts();
   } else if (event.event === 'epoch') {
@@ -210,6 +235,21 @@ $('train-start').addEventListener('click', async () => {
     setTrainingButtons('idle');
   }
 });
+$('train-model').addEventListener('change', async () => {
+  const select = $<HTMLSelectElement>('train-model');
+  try {
+    await client.request('setModel', { model: select.value });
+    // A fresh model: the curves of the previous one no longer apply.
+    for (const series of [lossSeries, accSeries, testSeries]) series.points = [];
+    $('train-log').replaceChildren();
+    $<HTMLProgressElement>('train-progress').value = 0;
+    delete document.body.dataset.trained;
+    redrawCharts();
+    say($('train-status'), 'Idle.');
+  } catch (error) {
+    fail($('train-status'), error);
+  }
+});
 for (const action of ['pause', 'resume', 'stop'] as const) {
   $(`train-${action}`).addEventListener('click', () =>
     client.request(action, {}).catch((error) => fail($('train-status'), error)),
@@ -225,7 +265,7 @@ async function loadGallery(): Promise<void> {
   galleryLoaded = true;
   try {
     const result = await client.request('testImages', { count: 12 });
-    classes = result.classes;
+    const classes = result.classes;
     $('test-gallery').replaceChildren(
       ...result.images.map((pixels, i) => {
         const button = document.createElement('button');
@@ -249,7 +289,7 @@ async function inspect(pixels: Pixels): Promise<void> {
   try {
     const result: InspectResult = await client.request('inspect', { pixels });
     showInspection(result);
-    say($('inspect-status'), `Predicted: ${classes[result.predicted] ?? result.predicted}`);
+    say($('inspect-status'), `Predicted: ${result.classes[result.predicted]}`);
   } catch (error) {
     fail($('inspect-status'), error);
   }
@@ -260,13 +300,15 @@ function showInspection(result: InspectResult): void {
   $('prediction').replaceChildren(
     ...result.probabilities.map((p, k) => {
       const item = document.createElement('li');
-      const name = classes[k] ?? `class ${k}`;
+      const name = result.classes[k];
       item.innerHTML = `<span class="name"></span><span class="bar" style="width:${(p * 200).toFixed(0)}px"></span><span class="value">${(100 * p).toFixed(1)}%</span>`;
       (item.querySelector('.name') as HTMLElement).textContent = name;
       if (k === result.predicted) item.classList.add('top');
       return item;
     }),
   );
+  $('prediction').dataset.probabilities = result.probabilities.join(',');
+  $('gradcam-caption').textContent = `Grad-CAM (${result.gradCamLayer})`;
   paint($('inspect-input') as HTMLCanvasElement, result.input);
   paint($('gradcam') as HTMLCanvasElement, result.gradCam);
   paint($('saliency') as HTMLCanvasElement, result.saliency);
@@ -298,10 +340,15 @@ function showInspection(result: InspectResult): void {
       return block;
     }),
   );
+  // The layers of the model just inspected (the model may have changed since the last time).
   const select = $<HTMLSelectElement>('recon-layer');
-  if (!select.options.length) {
-    for (const layer of result.featureMaps)
-      select.add(new Option(`${layer.layer} (${layer.kind})`, layer.layer));
+  const layers = result.featureMaps.map((layer) => layer.layer);
+  if ([...select.options].map((o) => o.value).join() !== layers.join()) {
+    select.replaceChildren(
+      ...result.featureMaps.map(
+        (layer) => new Option(`${layer.layer} (${layer.kind})`, layer.layer),
+      ),
+    );
   }
 }
 
@@ -419,6 +466,13 @@ $('transfer-try').addEventListener('change', async () => {
 
 // ---- weights -------------------------------------------------------------------------------
 const weightsName = () => $<HTMLInputElement>('weights-name').value;
+
+function showLoaded({ keys, testAccuracy, model }: LoadResult, from: string): void {
+  const accuracy =
+    testAccuracy === null ? '' : `; test accuracy (first 500) ${(100 * testAccuracy).toFixed(1)}%`;
+  say($('weights-status'), `Loaded ${keys} tensors of ${model.label} from ${from}${accuracy}.`);
+  $('weights-status').dataset.accuracy = String(testAccuracy);
+}
 $('weights-save').addEventListener('click', async () => {
   try {
     const { bytes, keys } = await client.request('saveIdb', { name: weightsName() });
@@ -432,12 +486,7 @@ $('weights-save').addEventListener('click', async () => {
 });
 $('weights-load').addEventListener('click', async () => {
   try {
-    const { keys, testAccuracy } = await client.request('loadIdb', { name: weightsName() });
-    say(
-      $('weights-status'),
-      `Loaded ${keys} tensors from IndexedDB; test accuracy (first 500) ${(100 * testAccuracy).toFixed(1)}%.`,
-    );
-    $('weights-status').dataset.accuracy = String(testAccuracy);
+    showLoaded(await client.request('loadIdb', { name: weightsName() }), 'IndexedDB');
   } catch (error) {
     fail($('weights-status'), error);
   }
@@ -463,16 +512,36 @@ $('weights-upload').addEventListener('change', async () => {
   if (!file) return;
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    const { keys, testAccuracy } = await client.request('importSafetensors', { bytes }, [
-      bytes.buffer,
-    ]);
-    say(
-      $('weights-status'),
-      `Loaded ${keys} tensors from ${file.name}; test accuracy (first 500) ${(100 * testAccuracy).toFixed(1)}%.`,
-    );
-    $('weights-status').dataset.accuracy = String(testAccuracy);
+    const result = await client.request('importSafetensors', { bytes }, [bytes.buffer]);
+    showLoaded(result, file.name);
   } catch (error) {
     fail($('weights-status'), error);
+  }
+});
+
+$('tv-upload').addEventListener('change', async () => {
+  const input = $<HTMLInputElement>('tv-upload');
+  const file = input.files?.[0];
+  if (!file) return;
+  const status = $('tv-status');
+  delete status.dataset.model;
+  say(status, `Loading ${file.name}…`);
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const result = await client.request(
+      'importTorchvision',
+      { bytes, file: file.name, architecture: $<HTMLSelectElement>('tv-arch').value },
+      [bytes.buffer],
+    );
+    say(
+      status,
+      `Loaded ${result.model.label} from ${file.name} (${result.format}, ${result.keys} tensors, ${result.model.numClasses} classes): it is now the model of the inspect and transfer views.`,
+    );
+    status.dataset.model = result.model.id;
+  } catch (error) {
+    fail(status, error);
+  } finally {
+    input.value = '';
   }
 });
 

@@ -9,14 +9,26 @@
 import { type BackendReport, selectBackend } from '@convkit/backend';
 import type { Module } from '@convkit/layers';
 import type { Callback } from '@convkit/train';
-import type { LeNet5 } from '@convkit/zoo';
+import type { ZooModel } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadFashionMnist } from './fashion-data';
 import { idbGet, idbPut } from './idb';
 import { imagePixels } from './image-pixels';
+import {
+  encoderOf,
+  inputRange,
+  MODELS,
+  type ModelSpec,
+  modelInput,
+  modelSpec,
+  resizeGrey,
+  SOURCE_SIDE,
+} from './models';
 import type {
   InspectResult,
   LayerMaps,
+  LoadResult,
+  ModelSummary,
   Pixels,
   Requests,
   RequestType,
@@ -26,12 +38,24 @@ import type {
 } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const SIDE = 28;
+const SIDE = SOURCE_SIDE;
+/** Fashion-MNIST's classes: the models trained here have ten outputs. */
+const FASHION_CLASSES = 10;
 /** Test images behind every reported test accuracy (the first ones of the 10 000). */
 const TEST_IMAGES = 500;
 
 let report: BackendReport | undefined;
-let model: LeNet5 | undefined;
+/**
+ * The model every view uses: one trained here (LeNet-5, a CIFAR-style ResNet) or a loaded
+ * torchvision checkpoint. What differs between them is in its `spec` (models.ts).
+ */
+interface Current {
+  spec: ModelSpec;
+  model: ZooModel;
+  numClasses: number;
+  origin: string;
+}
+let current: Current | undefined;
 let data: Awaited<ReturnType<typeof loadFashionMnist>> | undefined;
 let dataLoading: Promise<Awaited<ReturnType<typeof loadFashionMnist>>> | undefined;
 
@@ -42,7 +66,11 @@ let abort: AbortController | undefined;
 
 // Transfer learning state: uploaded examples per class and the trained head.
 const examples = new Map<string, Float32Array[]>();
-let head: { module: Module; classes: string[] } | undefined;
+// The head remembers the model whose encoder it was trained on, and the statistics its inputs
+// were standardized with.
+let head:
+  | { module: Module; classes: string[]; model: ZooModel; scaling: FeatureScaling }
+  | undefined;
 
 /** A file of public/ (the app's base URL, not the worker script's folder). */
 function assetUrl(path: string): string {
@@ -53,17 +81,62 @@ function emit(event: WorkerEvent, transfer: Transferable[] = []): void {
   scope.postMessage(event, transfer);
 }
 
-async function zoo() {
-  return import('@convkit/zoo');
+function summary(c: Current): ModelSummary {
+  return {
+    id: c.spec.id,
+    label: c.spec.label,
+    trainable: c.spec.trainable,
+    numClasses: c.numClasses,
+    origin: c.origin,
+    input: [c.spec.side, c.spec.side, c.spec.channels],
+  };
 }
 
-async function ensureModel(): Promise<LeNet5> {
-  if (!report) throw new Error('no backend yet: initialize one first');
-  if (!model) {
-    const { lenet5 } = await zoo();
-    model = lenet5({ numClasses: 10, inChannels: 1 });
-  }
+/** Make `next` the model of every view: the old model and the transfer head (its encoder's) go. */
+function replaceModel(next: Current): ModelSummary {
+  current?.model.dispose();
+  current = next;
+  disposeHead();
+  const model = summary(next);
+  emit({ event: 'model', model });
   return model;
+}
+
+function checkBackend(): void {
+  if (!report) throw new Error('no backend yet: initialize one first');
+}
+
+function ensureModel(): Current {
+  checkBackend();
+  if (!current) {
+    replaceModel({
+      spec: MODELS.lenet5,
+      model: MODELS.lenet5.build(FASHION_CLASSES),
+      numClasses: FASHION_CLASSES,
+      origin: 'fresh',
+    });
+  }
+  return current as Current;
+}
+
+/** Run `fn` with the model in eval mode, then restore its mode. */
+async function inEval<T>(model: ZooModel, fn: () => Promise<T>): Promise<T> {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return await fn();
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Class names of the current model: Fashion-MNIST's for the models trained here. */
+async function classNames(c: Current): Promise<string[]> {
+  if (c.spec.trainable) {
+    const { FASHION_MNIST_CLASSES } = await import('@convkit/data');
+    return [...FASHION_MNIST_CLASSES];
+  }
+  return Array.from({ length: c.numClasses }, (_, k) => `class ${k}`);
 }
 
 async function ensureData() {
@@ -77,22 +150,6 @@ async function ensureData() {
     emit({ event: 'state', state: training ? 'training' : 'idle' });
   }
   return data;
-}
-
-/**
- * `[N, 28, 28, 1]` normalized with the model's mean / std, from [0, 1] floats or 0..255 bytes.
- * Built from a JS array, so its values are CPU-resident until a kernel uploads them.
- */
-function normalized(
-  pixels: Float32Array | Uint8Array,
-  n: number,
-  mean: number,
-  std: number,
-): tf.Tensor4D {
-  const scale = pixels instanceof Uint8Array ? 1 / 255 : 1;
-  const values = new Float32Array(pixels.length);
-  for (let i = 0; i < values.length; i++) values[i] = (pixels[i] * scale - mean) / std;
-  return tf.tensor4d(values, [n, SIDE, SIDE, 1]);
 }
 
 function checkPixels(pixels: unknown, where: string): Float32Array {
@@ -115,27 +172,147 @@ async function cpuResident(state: Record<string, tf.Tensor>): Promise<Record<str
   return out;
 }
 
-async function evaluateTest(m: LeNet5, limit = TEST_IMAGES): Promise<number> {
+/** Accuracy on the first test images; null for a model not trained on Fashion-MNIST. */
+async function evaluateTest(c: Current, limit = TEST_IMAGES): Promise<number | null> {
+  if (!c.spec.trainable) return null;
   const d = await ensureData();
   const n = Math.min(limit, d.test.labels.length);
-  const [mean, std] = [m.info.mean[0], m.info.std[0]];
   let correct = 0;
-  m.eval();
-  for (let start = 0; start < n; start += 250) {
-    const count = Math.min(250, n - start);
-    const x = normalized(
-      d.test.images.subarray(start * SIDE * SIDE, (start + count) * SIDE * SIDE),
-      count,
-      mean,
-      std,
-    );
-    const predicted = tf.tidy(() => tf.argMax(m.forward(x) as tf.Tensor, -1));
-    const labels = await predicted.data();
-    tf.dispose([x, predicted]);
-    for (let i = 0; i < count; i++) if (labels[i] === d.test.labels[start + i]) correct++;
-  }
-  m.train();
+  await inEval(c.model, async () => {
+    for (let start = 0; start < n; start += 250) {
+      const count = Math.min(250, n - start);
+      const x = modelInput(
+        c.spec,
+        d.test.images.subarray(start * SIDE * SIDE, (start + count) * SIDE * SIDE),
+        count,
+      );
+      const predicted = tf.tidy(() => tf.argMax(c.model.forward(x) as tf.Tensor, -1));
+      const labels = await predicted.data();
+      tf.dispose([x, predicted]);
+      for (let i = 0; i < count; i++) if (labels[i] === d.test.labels[start + i]) correct++;
+    }
+  });
   return correct / n;
+}
+
+/**
+ * The encoder's features of `n` 28x28 images in [0, 1], read back to the CPU: `[n * D]`. In
+ * batches, so a large set of examples never holds every activation of a big model at once.
+ */
+async function encodeAll(c: Current, pixels: Float32Array, n: number): Promise<Float32Array> {
+  const encode = await encoderOf(c.spec, c.model);
+  const plane = SIDE * SIDE;
+  const parts: Float32Array[] = [];
+  await inEval(c.model, async () => {
+    for (let start = 0; start < n; start += 32) {
+      const count = Math.min(32, n - start);
+      const x = modelInput(c.spec, pixels.subarray(start * plane, (start + count) * plane), count);
+      const features = encode(x);
+      parts.push((await features.data()) as Float32Array);
+      tf.dispose([x, features]);
+    }
+  });
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Per-feature mean and standard deviation of the examples a head was trained on. */
+interface FeatureScaling {
+  mean: Float32Array;
+  std: Float32Array;
+}
+
+/**
+ * Standardize each feature with the examples' mean and std. Encoder features are often all
+ * positive (after a ReLU) and wide (512 for SqueezeNet): Adam then moves every weight of a
+ * hidden unit the same way at once and the head's ReLUs die; centred features train reliably.
+ */
+function scalingOf(features: Float32Array, width: number): FeatureScaling {
+  const n = features.length / width;
+  const mean = new Float32Array(width);
+  const std = new Float32Array(width);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < width; d++) mean[d] += features[i * width + d] / n;
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < width; d++) std[d] += (features[i * width + d] - mean[d]) ** 2 / n;
+  // A feature constant over the examples carries nothing: it is only centred.
+  for (let d = 0; d < width; d++) std[d] = Math.sqrt(std[d]) || 1;
+  return { mean, std };
+}
+
+function standardized(features: Float32Array, { mean, std }: FeatureScaling): Float32Array {
+  const width = mean.length;
+  return features.map((v, i) => (v - mean[i % width]) / std[i % width]);
+}
+
+/** Upscale of the input-sized images (input, Grad-CAM, saliency): about 168 pixels wide. */
+function displayScale(spec: ModelSpec): number {
+  return Math.max(1, Math.round(168 / spec.side));
+}
+
+/** Scale of one feature map: about 96 pixels wide, at most 8x. */
+function mapScale(side: number): number {
+  return Math.max(1, Math.min(8, Math.floor(96 / side)));
+}
+
+/** Everything the inspect view shows for input `x` (the model in eval mode). */
+async function inspectModel(c: Current, x: tf.Tensor4D, pixels: Pixels): Promise<InspectResult> {
+  const { spec, model } = c;
+  const vis = await import('@convkit/visualization');
+  const logits = tf.tidy(() => tf.softmax(model.forward(x) as tf.Tensor));
+  const probabilities = Array.from(await logits.data());
+  logits.dispose();
+  const predicted = probabilities.indexOf(Math.max(...probabilities));
+  const filters: InspectResult['filters'] = [];
+  for (const layer of spec.filterLayers) {
+    const f = await vis.filterImages(model, { layer, scale: 6, maxOutputs: 16, maxInputs: 6 });
+    filters.push({ layer, images: f.images, columns: f.columns });
+  }
+  const featureMaps: LayerMaps[] = [];
+  for (const layer of spec.mapLayers) {
+    const maps = vis.featureMaps(model, x, layer);
+    const shape = maps.shape;
+    maps.dispose();
+    const images = await vis.featureMapImages(model, x, {
+      layer,
+      scale: mapScale(shape[1] ?? 1),
+      maxChannels: spec.maxChannels,
+    });
+    const kind = model.getSubmodule(layer).constructor.name;
+    featureMaps.push({ layer, kind, shape, images });
+  }
+  // The grey image as the network sees it (resized), under the heatmaps.
+  const seen = resizeGrey(pixels, SIDE, spec.side);
+  const grey = vis.valuesToImage(seen, spec.side, spec.side, 1, {
+    range: [0, 1],
+    colormap: 'gray',
+  });
+  const cam = vis.gradCam(model, x, { layer: spec.gradCamLayer, target: predicted });
+  const heat = await cam.heatmap.data();
+  tf.dispose([cam.weights, cam.cam, cam.heatmap]);
+  const sal = vis.saliency(model, x, { target: predicted });
+  const salMap = await sal.map.data();
+  tf.dispose([sal.gradient, sal.map]);
+  const scale = displayScale(spec);
+  return {
+    classes: await classNames(c),
+    probabilities,
+    predicted,
+    filters,
+    featureMaps,
+    input: vis.upscale(grey, scale),
+    gradCam: vis.upscale(vis.overlayHeatmap(grey, heat, { alpha: 0.55 }), scale),
+    gradCamLayer: spec.gradCamLayer,
+    saliency: vis.upscale(
+      vis.overlayHeatmap(grey, salMap, { alpha: 0.7, colormap: 'viridis' }),
+      scale,
+    ),
+  };
 }
 
 /**
@@ -155,33 +332,62 @@ type Handler<K extends RequestType> = (
 const handlers: { [K in RequestType]: Handler<K> } = {
   async init({ backend }) {
     if (training) throw new Error('stop training before switching the backend');
-    // Carry the trained weights across the switch as plain values.
-    const saved = model
-      ? Object.fromEntries(
-          await Promise.all(
-            Object.entries(model.stateDict()).map(
-              async ([k, t]) =>
-                [k, { values: await t.data(), shape: t.shape, dtype: t.dtype }] as const,
-            ),
-          ),
-        )
-      : undefined;
-    model?.dispose();
-    model = undefined;
+    // Carry the model across the switch: its kind, and its weights as plain values.
+    const carried = current && {
+      ...current,
+      values: await Promise.all(
+        Object.entries(current.model.stateDict()).map(
+          async ([k, t]) =>
+            [k, { values: await t.data(), shape: t.shape, dtype: t.dtype }] as const,
+        ),
+      ),
+    };
+    current?.model.dispose();
+    current = undefined;
     disposeHead();
     report = await selectBackend({
       backend,
       wasmPaths: assetUrl('wasm/'),
     });
-    const m = await ensureModel();
-    if (saved) {
+    if (carried) {
+      const model = carried.spec.build(carried.numClasses, false);
       const state = Object.fromEntries(
-        Object.entries(saved).map(([k, v]) => [k, tf.tensor(v.values, v.shape, v.dtype)]),
+        carried.values.map(([k, v]) => [k, tf.tensor(v.values, v.shape, v.dtype)]),
       );
-      m.loadStateDict(state);
-      tf.dispose(Object.values(state));
+      try {
+        model.loadStateDict(state);
+      } finally {
+        tf.dispose(Object.values(state));
+      }
+      replaceModel({ ...carried, model });
     }
-    return { report, numTensors: tf.memory().numTensors };
+    return {
+      report,
+      numTensors: tf.memory().numTensors,
+      model: summary(ensureModel()),
+      catalogue: Object.values(MODELS).map(({ id, label, trainable }) => ({
+        id,
+        label,
+        trainable,
+      })),
+    };
+  },
+
+  setModel({ model: id }) {
+    if (training) throw new Error('setModel: stop training before changing the model');
+    const spec = modelSpec(id);
+    if (!spec.trainable) {
+      throw new Error(
+        `setModel: ${spec.id} is loaded from a torchvision checkpoint (weights view), not trained here`,
+      );
+    }
+    checkBackend();
+    return replaceModel({
+      spec,
+      model: spec.build(FASHION_CLASSES),
+      numClasses: FASHION_CLASSES,
+      origin: 'fresh',
+    });
   },
 
   async train(settings) {
@@ -198,7 +404,13 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     if (!(settings.lr > 0 && settings.lr < 1)) {
       throw new Error(`train: lr must be in (0, 1); received ${settings.lr}`);
     }
-    const m = await ensureModel();
+    const c = ensureModel();
+    if (!c.spec.trainable) {
+      throw new Error(
+        `train: the current model is ${c.spec.label}, loaded from ${c.origin}; pick a model to train here first`,
+      );
+    }
+    const m = c.model;
     const d = await ensureData();
     const [train, { Adam }] = await Promise.all([
       import('@convkit/train'),
@@ -208,7 +420,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     abort = new AbortController();
     emit({ event: 'state', state: 'training' });
     const optimizer = new Adam(m.trainableVariables(), { lr: settings.lr });
-    const [mean, std] = [m.info.mean[0], m.info.std[0]];
+    c.origin = 'trained here';
     const { samples, batchSize } = settings;
     const batches = Math.ceil(samples / batchSize);
     let epochSeed = 0;
@@ -230,7 +442,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
             labels[i] = d.train.labels[index];
           });
           yield {
-            x: normalized(pixels, picked.length, mean, std),
+            x: modelInput(c.spec, pixels, picked.length),
             y: tf.tensor1d(labels, 'int32'),
           };
         }
@@ -258,7 +470,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         }
       },
       async onEpochEnd(logs) {
-        lastTestAccuracy = await evaluateTest(m);
+        lastTestAccuracy = (await evaluateTest(c)) ?? Number.NaN;
         emit({
           event: 'epoch',
           epoch: logs.epoch,
@@ -286,10 +498,11 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         testAccuracy:
           result.stopReason === 'completed' && lastTestAccuracy !== undefined
             ? lastTestAccuracy
-            : await evaluateTest(m),
+            : ((await evaluateTest(c)) ?? Number.NaN),
       };
     } finally {
       optimizer.dispose();
+      if (current === c) emit({ event: 'model', model: summary(c) });
       training = false;
       pauseGate?.release();
       pauseGate = undefined;
@@ -348,59 +561,20 @@ const handlers: { [K in RequestType]: Handler<K> } = {
   async inspect({ pixels }) {
     checkNotTraining('inspect');
     checkPixels(pixels, 'inspect');
-    const m = await ensureModel();
-    const vis = await import('@convkit/visualization');
-    const [mean, std] = [m.info.mean[0], m.info.std[0]];
-    const x = normalized(pixels, 1, mean, std);
-    m.eval();
+    const c = ensureModel();
+    const x = modelInput(c.spec, pixels, 1);
     try {
-      const logits = tf.tidy(() => tf.softmax(m.forward(x) as tf.Tensor));
-      const probabilities = Array.from(await logits.data());
-      logits.dispose();
-      const predicted = probabilities.indexOf(Math.max(...probabilities));
-      const filters: InspectResult['filters'] = [];
-      for (const layer of ['features.0', 'features.3']) {
-        const f = await vis.filterImages(m, { layer, scale: 6, maxOutputs: 16, maxInputs: 6 });
-        filters.push({ layer, images: f.images, columns: f.columns });
-      }
-      const featureMaps: LayerMaps[] = [];
-      for (const [name, module] of m.namedModules()) {
-        if (!name.startsWith('features.')) continue;
-        const images = await vis.featureMapImages(m, x, { layer: name, scale: 4 });
-        const maps = vis.featureMaps(m, x, name);
-        featureMaps.push({ layer: name, kind: module.constructor.name, shape: maps.shape, images });
-        maps.dispose();
-      }
-      const grey = vis.valuesToImage(pixels, SIDE, SIDE, 1, { range: [0, 1], colormap: 'gray' });
-      const cam = vis.gradCam(m, x, { layer: 'features.3', target: predicted });
-      const heat = await cam.heatmap.data();
-      tf.dispose([cam.weights, cam.cam, cam.heatmap]);
-      const sal = vis.saliency(m, x, { target: predicted });
-      const salMap = await sal.map.data();
-      tf.dispose([sal.gradient, sal.map]);
-      return {
-        probabilities,
-        predicted,
-        filters,
-        featureMaps,
-        input: vis.upscale(grey, 6),
-        gradCam: vis.upscale(vis.overlayHeatmap(grey, heat, { alpha: 0.55 }), 6),
-        saliency: vis.upscale(
-          vis.overlayHeatmap(grey, salMap, { alpha: 0.7, colormap: 'viridis' }),
-          6,
-        ),
-      };
+      return await inEval(c.model, () => inspectModel(c, x, pixels));
     } finally {
       x.dispose();
-      m.train();
     }
   },
 
   async reconstruct({ pixels, layer, steps }) {
     checkNotTraining('reconstruct');
     checkPixels(pixels, 'reconstruct');
-    const m = await ensureModel();
-    m.getSubmodule(layer); // throws, naming the layer, when it does not exist
+    const { spec, model } = ensureModel();
+    model.getSubmodule(layer); // throws, naming the layer, when it does not exist
     if (
       !Array.isArray(steps) ||
       steps.length === 0 ||
@@ -411,21 +585,24 @@ const handlers: { [K in RequestType]: Handler<K> } = {
       );
     }
     const vis = await import('@convkit/visualization');
-    const [mean, std] = [m.info.mean[0], m.info.std[0]];
-    const x = normalized(pixels, 1, mean, std);
-    const range: [number, number] = [(0 - mean) / std, (1 - mean) / std];
+    const x = modelInput(spec, pixels, 1);
+    const range = inputRange(spec);
     try {
       // reconstruct() has no per-step callback: each snapshot reruns the same seeded
       // optimization for more steps, so the snapshots are points of one trajectory.
       for (const count of steps) {
-        const result = await vis.reconstruct(m, x, { layer, steps: count, range, seed: 1 });
-        const image = await vis.tensorToImage(result.image, { range, colormap: 'gray' });
-        result.image.dispose();
+        const result = await vis.reconstruct(model, x, { layer, steps: count, range, seed: 1 });
+        // Back to pixels in [0, 1] (per channel), as the input image is shown.
+        const pixelsOut = tf.tidy(() =>
+          result.image.mul(tf.tensor1d([...spec.std])).add(tf.tensor1d([...spec.mean])),
+        );
+        const image = await vis.tensorToImage(pixelsOut, { range: [0, 1], colormap: 'gray' });
+        tf.dispose([result.image, pixelsOut]);
         emit({
           event: 'reconstruction',
           step: count,
           loss: result.featureLosses[result.featureLosses.length - 1],
-          image: vis.upscale(image, 6),
+          image: vis.upscale(image, displayScale(spec)),
         });
       }
       return { done: true };
@@ -463,15 +640,14 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         `transferTrain: add images for at least two classes (have ${classes.length})`,
       );
     }
-    const m = await ensureModel();
-    const { cacheFeatures, createHead, encoderWidth } = await import('@convkit/transfer');
+    const c = ensureModel();
+    const { createHead } = await import('@convkit/transfer');
     const train = await import('@convkit/train');
     const { Adam } = await import('@convkit/optimizers');
-    const [mean, std] = [m.info.mean[0], m.info.std[0]];
     const all: Float32Array[] = [];
     const labels: number[] = [];
-    classes.forEach((c, k) => {
-      for (const p of examples.get(c) ?? []) {
+    classes.forEach((name, k) => {
+      for (const p of examples.get(name) ?? []) {
         all.push(p);
         labels.push(k);
       }
@@ -480,13 +656,11 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     all.forEach((p, i) => {
       pixels.set(p, i * SIDE * SIDE);
     });
-    // The trained encoder's outputs (the classifier's input, 400 wide) for every example, once.
-    // cacheFeatures leaves the batches of an array to the caller.
-    const batch = { x: normalized(pixels, all.length, mean, std), y: tf.tensor1d(labels, 'int32') };
-    const cache = await cacheFeatures(m, [batch]).finally(() => tf.dispose([batch.x, batch.y]));
-    const features = await cache.features.data();
-    const width = encoderWidth(m);
-    tf.dispose([cache.features, cache.labels]);
+    // The encoder's outputs (the model without its classifier) for every example, once.
+    const raw = await encodeAll(c, pixels, all.length);
+    const width = raw.length / all.length;
+    const scaling = scalingOf(raw, width);
+    const features = standardized(raw, scaling);
     disposeHead();
     const module = createHead(width, classes.length, { hidden: [32] });
     // One batch of the cached features, rebuilt from CPU values each epoch so that the loss's
@@ -509,7 +683,7 @@ const handlers: { [K in RequestType]: Handler<K> } = {
         loss: 'crossEntropy',
         metrics: ['accuracy'],
       });
-      head = { module, classes };
+      head = { module, classes, model: c.model, scaling };
       return {
         losses: result.history.map((h) => h.loss),
         accuracy: result.history[result.history.length - 1].metrics.accuracy,
@@ -525,38 +699,31 @@ const handlers: { [K in RequestType]: Handler<K> } = {
 
   async transferPredict({ pixels, file }) {
     checkNotTraining('transferPredict');
-    if (!head) throw new Error('transferPredict: train the new head first');
-    const m = await ensureModel();
+    const c = ensureModel();
+    if (!head || head.model !== c.model)
+      throw new Error('transferPredict: train the new head first');
     const input = file ? await imagePixels(file) : checkPixels(pixels, 'transferPredict');
-    const [mean, std] = [m.info.mean[0], m.info.std[0]];
-    const x = normalized(input, 1, mean, std);
-    m.eval();
-    head.module.eval();
     const current = head;
-    const { createFeatureExtractor } = await import('@convkit/transfer');
-    // The same encoder output cacheFeatures kept: the input of LeNet-5's classifier
-    // (info.classifier 'classifier.4'), i.e. the output of the ReLU before it.
-    const encoder = createFeatureExtractor(m, { 'classifier.3': 'features' });
-    const probabilities = tf.tidy(() =>
-      tf.softmax(current.module.forward(encoder.forward(x).features) as tf.Tensor),
-    );
+    const encoded = standardized(await encodeAll(c, input, 1), current.scaling);
+    const features = tf.tensor2d(encoded, [1, encoded.length]);
+    current.module.eval();
+    const probabilities = tf.tidy(() => tf.softmax(current.module.forward(features) as tf.Tensor));
     const values = Array.from(await probabilities.data());
-    tf.dispose([x, probabilities]);
-    m.train();
-    return { classes: head.classes, probabilities: values };
+    tf.dispose([features, probabilities]);
+    return { classes: current.classes, probabilities: values };
   },
 
   async saveIdb({ name }) {
     checkNotTraining('saveIdb');
     const bytes = await safetensorsBytes();
     await idbPut(checkName(name), bytes);
-    return { bytes: bytes.length, keys: Object.keys((await ensureModel()).stateDict()).length };
+    return { bytes: bytes.length, keys: Object.keys(ensureModel().model.stateDict()).length };
   },
 
   async loadIdb({ name }) {
     const bytes = await idbGet(checkName(name));
     if (!bytes) throw new Error(`loadIdb: no weights named '${name}' in this browser's IndexedDB`);
-    return loadBytes(bytes);
+    return loadBytes(bytes, `IndexedDB '${name}'`);
   },
 
   async exportSafetensors() {
@@ -566,7 +733,23 @@ const handlers: { [K in RequestType]: Handler<K> } = {
 
   async importSafetensors({ bytes }) {
     if (!(bytes instanceof Uint8Array)) throw new Error('importSafetensors: expected file bytes');
-    return loadBytes(bytes);
+    return loadBytes(bytes, 'an uploaded safetensors file');
+  },
+
+  async importTorchvision({ bytes, file, architecture }) {
+    if (training) throw new Error('importTorchvision: stop training before loading a checkpoint');
+    if (!(bytes instanceof Uint8Array)) throw new Error('importTorchvision: expected file bytes');
+    checkBackend();
+    const { loadTorchvisionCheckpoint } = await import('./torchvision-checkpoint');
+    // A fresh model, filled completely or not at all: the current one stays until then.
+    const loaded = loadTorchvisionCheckpoint(bytes, String(file), architecture);
+    const model = replaceModel({
+      spec: loaded.spec,
+      model: loaded.model,
+      numClasses: loaded.numClasses,
+      origin: String(file),
+    });
+    return { keys: loaded.keys, testAccuracy: null, model, format: loaded.format };
   },
 
   memory() {
@@ -585,29 +768,46 @@ function checkName(name: unknown): string {
 
 async function safetensorsBytes(): Promise<Uint8Array> {
   if (training) throw new Error('stop training before saving the weights');
-  const m = await ensureModel();
+  const { spec, model, numClasses, origin } = ensureModel();
   const { writeSafetensors } = await import('@convkit/weights');
   // writeSafetensors reads with dataSync: hand it CPU-resident copies.
-  const state = await cpuResident(m.stateDict());
+  const state = await cpuResident(model.stateDict());
   try {
-    return writeSafetensors(state, { model: 'lenet5', dataset: 'fashion-mnist' });
+    // The model is recorded so that a file is only ever loaded into the same kind of model.
+    return writeSafetensors(state, {
+      model: spec.id,
+      numClasses: String(numClasses),
+      source: spec.trainable ? 'fashion-mnist' : origin,
+    });
   } finally {
     tf.dispose(Object.values(state));
   }
 }
 
-async function loadBytes(bytes: Uint8Array): Promise<{ keys: number; testAccuracy: number }> {
+/** Weights saved by the app (convkit layouts) into the current model, when they are its kind. */
+async function loadBytes(bytes: Uint8Array, origin: string): Promise<LoadResult> {
   if (training) throw new Error('stop training before loading weights');
-  const m = await ensureModel();
+  const c = ensureModel();
   const { readSafetensors } = await import('@convkit/weights');
-  const { tensors: state } = readSafetensors(bytes);
+  const { tensors: state, metadata } = readSafetensors(bytes);
   try {
-    m.loadStateDict(state);
+    if (metadata.model !== c.spec.id) {
+      throw new Error(
+        `weights: expected weights of ${c.spec.id} (the current model, ${c.spec.label}); received ${metadata.model ? `weights of ${metadata.model}` : 'a file that records no model'} (pick that model first, or load a torchvision checkpoint below)`,
+      );
+    }
+    c.model.loadStateDict(state);
   } finally {
     tf.dispose(Object.values(state));
   }
+  c.origin = origin;
   disposeHead();
-  return { keys: Object.keys(state).length, testAccuracy: await evaluateTest(m) };
+  emit({ event: 'model', model: summary(c) });
+  return {
+    keys: Object.keys(state).length,
+    testAccuracy: await evaluateTest(c),
+    model: summary(c),
+  };
 }
 
 function disposeHead(): void {
