@@ -447,6 +447,10 @@ describe('apps/web in headless Chromium', () => {
     async () => {
       // SwiftShader runs a ResNet step in tens of seconds: this part runs on wasm.
       await switchBackend('wasm');
+      // The page is not cross-origin isolated, so tfjs's wasm runs one thread; the report says so.
+      expect(await page.textContent('#backend-status')).toMatch(
+        /WebAssembly \(SIMD, 1 thread\); one thread: the page is not cross-origin isolated/,
+      );
       await page.click('#tab-train');
       await page.selectOption('#train-model', 'cifar-resnet8');
       await page.waitForSelector('body[data-model="cifar-resnet8"]');

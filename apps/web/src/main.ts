@@ -112,9 +112,13 @@ function showReport(report: BackendReport): void {
   const patched = report.capabilities.patchedKernels.length
     ? `; kernels filled by convkit: ${report.capabilities.patchedKernels.join(', ')}`
     : '';
+  // Threads need a cross-origin isolated page; the report says why there is one thread.
+  const oneThread = report.wasm?.singleThreadReason
+    ? `; one thread: ${report.wasm.singleThreadReason}`
+    : '';
   say(
     $('backend-status'),
-    `Backend: ${report.backend} (tfjs '${report.tfjsName}') on ${report.device}${patched}`,
+    `Backend: ${report.backend} (tfjs '${report.tfjsName}') on ${report.device}${oneThread}${patched}`,
   );
   $('backend-status').dataset.backend = report.backend;
   const list = $('backend-skipped');
