@@ -65,6 +65,28 @@ async function switchBackend(backend: 'wasm' | 'webgpu'): Promise<void> {
   expect(await page.getAttribute('#backend-status', 'data-backend')).toBe(backend);
 }
 
+/** Open the transfer view and add its two pattern classes (stripes, disc), `count` images each. */
+async function addTransferClasses(count: number): Promise<void> {
+  await page.click('#tab-transfer');
+  for (const kind of ['stripes', 'disc'] as const) {
+    await page.fill('#transfer-label', kind);
+    await page.setInputFiles(
+      '#transfer-files',
+      Array.from({ length: count }, (_, i) => ({
+        name: `${kind}-${i}.png`,
+        mimeType: 'image/png',
+        buffer: patternPng(kind, i),
+      })),
+    );
+    await page.click('#transfer-add');
+    await page.waitForFunction(
+      ([k, n]) =>
+        document.getElementById('transfer-classes')?.textContent?.includes(`${k}: ${n} images`),
+      [kind, count] as const,
+    );
+  }
+}
+
 /** Click the first test image of the inspect view and wait for the prediction (or an error). */
 async function inspectFirstTestImage(): Promise<void> {
   await page.click('#tab-inspect');
@@ -311,24 +333,7 @@ describe('apps/web in headless Chromium', () => {
   it(
     'trains a transferred head on uploaded images and predicts new ones',
     async () => {
-      await page.click('#tab-transfer');
-      for (const kind of ['stripes', 'disc'] as const) {
-        await page.fill('#transfer-label', kind);
-        await page.setInputFiles(
-          '#transfer-files',
-          Array.from({ length: 6 }, (_, i) => ({
-            name: `${kind}-${i}.png`,
-            mimeType: 'image/png',
-            buffer: patternPng(kind, i),
-          })),
-        );
-        await page.click('#transfer-add');
-        await page.waitForFunction(
-          (k) =>
-            document.getElementById('transfer-classes')?.textContent?.includes(`${k}: 6 images`),
-          kind,
-        );
-      }
+      await addTransferClasses(6);
       await page.fill('#transfer-epochs', '80');
       await page.click('#transfer-train');
       await page.waitForFunction(
@@ -554,24 +559,7 @@ describe('apps/web in headless Chromium', () => {
       await shotFrom('inspect-torchvision', '#inspect-status', 820);
 
       // The loaded network is the transfer view's encoder (its globally pooled features).
-      await page.click('#tab-transfer');
-      for (const kind of ['stripes', 'disc'] as const) {
-        await page.fill('#transfer-label', kind);
-        await page.setInputFiles(
-          '#transfer-files',
-          Array.from({ length: 4 }, (_, i) => ({
-            name: `${kind}-${i}.png`,
-            mimeType: 'image/png',
-            buffer: patternPng(kind, i),
-          })),
-        );
-        await page.click('#transfer-add');
-        await page.waitForFunction(
-          (k) =>
-            document.getElementById('transfer-classes')?.textContent?.includes(`${k}: 4 images`),
-          kind,
-        );
-      }
+      await addTransferClasses(4);
       await page.fill('#transfer-epochs', '60');
       await page.click('#transfer-train');
       await page.waitForFunction(
