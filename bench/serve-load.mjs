@@ -4,7 +4,7 @@
 // Loopback only. Run after `pnpm --filter @convkit/server... build`:
 //   node bench/serve-load.mjs            (SERVE_SECONDS per run, default 10; SERVE_MODELS=lenet5)
 // Each cell is served by every engine of SERVE_ENGINES (default tfjs,onnxruntime): `convkit serve
-// --engine tfjs` on the wasm backend (1 thread), or `--engine onnxruntime` (onnxruntime-node,
+// --engine tfjs` on the wasm backend (its default threads: every core), or `--engine onnxruntime` (onnxruntime-node,
 // every core).
 // Also measures, for the same checkpoint, raw in-process inference (bench/serve-raw.cjs: the
 // same wasm backend, forward + softmax + read-back, batch 1 and 32, no HTTP) and PyTorch's
@@ -163,7 +163,7 @@ const f = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const lines = [
   '# Serving throughput (`node bench/serve-load.mjs`)',
   '',
-  `CPU: ${cpu} (${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores), Node ${process.version}, convkit engines ${engines.join(', ')} (tfjs: the wasm backend, SIMD, 1 thread; onnxruntime: onnxruntime-node, every core; raw convkit figures are the wasm backend's), torch ${torch[1].torch}${existsSync(blas) ? ' with OpenBLAS' : ''}; ${new Date().toISOString().slice(0, 10)}.`,
+  `CPU: ${cpu} (${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores), Node ${process.version}, convkit engines ${engines.join(', ')} (tfjs: the wasm backend, ${raw[models[0]]?.device ?? 'wasm'}; onnxruntime: onnxruntime-node, every core; raw convkit figures are the wasm backend's), torch ${torch[1].torch}${existsSync(blas) ? ' with OpenBLAS' : ''}; ${new Date().toISOString().slice(0, 10)}.`,
   `Each served cell: autocannon over 127.0.0.1 for ${seconds} s after a 1 s warm-up, one PNG per request (decoded, resized, normalized by the server); raw figures: ${Math.max(1, seconds / 2)} s each.`,
   'Served and raw numbers come from processes run one after another; on a machine shared with other jobs they move by tens of percent between runs, so compare ratios, not absolute figures, and rerun on a quiet machine for the long figures.',
   '',

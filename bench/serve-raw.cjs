@@ -16,7 +16,7 @@ const { ZOO_MODULE_TYPES } = app('@convkit/zoo');
 async function main() {
   const [dir, secondsText] = process.argv.slice(2);
   const seconds = Number(secondsText ?? 2);
-  await selectBackend({ backend: 'wasm' });
+  const report = await selectBackend({ backend: 'wasm' });
   const checkpoint = ['checkpoint/best', 'checkpoint/last', '.']
     .map((d) => join(dir, d))
     .find((d) => existsSync(join(d, 'checkpoint.json')));
@@ -26,7 +26,7 @@ async function main() {
   });
   model.eval();
   const [h, w, c] = manifest.extra.inputSize;
-  const result = {};
+  const result = { device: report.device };
   for (const batch of [1, 32]) {
     const x = tf.randomNormal([batch, h, w, c], 0, 1, 'float32', 1);
     const step = async () => {

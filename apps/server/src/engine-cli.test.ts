@@ -79,21 +79,42 @@ describe('convkit predict --engine', () => {
     120_000,
   );
 
-  it('refuses an unknown engine naming the accepted ones, and --threads without onnxruntime', async () => {
+  it('refuses an unknown engine naming the accepted ones, and a thread count below 1', async () => {
     const bad = await convkit('predict', join(dir, 'fmnist'), dir, '--engine', 'onnx');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
       "error: option '--engine <name>' argument 'onnx' is invalid. Allowed choices are tfjs, onnxruntime.",
     );
-    const threads = await convkit('serve', '--model', join(dir, 'fmnist'), '--threads', '2');
-    expect(threads.code).toBe(2);
-    expect(threads.stderr).toBe(
-      "error: option '--threads <n>' applies to --engine onnxruntime only, received --engine tfjs\n",
-    );
     const zero = await convkit('predict', join(dir, 'fmnist'), dir, '--threads', '0');
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('expected an integer in [1, 1024], received 0.');
   });
+
+  it('runs the tfjs engine on the wasm threads --threads asks for, with the same answers', async () => {
+    const images = LABELS.map((l) => join(dir, `${l}.png`));
+    const one = await convkit(
+      'predict',
+      join(dir, 'fmnist'),
+      ...images,
+      '--backend',
+      'wasm',
+      '--threads',
+      '1',
+    );
+    const two = await convkit(
+      'predict',
+      join(dir, 'fmnist'),
+      ...images,
+      '--backend',
+      'wasm',
+      '--threads',
+      '2',
+    );
+    expect([one.code, two.code]).toEqual([0, 0]);
+    expect(one.stderr).toContain('device: WebAssembly (SIMD, 1 thread)');
+    expect(two.stderr).toContain('device: WebAssembly (SIMD, 2 threads)');
+    expect(two.stdout).toBe(one.stdout);
+  }, 120_000);
 
   it('stops at start when onnxruntime-node is missing, saying how to install it', async () => {
     for (const args of [

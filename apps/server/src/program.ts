@@ -82,19 +82,13 @@ export const engineOption = () =>
     .choices(ENGINES)
     .default('tfjs');
 export const threadsOption = () =>
-  new Option('--threads <n>', 'onnxruntime: threads per operator (default: every core)').argParser(
-    integer(1, 1024),
-  );
+  new Option(
+    '--threads <n>',
+    "threads for the forward pass: onnxruntime's per operator, or the wasm backend's (default: every core; for wasm, CONVKIT_WASM_THREADS if set)",
+  ).argParser(integer(1, 1024));
 
-/** The engine options of a parsed command; `--threads` means something to onnxruntime only. */
+/** The engine options of a parsed command. */
 function engineOptions(o: { engine: EngineOptions['engine']; threads?: number }): EngineOptions {
-  if (o.threads !== undefined && o.engine !== 'onnxruntime') {
-    throw new CommanderError(
-      EXIT.usage,
-      'convkit.usage',
-      `error: option '--threads <n>' applies to --engine onnxruntime only, received --engine ${o.engine}`,
-    );
-  }
   return { engine: o.engine, threads: o.threads };
 }
 
@@ -301,7 +295,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       resolveCheckpointDir(dir);
       // The engine first: a missing onnxruntime-node stops the command before anything loads.
       const makeEngine = await prepareEngine(engineOptions(o));
-      await useBackend(o.backend, io, !!o.json);
+      await useBackend(o.backend, io, !!o.json, o.threads);
       const loaded = await loadModelDir(dir);
       const engine = await makeEngine(loaded).catch((error) => {
         loaded.model.dispose();
@@ -446,7 +440,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       const web = webDirFor(o.web);
       if (web) checkWebDir(web); // fail fast, before loading a backend and the models
       const makeEngine = await prepareEngine(engineOptions(o)); // as early, for onnxruntime
-      await useBackend(o.backend, io, true);
+      await useBackend(o.backend, io, true, o.threads);
       await startServer({
         models: o.model.map(parseModelArg),
         makeEngine,
@@ -497,8 +491,9 @@ export async function useBackend(
   backend: 'auto' | BackendName,
   io: CliIo,
   quiet: boolean,
+  threads?: number,
 ): Promise<void> {
-  const report = await selectBackend({ backend });
+  const report = await selectBackend({ backend, threads });
   if (!quiet) io.err.write(`${formatBackendReport(report)}\n`);
 }
 
