@@ -4,6 +4,8 @@
  * The worker asks this table instead of testing which model it holds. Plain TypeScript over
  * tfjs-core and the zoo, so Node tests use the same preprocessing as the page.
  */
+
+import { resize } from '@convkit/data';
 import {
   cifarResnet,
   IMAGENET_MEAN,
@@ -172,27 +174,13 @@ export function modelSpec(id: unknown): ModelSpec {
 }
 
 /**
- * Bilinear resize of one grey `from` x `from` image to `to` x `to`, sampling as PyTorch's
- * `interpolate(mode='bilinear', align_corners=False)` (torchvision's Resize when enlarging).
+ * Bilinear resize of one grey `from` x `from` image to `to` x `to` with `@convkit/data`'s
+ * `resize`, which samples as PyTorch's `interpolate(mode='bilinear', align_corners=False)`
+ * (torchvision's Resize when enlarging).
  */
 export function resizeGrey(pixels: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return pixels.slice();
-  const out = new Float32Array(to * to);
-  const axis = Array.from({ length: to }, (_, d) => {
-    const s = Math.max(0, ((d + 0.5) * from) / to - 0.5);
-    const i0 = Math.min(Math.floor(s), from - 1);
-    return { i0, i1: Math.min(i0 + 1, from - 1), w: s - i0 };
-  });
-  for (let y = 0; y < to; y++) {
-    const r = axis[y];
-    for (let x = 0; x < to; x++) {
-      const c = axis[x];
-      const top = pixels[r.i0 * from + c.i0] * (1 - c.w) + pixels[r.i0 * from + c.i1] * c.w;
-      const bottom = pixels[r.i1 * from + c.i0] * (1 - c.w) + pixels[r.i1 * from + c.i1] * c.w;
-      out[y * to + x] = top * (1 - r.w) + bottom * r.w;
-    }
-  }
-  return out;
+  const image = { data: pixels, height: from, width: from, channels: 1 };
+  return resize([to, to])(image).data as Float32Array;
 }
 
 /**
