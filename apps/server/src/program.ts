@@ -25,7 +25,7 @@ import {
 import { explainCommand } from './explain-command';
 import { EXPORT_FORMATS, exportModel } from './export-model';
 import { decodeLimited, preprocess, topK } from './inference';
-import { ENGINES, type EngineOptions, prepareEngine } from './inference-engine';
+import { ENGINES, prepareEngine } from './inference-engine';
 import { runMainJob } from './main-job';
 import { loadModelDir, resolveCheckpointDir } from './model-files';
 import { finiteNumber, integer, nonEmpty } from './options';
@@ -86,11 +86,6 @@ export const threadsOption = () =>
     '--threads <n>',
     "threads for the forward pass: onnxruntime's per operator, or the wasm backend's (default: every core; for wasm, CONVKIT_WASM_THREADS if set)",
   ).argParser(integer(1, 1024));
-
-/** The engine options of a parsed command. */
-function engineOptions(o: { engine: EngineOptions['engine']; threads?: number }): EngineOptions {
-  return { engine: o.engine, threads: o.threads };
-}
 
 function print(io: CliIo, json: boolean, value: unknown, text: string): void {
   io.out.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
@@ -294,7 +289,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
     .action(async (dir: string, paths: string[], o) => {
       resolveCheckpointDir(dir);
       // The engine first: a missing onnxruntime-node stops the command before anything loads.
-      const makeEngine = await prepareEngine(engineOptions(o));
+      const makeEngine = await prepareEngine({ engine: o.engine, threads: o.threads });
       await useBackend(o.backend, io, !!o.json, o.threads);
       const loaded = await loadModelDir(dir);
       const engine = await makeEngine(loaded).catch((error) => {
@@ -439,7 +434,7 @@ export function buildProgram(io: CliIo, extraCommands: CommandFactory[] = []): C
       const { checkWebDir } = await import('./server/app');
       const web = webDirFor(o.web);
       if (web) checkWebDir(web); // fail fast, before loading a backend and the models
-      const makeEngine = await prepareEngine(engineOptions(o)); // as early, for onnxruntime
+      const makeEngine = await prepareEngine({ engine: o.engine, threads: o.threads }); // as early, for onnxruntime
       await useBackend(o.backend, io, true, o.threads);
       await startServer({
         models: o.model.map(parseModelArg),
