@@ -17,6 +17,9 @@ done
 apt_packages=()
 if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then apt_packages+=(dataset-fashion-mnist); fi
 if [ "$need_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
+# Dawn (the `webgpu` package, WebGPU in Node) loads the Vulkan loader, then Chromium's
+# SwiftShader driver through it; Chromium itself does not pull the loader in.
+if [ "$need_browser" = 1 ] && ! /sbin/ldconfig -p | grep -q 'libvulkan\.so\.1 '; then apt_packages+=(libvulkan1); fi
 # The distributed tuner's tests start their own redis-server (@convkit/tune).
 if [ ! -x /usr/bin/redis-server ]; then apt_packages+=(redis-server); fi
 if [ "${#apt_packages[@]}" -gt 0 ]; then
