@@ -37,6 +37,18 @@ export interface WasmFeatures {
   threads: number;
   /** Why there is only one thread, when there is only one. */
   singleThreadReason?: string;
+  /**
+   * Threads running convkit's own SIMD kernels (the filter gradient's im2col and GEMM): the
+   * same as `threads` in Node, where workers share the threaded build's heap; 1 in a browser.
+   */
+  kernelThreads: number;
+  /** Why convkit's kernels run on one thread while XNNPACK has more, when they do. */
+  kernelThreadsReason?: string;
+  /**
+   * Relaxed SIMD's fused multiply-add in convkit's GEMM (runtimes with relaxed SIMD: Chrome
+   * 114+, Node 22+, or Node 20 started with --experimental-wasm-relaxed-simd).
+   */
+  fma: boolean;
 }
 
 /** What `selectBackend` chose, what the backend can do, and why others were skipped. */
@@ -143,10 +155,18 @@ export function formatBackendReport(report: BackendReport): string {
     `trains conv nets: ${caps.canTrainConvNets ? 'yes' : `no (missing ${caps.missingTrainingKernels.join(', ')})`}`,
   ];
   if (report.wasm) {
-    const { simd, threads, singleThreadReason } = report.wasm;
+    const { simd, fma, threads, singleThreadReason, kernelThreads, kernelThreadsReason } =
+      report.wasm;
+    const plural = (count: number) => `${count} thread${count === 1 ? '' : 's'}`;
+    const features = [simd ? 'SIMD' : 'no SIMD', ...(fma ? ['relaxed-SIMD FMA'] : [])];
     lines.push(
-      `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}${singleThreadReason ? ` (${singleThreadReason})` : ''}`,
+      `wasm: ${features.join(' + ')}, ${plural(threads)}${singleThreadReason ? ` (${singleThreadReason})` : ''}`,
     );
+    if (kernelThreads !== threads) {
+      lines.push(
+        `convkit's kernels: ${plural(kernelThreads)}${kernelThreadsReason ? ` (${kernelThreadsReason})` : ''}`,
+      );
+    }
   }
   if (caps.patchedKernels.length > 0) {
     lines.push(`kernels provided by convkit: ${caps.patchedKernels.join(', ')}`);

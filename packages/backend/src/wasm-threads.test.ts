@@ -18,14 +18,22 @@ let child: string;
 interface ChildResult {
   threads: number;
   reason?: string;
+  kernelThreads: number;
+  kernelThreadsReason?: string;
+  fma: boolean;
   simdHelpers: boolean;
   hashes: Record<string, string>;
   leaked: number;
 }
 
 /** Run the child on `threads` threads; it must end by itself within the timeout. */
-async function runKernels(threads: number, env: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, [child, String(threads)], {
+async function runKernels(
+  threads: number,
+  env: NodeJS.ProcessEnv = {},
+  nodeFlags: string[] = [],
+): Promise<ChildResult> {
+  const args = [...nodeFlags, child, String(threads)];
+  const { stdout } = await promisify(execFile)(process.execPath, args, {
     timeout: 90_000,
     env: { ...process.env, CONVKIT_WASM_THREADS: '', ...env },
   });
@@ -52,11 +60,31 @@ describe('wasm backend threads in Node', () => {
     expect(two.threads).toBe(2);
     expect(two.reason).toBeUndefined();
     expect(three.threads).toBe(3);
+    // convkit's own kernels (the filter gradient) run on workers over the shared heap.
+    expect([one.kernelThreads, two.kernelThreads, three.kernelThreads]).toEqual([1, 2, 3]);
+    expect(two.kernelThreadsReason).toBeUndefined();
     expect([one.simdHelpers, two.simdHelpers, three.simdHelpers]).toEqual([true, true, true]);
-    expect(Object.keys(one.hashes)).toHaveLength(12);
+    expect(Object.keys(one.hashes)).toHaveLength(13);
     expect(two.hashes).toEqual(one.hashes);
     expect(three.hashes).toEqual(one.hashes);
     expect([one.leaked, two.leaked, three.leaked]).toEqual([0, 0, 0]);
+  });
+
+  it('uses relaxed-SIMD FMA where the runtime has it, with the same bits on any thread count', async () => {
+    // Node 20 validates relaxed SIMD only behind this V8 flag (Node 22 and Chrome have it on).
+    const flag = ['--experimental-wasm-relaxed-simd'];
+    const plain = await runKernels(1);
+    const one = await runKernels(1, {}, flag);
+    const two = await runKernels(2, {}, flag);
+    expect(plain.fma).toBe(false);
+    expect([one.fma, two.fma]).toEqual([true, true]);
+    expect(two.kernelThreads).toBe(2);
+    expect(two.hashes).toEqual(one.hashes);
+    // Only convkit's GEMM fuses; every XNNPACK kernel gives the plain build's bits.
+    for (const name of ['convForward', 'convInputGrad', 'matMul', 'maxPoolGrad']) {
+      expect(one.hashes[name]).toBe(plain.hashes[name]);
+    }
+    expect([one.leaked, two.leaked]).toEqual([0, 0]);
   });
 
   it('starts on one thread, saying why, when the threaded build cannot start', async () => {

@@ -1,7 +1,7 @@
 // Run in a child process by wasm-threads.test.ts: starts the wasm backend with the thread
 // count given as argv[2], runs the convolution and matrix kernels forward and backward on
-// seeded inputs, and prints one JSON line: the report's thread count, whether convkit's SIMD
-// helpers run, a SHA-256 of each result's float32 bits, and the tensors left. It never calls process.exit: the test also
+// seeded inputs, and prints one JSON line: the report's thread counts and FMA, whether
+// convkit's SIMD helpers run, a SHA-256 of each result's float32 bits, and the tensors left. It never calls process.exit: the test also
 // checks that the pool's threads let the process end by itself.
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,6 +17,10 @@ const normal = (shape: number[]) => random.normalTensor(shape);
 const x = normal([4, 15, 15, 8]) as tf.Tensor4D;
 const w = normal([3, 3, 8, 16]) as tf.Tensor4D;
 const dw = normal([3, 3, 8, 1]) as tf.Tensor4D;
+// Large enough for the filter gradient to split across convkit's kernel workers, with row
+// and column counts that are not multiples of 4 (117 patch rows, 29 output channels).
+const xLarge = normal([6, 21, 21, 13]) as tf.Tensor4D;
+const wLarge = normal([3, 3, 13, 29]) as tf.Tensor4D;
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;
@@ -27,6 +31,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, pad).relu().square().sum();
   const [dx1, dw1] = tf.grads(conv(1, 'same'))([x, w]);
   const [dx2, dw2] = tf.grads(conv(2, 'valid'))([x, w]);
+  const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -41,6 +46,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convFilterGrad: dw1,
     convStride2InputGrad: dx2,
     convStride2FilterGrad: dw2,
+    convLargeFilterGrad: dwLarge,
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),
@@ -60,6 +66,9 @@ console.log(
   JSON.stringify({
     threads: report.wasm?.threads,
     reason: report.wasm?.singleThreadReason,
+    kernelThreads: report.wasm?.kernelThreads,
+    kernelThreadsReason: report.wasm?.kernelThreadsReason,
+    fma: report.wasm?.fma,
     // convkit's SIMD helpers bound to tfjs's heap (shared in the threaded build), not JS loops.
     simdHelpers: simdKernels(tf.backend() as BackendWasm) !== undefined,
     hashes,

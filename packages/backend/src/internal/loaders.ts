@@ -1,9 +1,11 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, Platform } from '../backend-names';
 import { BackendUnavailableError } from '../backend-unavailable-error';
 import { importOptional, isMissingPackage } from '../node-io';
 import type { WasmFeatures } from '../select-backend';
 import { registerWasmTrainingKernels } from '../wasm-training-kernels';
+import { simdKernelFeatures, startSimdKernelWorkers } from './wasm/simd-kernels';
 import {
   type NodeWasmThreadsModule,
   planNodeWasmThreads,
@@ -105,13 +107,25 @@ async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
   const patchedKernels = registerWasmTrainingKernels();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = wasm.getThreadsCount();
-  const features: WasmFeatures = { simd: simd === true, threads };
+  const backend = tf.backend() as BackendWasm;
+  const features: WasmFeatures = {
+    simd: simd === true,
+    threads,
+    kernelThreads: 1,
+    fma: simdKernelFeatures(backend).fma,
+  };
   if (threads === 1) {
     features.singleThreadReason = threadsReason ?? 'tfjs started one thread';
+  } else if (options.platform === 'node') {
+    const workerThreads =
+      await importOptional<typeof import('node:worker_threads')>('node:worker_threads');
+    const reason = await startSimdKernelWorkers(backend, workerThreads, threads);
+    if (reason) features.kernelThreadsReason = reason;
+    else features.kernelThreads = threads;
   }
   return {
     tfjsName: 'wasm',
-    device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})`,
+    device: `WebAssembly (${simd ? 'SIMD' : 'no SIMD'}${features.fma ? ' + FMA' : ''}, ${threads} thread${threads === 1 ? '' : 's'})`,
     patchedKernels,
     wasm: features,
   };

@@ -9,7 +9,14 @@ import {
   view,
   withScope,
 } from './kernel-scope';
-import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernels';
+import { type KernelCall, splitRange } from './kernel-workers';
+import {
+  heapOffset,
+  type SimdKernels,
+  simdKernels,
+  simdKernelWorkers,
+  tuning,
+} from './simd-kernels';
 
 /**
  * `Conv2DBackpropFilter` on wasm (tfjs-backend-wasm has none): the gradient of a 2-D
@@ -18,15 +25,16 @@ import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernel
  *
  *   dW[kh, kw, ci, co] = sum_{n, p, q} xpad[n, p*s + kh*d, q*s + kw*d, ci] * dy[n, p, q, co]
  *
- * Two exact methods, both XNNPACK-bound:
+ * Two exact methods:
  *
  * 1. GEMM (used whenever the SIMD helpers of simd-kernels.ts can run): the transposed im2col
  *    of x, [kh*kw*Ci, N*Oh*Ow], times dy, [N*Oh*Ow, Co], is dW directly (`filterByGemm`).
  *    The im2col honours every pad, stride, dilation and rounding mode by bounds. The product
  *    is the SIMD `gemmNT` (dot products along N*Oh*Ow, against dy transposed to [Co, N*Oh*Ow]
- *    by one cheap 2-D transpose), not XNNPACK: XNNPACK would repack one K-long operand on
+ *    by the SIMD `transpose2d`), not XNNPACK: XNNPACK would repack one K-long operand on
  *    every call (~3 ns per float: 0.9 ms of LeNet conv1's 1.7). Large batches run in chunks
- *    under the column budget, accumulated in place.
+ *    under the column budget, accumulated in place. With the threaded build in Node, every
+ *    step is split between convkit's kernel workers (kernel-workers.ts).
  * 2. Convolution (fallback): dW is itself a forward convolution of X' = xpad transposed to
  *    [Ci, H, W, N] (batch Ci, channels N) with the filter F' = dy transposed to
  *    [Oh, Ow, N, Co], stride d and dilation s (the roles swap), giving [Ci, kh, kw, Co],
@@ -104,10 +112,14 @@ export function conv2DBackpropFilter(args: {
 /**
  * dW as one GEMM: dW[(a, e, ci), co] = sum_{(n, p, q)} patchesT[(a, e, ci), (n, p, q)] * dy[(n, p, q), co],
  * with patchesT the transposed im2col of x (SIMD `im2colT`, from x transposed to [Ci, N, H, W],
- * a free view when Ci = 1) and dy used as it lies ([N*Oh*Ow, Co]) as the XNNPACK fully
- * connected operator's weights, whose packing costs a fraction of a convolution's. The result
- * is already [kh, kw, Ci, Co]. Batches whose patches exceed the column budget run in chunks,
- * summed.
+ * a free view when Ci = 1) and dy transposed to [Co, N*Oh*Ow], so that `gemmNT` takes dot
+ * products of contiguous rows. The result is already [kh, kw, Ci, Co]. Batches whose patches
+ * exceed the column budget run in chunks, summed.
+ *
+ * On several threads each step is split so that every output float is written by one call
+ * doing exactly what one thread would: the transposes by blocks of 4 source rows, the im2col
+ * by filter taps, the GEMM by blocks of 4 rows of dW. The bits do not depend on the thread
+ * count (wasm-threads.test.ts).
  */
 function filterByGemm(
   scope: KernelScope,
@@ -124,44 +136,86 @@ function filterByGemm(
   const rows = kh * kw * ci;
   const pixels = oh * ow;
   const ptr = (t: Info) => heapOffset(scope.backend, t.dataId);
-  const xt = scope.transpose(x, [3, 0, 1, 2]); // [Ci, N, H, W]
-  const dyt = scope.transpose(view(dy, [n * pixels, co]), [1, 0]); // [Co, N*Oh*Ow]
+  const macs = rows * co * n * pixels;
+  const workers = macs >= tuning.parallelMinMacs ? simdKernelWorkers(scope.backend) : undefined;
+  const threads = workers?.threads ?? 1;
+  /** Run each thread's share of calls: on the workers, or all here in order. */
+  const run = (shares: KernelCall[][]) => {
+    if (workers) return workers.run(shares);
+    for (const call of shares.flat()) {
+      (simd[call.name as keyof SimdKernels] as (...args: number[]) => void)(...call.args);
+    }
+  };
+  /** [rows, cols] -> [cols, rows], by blocks of source rows. */
+  const transpose = (src: Info, r: number, c: number): Info => {
+    if (c === 1) return view(src, [1, r]);
+    const dst = scope.alloc([c, r]);
+    const share = ([r0, r1]: [number, number]): KernelCall => ({
+      name: 'transpose2d',
+      args: [ptr(src) + r0 * c * 4, ptr(dst) + r0 * 4, r1 - r0, c, r],
+    });
+    run(splitRange(r, threads, 4).map((range) => [share(range)]));
+    return dst;
+  };
+  const xt = transpose(x, n * h * w, ci); // [Ci, N, H, W]
+  const dyt = transpose(dy, n * pixels, co); // [Co, N*Oh*Ow]
   const out = scope.alloc([kh, kw, ci, co]);
   const chunk = Math.max(1, Math.min(n, Math.floor(tuning.maxColumnFloats / (rows * pixels))));
+  const { top, left } = info.padInfo;
   for (let n0 = 0; n0 < n; n0 += chunk) {
     const m = Math.min(chunk, n - n0);
-    const patches = scope.alloc([rows, m * pixels]);
-    simd.im2colT(
-      ptr(xt),
-      ptr(patches),
-      ci,
-      n,
-      n0,
-      m,
-      h,
-      w,
-      oh,
-      ow,
-      kh,
-      kw,
-      sh,
-      sw,
-      dh,
-      dw,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
-    // out[(a, e, c), o] (+)= patches[(a, e, c), :] . dyt[o, n0*Oh*Ow :]
-    simd.gemmNT(
-      ptr(patches),
-      ptr(dyt) + n0 * pixels * 4,
-      ptr(out),
-      rows,
-      co,
-      m * pixels,
-      n * pixels,
-      n0 > 0 ? 1 : 0,
-    );
+    const columns = m * pixels;
+    const patches = scope.alloc([rows, columns]);
+    /** im2colT of the filter rows [a0, a0 + taps rows) x kw columns, from tap (a0, e0). */
+    const im2col = (a: number, e: number, tapRows: number, tapCols: number): KernelCall => ({
+      name: 'im2colT',
+      args: [
+        ptr(xt),
+        ptr(patches) + (a * kw + e) * ci * columns * 4,
+        ci,
+        n,
+        n0,
+        m,
+        h,
+        w,
+        oh,
+        ow,
+        tapRows,
+        tapCols,
+        sh,
+        sw,
+        dh,
+        dw,
+        top - a * dh,
+        left - e * dw,
+      ],
+    });
+    // out[(a, e, c), o] (+)= patches[(a, e, c), :] . dyt[o, n0*Oh*Ow :], rows [r0, r1).
+    const gemm = ([r0, r1]: [number, number]): KernelCall => ({
+      name: 'gemmNT',
+      args: [
+        ptr(patches) + r0 * columns * 4,
+        ptr(dyt) + n0 * pixels * 4,
+        ptr(out) + r0 * co * 4,
+        r1 - r0,
+        co,
+        columns,
+        n * pixels,
+        n0 > 0 ? 1 : 0,
+      ],
+    });
+    if (threads > 1) {
+      // Filter taps (one block of patch rows each) between the threads, then rows of out.
+      const taps = splitRange(kh * kw, threads).map(([t0, t1]) =>
+        Array.from({ length: t1 - t0 }, (_, i) =>
+          im2col(Math.floor((t0 + i) / kw), (t0 + i) % kw, 1, 1),
+        ),
+      );
+      run(taps);
+      run(splitRange(rows, threads, 4).map((range) => [gemm(range)]));
+    } else {
+      run([[im2col(0, 0, kh, kw), gemm([0, rows])]]);
+    }
     scope.free(patches);
   }
   return out;

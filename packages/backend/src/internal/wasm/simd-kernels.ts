@@ -1,5 +1,6 @@
 // biome-ignore-all format: the instruction sequences are laid out by hand, one source line per step
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type KernelWorkers, startKernelWorkers } from './kernel-workers';
 
 /**
  * A few WebAssembly SIMD loops that run directly on tfjs-backend-wasm's heap, for the work
@@ -115,6 +116,8 @@ export interface SimdKernels {
   sumPattern(x: number, acc: number, total: number, period: number): void;
   /** out[i + j] = x[i + j] + pattern[j], same walk. */
   addPattern(x: number, pattern: number, out: number, total: number, period: number): void;
+  /** dst[c * ldd + r] = src[r * cols + c]: a 2-D transpose into rows of stride ldd floats. */
+  transpose2d(src: number, dst: number, rows: number, cols: number, ldd: number): void;
 }
 
 // --- a minimal WebAssembly binary writer -------------------------------------------------
@@ -208,6 +211,9 @@ const op = {
   fadd: simd(0xe4), // f32x4.add
   fmax: simd(0xe9), // f32x4.max (NaN-propagating)
   fmul: simd(0xe6), // f32x4.mul
+  /** i8x16.shuffle picking f32 lanes (0-3: the first operand, 4-7: the second). */
+  shuffle: (lanes: number[]): Code => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
+  relaxedMadd: simd(0x105), // f32x4.relaxed_madd [a, b, c] -> a*b + c (relaxed SIMD)
   lane: (i: number): Code => [...simd(0x1f), i], // f32x4.extract_lane
   f32Mul: [0x94],
 };
@@ -467,7 +473,8 @@ function im2colT(): FunctionDef {
   return { name: 'im2colT', params: 18, results: [], locals: { i32: 13, v128: 1 }, body };
 }
 
-function gemmNT(): FunctionDef {
+/** `fma`: the inner product step as relaxed-SIMD fused multiply-add instead of mul + add. */
+function gemmNT(fma: boolean): FunctionDef {
   const [A, B, C, M, N, K, ldb, accumulate] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [m0, n0, o, k4b, kb] = [8, 9, 10, 11, 12];
   const rowA = [13, 14, 15, 16]; // byte address of the 4 rows of A
@@ -515,7 +522,11 @@ function gemmNT(): FunctionDef {
   for (let i = 0; i < 4; i++) {
     for (let j = 0; j < 2; j++) {
       const a = acc[2 * i + j];
-      inner.push([...op.get(a), ...op.get(av[i]), ...op.get(bv[j]), ...op.fmul, ...op.fadd, ...op.set(a)]);
+      inner.push(
+        fma
+          ? [...op.get(av[i]), ...op.get(bv[j]), ...op.get(a), ...op.relaxedMadd, ...op.set(a)]
+          : [...op.get(a), ...op.get(av[i]), ...op.get(bv[j]), ...op.fmul, ...op.fadd, ...op.set(a)],
+      );
     }
   }
   const zero = [...op.f32Const(0), ...op.splat];
@@ -582,6 +593,46 @@ function depthwiseFilterGrad(): FunctionDef {
   return { name: 'depthwiseFilterGrad', params: 17, results: [], locals: { i32: 13 }, body };
 }
 
+/**
+ * dst[c * ldd + r] = src[r * cols + c] for r < rows, c < cols: a 2-D transpose, 4x4 blocks
+ * in registers (two rounds of shuffles), the edges one float at a time.
+ */
+function transpose2d(): FunctionDef {
+  const [src, dst, rows, cols, ldd] = [0, 1, 2, 3, 4];
+  const [r, c, rows4, cols4, from, to, ldb] = [5, 6, 7, 8, 9, 10, 11];
+  const v = [12, 13, 14, 15]; // v128
+  const t = [16, 17, 18, 19];
+  const at = (base: number, row: Code, col: Code, stride: Code): Code => [
+    ...row, ...stride, ...op.mul, ...col, ...op.add, ...op.i32(2), ...op.shl, ...op.get(base), ...op.add,
+  ];
+  const one: Code = [...at(dst, op.get(c), op.get(r), op.get(ldd)), ...at(src, op.get(r), op.get(c), op.get(cols)), ...op.f32Load, ...op.f32Store];
+  const block: Code[] = [
+    // v[i] = src[r + i, c .. c + 4)
+    [...at(src, op.get(r), op.get(c), op.get(cols)), ...op.set(from)],
+    ...[0, 1, 2, 3].map((i) => [...op.get(from), ...op.get(ldb), ...op.i32(i), ...op.mul, ...op.add, ...op.load(), ...op.set(v[i])]),
+    [...op.get(v[0]), ...op.get(v[1]), ...op.shuffle([0, 4, 1, 5]), ...op.set(t[0])],
+    [...op.get(v[0]), ...op.get(v[1]), ...op.shuffle([2, 6, 3, 7]), ...op.set(t[1])],
+    [...op.get(v[2]), ...op.get(v[3]), ...op.shuffle([0, 4, 1, 5]), ...op.set(t[2])],
+    [...op.get(v[2]), ...op.get(v[3]), ...op.shuffle([2, 6, 3, 7]), ...op.set(t[3])],
+    // dst[c + j, r .. r + 4) = column j of the block
+    [...at(dst, op.get(c), op.get(r), op.get(ldd)), ...op.set(to)],
+    [...op.get(to), ...op.get(t[0]), ...op.get(t[2]), ...op.shuffle([0, 1, 4, 5]), ...op.store()],
+    [...op.get(to), ...op.get(ldd), ...op.i32(4), ...op.mul, ...op.add, ...op.get(t[0]), ...op.get(t[2]), ...op.shuffle([2, 3, 6, 7]), ...op.store()],
+    [...op.get(to), ...op.get(ldd), ...op.i32(8), ...op.mul, ...op.add, ...op.get(t[1]), ...op.get(t[3]), ...op.shuffle([0, 1, 4, 5]), ...op.store()],
+    [...op.get(to), ...op.get(ldd), ...op.i32(12), ...op.mul, ...op.add, ...op.get(t[1]), ...op.get(t[3]), ...op.shuffle([2, 3, 6, 7]), ...op.store()],
+  ];
+  const body: Code = [
+    ...op.get(rows), ...op.i32(-4), ...op.and32, ...op.set(rows4),
+    ...op.get(cols), ...op.i32(-4), ...op.and32, ...op.set(cols4),
+    ...op.get(cols), ...op.i32(2), ...op.shl, ...op.set(ldb),
+    ...forLoop(r, op.i32(0), op.get(rows4), 4, [forLoop(c, op.i32(0), op.get(cols4), 4, block)]),
+    // the last cols % 4 columns of the full row blocks, then the last rows % 4 rows
+    ...forLoop(r, op.i32(0), op.get(rows4), 1, [forLoop(c, op.get(cols4), op.get(cols), 1, [one])]),
+    ...forLoop(r, op.get(rows4), op.get(rows), 1, [forLoop(c, op.i32(0), op.get(cols), 1, [one])]),
+  ];
+  return { name: 'transpose2d', params: 5, results: [], locals: { i32: 7, v128: 8 }, body };
+}
+
 function sumPattern(): FunctionDef {
   const [x, acc, total, period] = [0, 1, 2, 3];
   const [i, j, src, dst] = [4, 5, 6, 7];
@@ -615,7 +666,10 @@ function addPattern(): FunctionDef {
 /**
  * Switches for tests and benchmarks (internal): `simd: false` forces the JS loops;
  * `backpropInput` forces one of conv2d-backprop-input.ts's two methods; a small
- * `maxColumnFloats` forces its batch chunking.
+ * `maxColumnFloats` forces its batch chunking; `fma: false` keeps the plain mul + add where
+ * the runtime has relaxed SIMD; `parallel: false` keeps every kernel on the calling thread,
+ * and `parallelMinMacs` is the size below which a filter gradient stays there (waking the
+ * workers costs tens of microseconds; tests set 0 to split every case).
  */
 export const tuning = {
   simd: true,
@@ -623,7 +677,34 @@ export const tuning = {
   backpropFilter: 'gemm' as 'gemm' | 'conv',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
+  fma: true,
+  parallel: true,
+  parallelMinMacs: 1 << 20,
 };
+
+/**
+ * Whether this runtime validates relaxed SIMD's f32x4.relaxed_madd (Chrome 114+, Node 22+;
+ * Node 20 with --experimental-wasm-relaxed-simd). On x86 with FMA3 and on ARM, V8 emits one
+ * fused multiply-add for it.
+ */
+export function hasRelaxedSimdFma(): boolean {
+  if (relaxedSimd === undefined) {
+    const fn: FunctionDef = {
+      name: 'f',
+      params: 0,
+      results: [],
+      locals: { v128: 1 },
+      body: [...op.get(0), ...op.get(0), ...op.get(0), ...op.relaxedMadd, ...op.set(0)],
+    };
+    try {
+      relaxedSimd = typeof WebAssembly !== 'undefined' && WebAssembly.validate(assemble([fn], false) as Uint8Array<ArrayBuffer>);
+    } catch {
+      relaxedSimd = false;
+    }
+  }
+  return relaxedSimd;
+}
+let relaxedSimd: boolean | undefined;
 
 /** A module variant: undefined until compiled, null where it cannot be (no SIMD, invalid). */
 interface Variant {
@@ -631,12 +712,39 @@ interface Variant {
   compiled?: WebAssembly.Module | null;
   compiling?: boolean;
 }
-/** One variant for an unshared memory (tfjs's plain build), one for a shared one (threaded). */
-const variants: Record<'plain' | 'shared', Variant> = { plain: {}, shared: {} };
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+/**
+ * Variants by memory (tfjs's plain build: unshared; threaded: shared) and by FMA (relaxed
+ * SIMD where the runtime has it and `tuning.fma` allows).
+ */
+const variants = new Map<string, Variant>();
+const instances = new WeakMap<WebAssembly.Memory, Map<string, SimdKernels>>();
+/** Worker pools by heap, with the FMA variant their module was compiled as. */
+const workerPools = new WeakMap<WebAssembly.Memory, { pool: KernelWorkers; fma: boolean }>();
 
-function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> | null {
-  const variant = variants[shared ? 'shared' : 'plain'];
+interface VariantKey {
+  shared: boolean;
+  fma: boolean;
+}
+
+function variantKey(memory: WebAssembly.Memory | undefined): VariantKey {
+  return {
+    shared: memory !== undefined && isShared(memory),
+    fma: tuning.fma && hasRelaxedSimdFma(),
+  };
+}
+
+function variantOf(key: VariantKey): Variant {
+  const id = `${key.shared}/${key.fma}`;
+  let variant = variants.get(id);
+  if (!variant) {
+    variant = {};
+    variants.set(id, variant);
+  }
+  return variant;
+}
+
+function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
+  const variant = variantOf(key);
   if (variant.bytes === undefined) {
     try {
       const assembled = assemble(
@@ -644,12 +752,13 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> | null {
           maxPoolGrad2x2(),
           col2im(),
           im2colT(),
-          gemmNT(),
+          gemmNT(key.fma),
           depthwiseFilterGrad(),
           sumPattern(),
           addPattern(),
+          transpose2d(),
         ],
-        shared,
+        key.shared,
       ) as Uint8Array<ArrayBuffer>;
       variant.bytes = WebAssembly.validate(assembled) ? assembled : null;
     } catch {
@@ -666,13 +775,12 @@ function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> | null {
  * workers compile synchronously on first use anyway.
  */
 export function prepareSimdKernels(backend: BackendWasm | undefined): void {
-  const memory = backend && heapMemory(backend);
-  const shared = memory !== undefined && isShared(memory);
-  const variant = variants[shared ? 'shared' : 'plain'];
+  const key = variantKey(backend && heapMemory(backend));
+  const variant = variantOf(key);
   if (variant.compiled !== undefined || variant.compiling || typeof WebAssembly === 'undefined') {
     return;
   }
-  const b = moduleBytes(shared);
+  const b = moduleBytes(key);
   if (!b) {
     variant.compiled = null;
     return;
@@ -688,17 +796,11 @@ export function prepareSimdKernels(backend: BackendWasm | undefined): void {
   );
 }
 
-/** The SIMD kernels bound to `backend`'s heap, or undefined where they cannot run (yet). */
-export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
-  if (!tuning.simd || typeof WebAssembly === 'undefined') return undefined;
-  const memory = heapMemory(backend);
-  if (!memory) return undefined;
-  const cached = instances.get(memory);
-  if (cached) return cached;
-  const shared = isShared(memory);
-  const variant = variants[shared ? 'shared' : 'plain'];
+/** The compiled module for `memory`, compiling synchronously if needed (undefined: cannot). */
+function compiledModule(key: VariantKey): WebAssembly.Module | undefined {
+  const variant = variantOf(key);
   if (variant.compiled === undefined) {
-    const b = moduleBytes(shared);
+    const b = moduleBytes(key);
     if (!b) {
       variant.compiled = null;
     } else {
@@ -710,11 +812,82 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
       }
     }
   }
-  if (!variant.compiled) return undefined;
-  const instance = new WebAssembly.Instance(variant.compiled, { env: { memory } });
+  return variant.compiled ?? undefined;
+}
+
+/** The SIMD kernels bound to `backend`'s heap, or undefined where they cannot run (yet). */
+export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
+  if (!tuning.simd || typeof WebAssembly === 'undefined') return undefined;
+  const memory = heapMemory(backend);
+  if (!memory) return undefined;
+  const key = variantKey(memory);
+  const id = `${key.shared}/${key.fma}`;
+  let byVariant = instances.get(memory);
+  const cached = byVariant?.get(id);
+  if (cached) return cached;
+  const compiled = compiledModule(key);
+  if (!compiled) return undefined;
+  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
   const kernels = instance.exports as unknown as SimdKernels;
-  instances.set(memory, kernels);
+  if (!byVariant) {
+    byVariant = new Map();
+    instances.set(memory, byVariant);
+  }
+  byVariant.set(id, kernels);
   return kernels;
+}
+
+/** Which relaxed-SIMD features the kernels on `backend` use. */
+export function simdKernelFeatures(backend: BackendWasm): { fma: boolean } {
+  return { fma: variantKey(heapMemory(backend)).fma };
+}
+
+/**
+ * Start `threads - 1` workers that run the kernels over `backend`'s shared heap (Node, tfjs's
+ * threaded build; see kernel-workers.ts), once per heap. Returns why they did not start, if
+ * they did not.
+ */
+export async function startSimdKernelWorkers(
+  backend: BackendWasm,
+  workerThreads: typeof import('node:worker_threads'),
+  threads: number,
+): Promise<string | undefined> {
+  const memory = heapMemory(backend);
+  if (!memory || !isShared(memory)) return 'the wasm heap is not shared memory';
+  const local = simdKernels(backend);
+  const key = variantKey(memory);
+  const compiled = compiledModule(key);
+  if (!local || !compiled) return 'the SIMD kernels cannot run here';
+  const running = workerPools.get(memory);
+  if (running?.fma === key.fma && running.pool.threads === threads) return undefined;
+  running?.pool.close();
+  workerPools.delete(memory);
+  try {
+    const pool = await startKernelWorkers(
+      workerThreads,
+      compiled,
+      memory,
+      local as unknown as Record<string, unknown>,
+      threads,
+    );
+    workerPools.set(memory, { pool, fma: key.fma });
+    return undefined;
+  } catch (error) {
+    return `the kernel workers did not start: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * The workers sharing `backend`'s heap, when started and allowed (`tuning.parallel`), and when
+ * they run the same module variant as `simdKernels(backend)` (an FMA switch in a test makes
+ * them differ: the caller then stays on one thread).
+ */
+export function simdKernelWorkers(backend: BackendWasm): KernelWorkers | undefined {
+  if (!tuning.parallel) return undefined;
+  const memory = heapMemory(backend);
+  const entry = memory && workerPools.get(memory);
+  if (!entry || entry.fma !== variantKey(memory).fma) return undefined;
+  return entry.pool;
 }
 
 /**

@@ -1,0 +1,191 @@
+/**
+ * convkit's own SIMD kernels (simd-kernels.ts) on more than one thread, in Node.
+ *
+ * tfjs's threaded build gives XNNPACK a pthread pool, but convkit's kernels (the filter
+ * gradient's im2col and GEMM) run on the calling thread, and XNNPACK's pool cannot be called
+ * from JS. The threaded build's heap is a shared `WebAssembly.Memory`, so a `worker_threads`
+ * worker can instantiate the same kernel module over that same memory and work on the same
+ * tensors by their heap offsets, with nothing copied.
+ *
+ * A call hands each worker a list of kernel calls (function index and integer arguments)
+ * through a small shared control block, wakes them with `Atomics.notify`, runs its own share
+ * on the calling thread, and blocks in `Atomics.wait` until every worker has finished: the
+ * caller sees an ordinary synchronous kernel. Callers split work so that each output element
+ * is computed by exactly one call, in the same order as on one thread, so results are
+ * bitwise the same on any number of threads.
+ *
+ * Workers are unreferenced (they never keep Node alive) and idle in `Atomics.wait`, costing no
+ * CPU between calls.
+ */
+
+/** One kernel call: the export's name and its integer arguments. */
+export interface KernelCall {
+  name: string;
+  args: number[];
+}
+
+export interface KernelWorkers {
+  /** Threads taking part in a call, the calling thread included. */
+  readonly threads: number;
+  /**
+   * Run `shares[0]` on this thread and `shares[i]` on worker i - 1, concurrently; returns when
+   * all are done. Throws if a kernel failed on a worker.
+   */
+  run(shares: KernelCall[][]): void;
+  /** Stop the workers (idempotent). */
+  close(): void;
+}
+
+// Control block layout (Int32 words).
+const GENERATION = 0; // bumped by the caller for each call
+const PENDING = 1; // workers still working on the current call
+const STOP = 2; // 1: workers exit
+const FAILED = 3; // 1: a kernel threw on a worker
+const HEADER = 8;
+/** Words per worker: [number of calls, then per call: function index, argument count, args]. */
+const SLOT = 1024;
+
+/**
+ * The worker's program (CommonJS, run with `eval`): instantiate the kernels over the shared
+ * memory, then serve calls until told to stop.
+ */
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { module, memory, control, index, names } = workerData;
+const exports_ = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = names.map((n) => exports_[n]);
+parentPort.postMessage('ready');
+const ctrl = new Int32Array(control);
+const base = ${HEADER} + index * ${SLOT};
+let seen = Atomics.load(ctrl, ${GENERATION});
+for (;;) {
+  Atomics.wait(ctrl, ${GENERATION}, seen);
+  seen = Atomics.load(ctrl, ${GENERATION});
+  if (Atomics.load(ctrl, ${STOP}) === 1) break;
+  try {
+    let at = base + 1;
+    for (let c = ctrl[base]; c > 0; c--) {
+      const fn = fns[ctrl[at]];
+      const count = ctrl[at + 1];
+      const args = Array.from(ctrl.subarray(at + 2, at + 2 + count));
+      fn(...args);
+      at += 2 + count;
+    }
+  } catch {
+    Atomics.store(ctrl, ${FAILED}, 1);
+  }
+  if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
+}
+`;
+
+type WorkerThreads = typeof import('node:worker_threads');
+
+/**
+ * Start `threads - 1` workers running `module`'s exports over `memory` (which must be shared);
+ * `local` is the calling thread's instance of the same module. Resolves once every worker has
+ * its instance (a call blocks this thread, so a worker that died later could never be heard
+ * of: the start is where failures surface); rejects with the first worker's error.
+ */
+export async function startKernelWorkers(
+  workerThreads: WorkerThreads,
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  local: Record<string, unknown>,
+  threads: number,
+): Promise<KernelWorkers> {
+  const names = WebAssembly.Module.exports(module)
+    .filter((e) => e.kind === 'function')
+    .map((e) => e.name);
+  const control = new SharedArrayBuffer((HEADER + (threads - 1) * SLOT) * 4);
+  const ctrl = new Int32Array(control);
+  const workers = Array.from({ length: threads - 1 }, (_, index) => {
+    return new workerThreads.Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module, memory, control, index, names },
+    });
+  });
+  try {
+    await Promise.all(workers.map(ready));
+  } catch (error) {
+    for (const worker of workers) void worker.terminate();
+    throw error;
+  }
+  for (const worker of workers) worker.unref();
+  let closed = false;
+  const runLocal = (calls: KernelCall[]) => {
+    for (const call of calls) (local[call.name] as (...args: number[]) => void)(...call.args);
+  };
+  return {
+    threads,
+    run(shares) {
+      if (closed) throw new Error('@convkit/backend: the kernel workers were closed');
+      if (shares.length > threads) {
+        throw new Error(`@convkit/backend: ${shares.length} shares for ${threads} threads`);
+      }
+      for (let w = 0; w < threads - 1; w++) writeSlot(ctrl, w, shares[w + 1] ?? [], names);
+      Atomics.store(ctrl, FAILED, 0);
+      Atomics.store(ctrl, PENDING, threads - 1);
+      Atomics.add(ctrl, GENERATION, 1);
+      Atomics.notify(ctrl, GENERATION);
+      try {
+        runLocal(shares[0] ?? []);
+      } finally {
+        for (
+          let left = Atomics.load(ctrl, PENDING);
+          left !== 0;
+          left = Atomics.load(ctrl, PENDING)
+        ) {
+          Atomics.wait(ctrl, PENDING, left);
+        }
+      }
+      if (Atomics.load(ctrl, FAILED) === 1) {
+        throw new Error('@convkit/backend: a SIMD kernel failed on a worker thread');
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      Atomics.store(ctrl, STOP, 1);
+      Atomics.add(ctrl, GENERATION, 1);
+      Atomics.notify(ctrl, GENERATION);
+      for (const worker of workers) void worker.terminate();
+    },
+  };
+}
+
+function ready(worker: import('node:worker_threads').Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`a kernel worker exited with code ${code}`)));
+  });
+}
+
+function writeSlot(ctrl: Int32Array, worker: number, calls: KernelCall[], names: string[]): void {
+  const base = HEADER + worker * SLOT;
+  let at = base + 1;
+  for (const call of calls) {
+    const fn = names.indexOf(call.name);
+    if (fn < 0) throw new Error(`@convkit/backend: no SIMD kernel named ${call.name}`);
+    if (at + 2 + call.args.length > base + SLOT) {
+      throw new Error(`@convkit/backend: too many kernel calls for one worker (${calls.length})`);
+    }
+    ctrl[at] = fn;
+    ctrl[at + 1] = call.args.length;
+    ctrl.set(call.args, at + 2);
+    at += 2 + call.args.length;
+  }
+  ctrl[base] = calls.length;
+}
+
+/** Split [0, total) into `parts` contiguous ranges whose starts are multiples of `align`. */
+export function splitRange(total: number, parts: number, align = 1): [number, number][] {
+  const blocks = Math.ceil(total / align);
+  const ranges: [number, number][] = [];
+  for (let p = 0; p < parts; p++) {
+    const start = Math.min(total, Math.round((blocks * p) / parts) * align);
+    const end = Math.min(total, Math.round((blocks * (p + 1)) / parts) * align);
+    if (end > start) ranges.push([start, end]);
+  }
+  return ranges;
+}
