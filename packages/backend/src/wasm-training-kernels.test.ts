@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { batchNormTraining } from './batch-norm-training';
 import { tuning } from './internal/wasm/simd-kernels';
 import { selectBackend } from './select-backend';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
@@ -819,6 +820,100 @@ describe('BatchMatMul with transposes (the dense layers backward pass)', () => {
       tf.matMul(tf.tensor3d(av, [3, 5, 7]), tf.tensor2d(bv, [4, 7]), false, true),
       tf.matMul(tf.tensor3d(av, [3, 5, 7]), tf.tensor3d(cv, [3, 4, 7]), false, true),
     ]);
+  });
+});
+
+describe('batch norm in train mode (batchNormTraining: ConvkitBatchNormForward / Backward)', () => {
+  // Tails past the last whole block (C = 3: blocks of 12), several chunks (131072 floats),
+  // rank 2, and C = 10 (blocks of 20).
+  const shapes = [
+    [5, 7, 3],
+    [8, 32, 32, 16],
+    [64, 6],
+    [4, 9, 9, 10],
+  ];
+  /** y, mean, variance, and the gradients of sum(y * r) in x, weight and bias. */
+  const run = (shape: number[], affine: boolean) => () => {
+    const c = shape[shape.length - 1];
+    const x = tf
+      .tensor(randomValues(size(shape), 91), shape)
+      .mul(3)
+      .add(0.5);
+    const r = tf.tensor(randomValues(size(shape), 92), shape);
+    const w = tf.tensor(randomValues(c, 93)).add(1.5);
+    const b = tf.tensor(randomValues(c, 94));
+    const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      batchNormTraining(xx, affine ? ww : undefined, affine ? bb : undefined, 1e-5)
+        .y.mul(r)
+        .sum();
+    const { y, mean, variance } = batchNormTraining(
+      x,
+      affine ? w : undefined,
+      affine ? b : undefined,
+    );
+    const grads = affine ? tf.grads(f)([x, w, b]) : [tf.grad((xx: tf.Tensor) => f(xx, w, b))(x)];
+    return [y, mean, variance, ...grads];
+  };
+  for (const shape of shapes) {
+    it.each([true, false])(`[${shape}] matches the cpu backend (simd %s)`, async (simd) => {
+      await withTuning({ simd }, () => compareBackends('batch norm', run(shape, true), 1e-4));
+    });
+  }
+
+  it('without weight and bias, the gradient of x matches the cpu backend', async () => {
+    await compareBackends('batch norm', run([6, 5, 5, 8], false), 1e-4);
+  });
+
+  it('equals the composed formula and its autograd gradients (cpu)', async () => {
+    const shape = [6, 5, 5, 8];
+    const composed = () => {
+      const x = tf
+        .tensor(randomValues(size(shape), 91), shape)
+        .mul(3)
+        .add(0.5);
+      const r = tf.tensor(randomValues(size(shape), 92), shape);
+      const w = tf.tensor(randomValues(8, 93)).add(1.5);
+      const b = tf.tensor(randomValues(8, 94));
+      const normalize = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => {
+        const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+        return xx.sub(mean).div(variance.add(1e-5).sqrt()).mul(ww).add(bb);
+      };
+      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => normalize(xx, ww, bb).mul(r).sum();
+      return [normalize(x, w, b), mean, variance, ...tf.grads(f)([x, w, b])];
+    };
+    const expected = await runOn('cpu', composed);
+    const actual = await runOn('cpu', run(shape, true));
+    expected.forEach((e, i) => expectClose(actual[i], e, `output ${i}`, 1e-4));
+    // And on wasm, in fused kernels.
+    const fused = await runOn('wasm', run(shape, true));
+    expected.forEach((e, i) => expectClose(fused[i], e, `wasm output ${i}`, 1e-4));
+  });
+
+  it('names the problem when the input or the parameters have the wrong shape', async () => {
+    await use('wasm');
+    expect(() => batchNormTraining(tf.zeros([4]))).toThrow(
+      /batchNormTraining: expected channels-last input \[\.\.\., C\] of rank 2 or more, received shape \[4\]/,
+    );
+    expect(() => batchNormTraining(tf.zeros([4, 3]), tf.ones([4]))).toThrow(
+      /batchNormTraining: expected weight of shape \[3\], received \[4\]/,
+    );
+  });
+
+  it('leaves no tensor behind, forward and backward', async () => {
+    await use('wasm');
+    const x = tf.randomNormal([4, 6, 6, 5]);
+    const w = tf.ones([5]);
+    const before = tf.memory().numTensors;
+    const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+      batchNormTraining(xx, ww).y.square().sum(),
+    )([x, w]);
+    tf.dispose(grads);
+    tf.tidy(() => {
+      batchNormTraining(x, w);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
   });
 });
 

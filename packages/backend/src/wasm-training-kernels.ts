@@ -1,6 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './internal/wasm/batch-mat-mul';
+import { batchNormBackwardConfig, batchNormForwardConfig } from './internal/wasm/batch-norm';
 import { makeBiasAdd, makeLeadingSum } from './internal/wasm/bias-add-and-sum';
 import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input';
@@ -31,6 +32,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  *   every dense layer's backward pass does): explicit transposes, then XNNPACK.
  * - `Add` and `Sum` (wrapped, for a bias and its gradient only: tfjs's broadcast add and its
  *   transpose-then-reduce are slow with few channels): SIMD over lcm(C, 4)-float blocks.
+ * - `ConvkitBatchNormForward` / `ConvkitBatchNormBackward` (convkit's own, for
+ *   `batchNormTraining`): batch norm in train mode and its gradient, five SIMD passes.
  * - `Identity` (replaced: tfjs's copies the buffer on every clone and every tensor a gradient
  *   saves) and `Cast` to the same dtype (wrapped; every ReLU gradient does one): share the
  *   buffer, as the cpu backend does.
@@ -50,6 +53,8 @@ const CONFIGS: tf.KernelConfig[] = [
   maxPoolGradConfig,
   unsortedSegmentSumConfig,
   identityConfig,
+  batchNormForwardConfig,
+  batchNormBackwardConfig,
 ];
 
 /**

@@ -33,7 +33,8 @@ export function affine(x: tf.Tensor, weight?: tf.Tensor, bias?: tf.Tensor): tf.T
 
 /**
  * Inference-mode batch normalization with given statistics over the last (channel) axis:
- * `(x - mean) / sqrt(variance + eps) * weight + bias`, each a `[C]` vector.
+ * `(x - mean) / sqrt(variance + eps) * weight + bias`, each a `[C]` vector, computed as
+ * `x * scale + shift`.
  */
 export function batchNorm(
   x: tf.Tensor,
@@ -43,9 +44,14 @@ export function batchNorm(
   bias?: tf.Tensor,
   eps = 1e-5,
 ): tf.Tensor {
-  return tf.tidy(() =>
-    affine(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), weight, bias),
-  );
+  // PyTorch's form, x * scale + shift, with the [C] vectors folded first: two passes over x
+  // instead of four.
+  return tf.tidy(() => {
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const scale = weight ? tf.mul(invStd, weight) : invStd;
+    const shift = tf.sub(bias ?? 0, tf.mul(mean, scale));
+    return tf.add(tf.mul(x, scale), shift);
+  });
 }
 
 /**

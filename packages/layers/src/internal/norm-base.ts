@@ -1,3 +1,4 @@
+import { batchNormTraining } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 import { affine, batchNorm, normalize } from '../functional/normalization';
 import { Module, type Shape } from '../module';
@@ -130,6 +131,7 @@ export abstract class NormBase extends Module<NormConfig> {
         `${this.label}: expected more than 1 value per channel ${countBatch ? '' : 'and sample '}when normalizing with input statistics (train mode), received input shape [${x.shape}]`,
       );
     }
+    if (axes.length === x.rank - 1) return this.batchNormalize(x, count, countBatch);
     return tf.tidy(() => {
       const { normalized, mean, variance } = normalize(x, axes, this.config.eps);
       if (this.updatesRunningStatistics) {
@@ -142,6 +144,25 @@ export abstract class NormBase extends Module<NormConfig> {
         );
       }
       return affine(normalized, this.weight?.variable, this.bias?.variable);
+    });
+  }
+
+  /**
+   * Statistics over every axis but the channels (BatchNorm): @convkit/backend's one-op
+   * `batchNormTraining` (closed-form gradient; fused kernels on wasm).
+   */
+  private batchNormalize(x: tf.Tensor, count: number, countBatch: boolean): tf.Tensor {
+    return tf.tidy(() => {
+      const { y, mean, variance } = batchNormTraining(
+        x,
+        this.weight?.variable,
+        this.bias?.variable,
+        this.config.eps,
+      );
+      if (this.updatesRunningStatistics) {
+        this.updateRunningStatistics(mean, tf.mul(variance, count / (count - 1)), countBatch);
+      }
+      return y;
     });
   }
 

@@ -118,6 +118,29 @@ export interface SimdKernels {
   addPattern(x: number, pattern: number, out: number, total: number, period: number): void;
   /** dst[c * ldd + r] = src[r * cols + c]: a 2-D transpose into rows of stride ldd floats. */
   transpose2d(src: number, dst: number, rows: number, cols: number, ldd: number): void;
+  /** Batch norm, channels last, walked as sumPattern (see batchNormKernels). */
+  bnSquaredDeviations(x: number, mean: number, acc: number, total: number, period: number): void;
+  bnAffine(x: number, scale: number, shift: number, y: number, total: number, period: number): void;
+  bnGradientSums(
+    dy: number,
+    x: number,
+    mean: number,
+    accDy: number,
+    accDot: number,
+    total: number,
+    period: number,
+  ): void;
+  bnInputGradient(
+    dy: number,
+    x: number,
+    mean: number,
+    k: number,
+    meanDy: number,
+    scale: number,
+    dx: number,
+    total: number,
+    period: number,
+  ): void;
 }
 
 // --- a minimal WebAssembly binary writer -------------------------------------------------
@@ -211,6 +234,7 @@ const op = {
   fadd: simd(0xe4), // f32x4.add
   fmax: simd(0xe9), // f32x4.max (NaN-propagating)
   fmul: simd(0xe6), // f32x4.mul
+  fsub: simd(0xe5), // f32x4.sub
   /** i8x16.shuffle picking f32 lanes (0-3: the first operand, 4-7: the second). */
   shuffle: (lanes: number[]): Code => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   relaxedMadd: simd(0x105), // f32x4.relaxed_madd [a, b, c] -> a*b + c (relaxed SIMD)
@@ -593,6 +617,81 @@ function depthwiseFilterGrad(): FunctionDef {
   return { name: 'depthwiseFilterGrad', params: 17, results: [], locals: { i32: 13 }, body };
 }
 
+/** What a `streamKernel` body can read and write at the current 4 floats. */
+interface StreamAccess {
+  /** Push stream k's 4 floats (elementwise input, at the flat index). */
+  input(k: number): Code;
+  /** Push pattern k's 4 floats (a [period] vector, at the index within the block). */
+  pattern(k: number): Code;
+  /** Store `value` (pushes one v128) into pattern k (an accumulator). */
+  storePattern(k: number, value: Code): Code;
+  /** Store `value` into elementwise output k. */
+  storeOutput(k: number, value: Code): Code;
+}
+
+/**
+ * A kernel over flat [total] data walked in blocks of `period` floats (period % 4 == 0, so the
+ * channel of every float of a block is fixed when period = lcm(C, 4)): parameters are
+ * `inputs` elementwise inputs, `patterns` [period] vectors (read, or accumulated into), and
+ * `outputs` elementwise outputs, then total and period. `body` does 4 floats.
+ */
+function streamKernel(
+  kernelName: string,
+  counts: { inputs: number; patterns: number; outputs: number },
+  body: (at: StreamAccess) => Code[],
+): FunctionDef {
+  const { inputs, patterns, outputs } = counts;
+  const params = inputs + patterns + outputs + 2;
+  const [total, period] = [params - 2, params - 1];
+  const [i, j, e, p] = [params, params + 1, params + 2, params + 3];
+  const at: StreamAccess = {
+    input: (k) => [...op.get(k), ...op.get(e), ...op.add, ...op.load()],
+    pattern: (k) => [...op.get(inputs + k), ...op.get(p), ...op.add, ...op.load()],
+    storePattern: (k, value) => [...op.get(inputs + k), ...op.get(p), ...op.add, ...value, ...op.store()],
+    storeOutput: (k, value) => [...op.get(inputs + patterns + k), ...op.get(e), ...op.add, ...value, ...op.store()],
+  };
+  const code: Code = forLoop(i, op.i32(0), op.get(total), 0, [
+    forLoop(j, op.i32(0), op.get(period), 4, [
+      [...op.get(i), ...op.get(j), ...op.add, ...op.i32(2), ...op.shl, ...op.set(e)],
+      [...op.get(j), ...op.i32(2), ...op.shl, ...op.set(p)],
+      ...body(at),
+    ]),
+    [...op.get(i), ...op.get(period), ...op.add, ...op.set(i)],
+  ]);
+  return { name: kernelName, params, results: [], locals: { i32: 4 }, body: code };
+}
+
+/**
+ * The batch-norm kernels (batch-norm.ts), per block of channels-last data, with `mean`,
+ * `k`, `meanDy`, `scale`, `shift` and the accumulators [period] vectors:
+ * - bnSquaredDeviations: acc += (x - mean)^2
+ * - bnAffine: y = x * scale + shift
+ * - bnGradientSums: accDy += dy; accDot += dy * (x - mean)
+ * - bnInputGradient: dx = (dy - meanDy - (x - mean) * k) * scale
+ */
+function batchNormKernels(): FunctionDef[] {
+  return [
+    streamKernel('bnSquaredDeviations', { inputs: 1, patterns: 2, outputs: 0 }, (at) => {
+      const deviation = [...at.input(0), ...at.pattern(0), ...op.fsub];
+      return [at.storePattern(1, [...at.pattern(1), ...deviation, ...deviation, ...op.fmul, ...op.fadd])];
+    }),
+    streamKernel('bnAffine', { inputs: 1, patterns: 2, outputs: 1 }, (at) => [
+      at.storeOutput(0, [...at.input(0), ...at.pattern(0), ...op.fmul, ...at.pattern(1), ...op.fadd]),
+    ]),
+    streamKernel('bnGradientSums', { inputs: 2, patterns: 3, outputs: 0 }, (at) => [
+      at.storePattern(1, [...at.pattern(1), ...at.input(0), ...op.fadd]),
+      at.storePattern(2, [...at.pattern(2), ...at.input(0), ...at.input(1), ...at.pattern(0), ...op.fsub, ...op.fmul, ...op.fadd]),
+    ]),
+    streamKernel('bnInputGradient', { inputs: 2, patterns: 4, outputs: 1 }, (at) => [
+      at.storeOutput(0, [
+        ...at.input(0), ...at.pattern(2), ...op.fsub,
+        ...at.input(1), ...at.pattern(0), ...op.fsub, ...at.pattern(1), ...op.fmul, ...op.fsub,
+        ...at.pattern(3), ...op.fmul,
+      ]),
+    ]),
+  ];
+}
+
 /**
  * dst[c * ldd + r] = src[r * cols + c] for r < rows, c < cols: a 2-D transpose, 4x4 blocks
  * in registers (two rounds of shuffles), the edges one float at a time.
@@ -757,6 +856,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           sumPattern(),
           addPattern(),
           transpose2d(),
+          ...batchNormKernels(),
         ],
         key.shared,
       ) as Uint8Array<ArrayBuffer>;

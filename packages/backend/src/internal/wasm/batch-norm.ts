@@ -1,0 +1,270 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+import { type Info, KernelScope } from './kernel-scope';
+import { type KernelCall, splitRange } from './kernel-workers';
+import {
+  heapOffset,
+  type SimdKernels,
+  simdKernels,
+  simdKernelWorkers,
+  tuning,
+} from './simd-kernels';
+
+/**
+ * Batch normalization in train mode on wasm, channels last, as two kernels (the op and its
+ * gradient are in ../../batch-norm-training.ts):
+ *
+ * - forward: per channel the mean, then the biased variance (two passes, as PyTorch's CPU
+ *   kernel), then y = x * scale + shift with scale = weight / sqrt(variance + eps) and
+ *   shift = bias - mean * scale (PyTorch's form);
+ * - backward: per channel sum(dy) and sum(dy * (x - mean)), then
+ *   dx = (dy - mean(dy) - (x - mean) * k) * scale with k = sum(dy * (x - mean)) / (M * (variance + eps)),
+ *   dweight = sum(dy * (x - mean)) / sqrt(variance + eps), dbias = sum(dy).
+ *
+ * Composed from tfjs ops, the same work took about 20 kernels per layer and a `ones(x.shape)`
+ * tensor filled in JavaScript for each Mean gradient; here it is five passes over the data.
+ * The data is walked in blocks of P = lcm(C, 4) floats (see bias-add-and-sum.ts), in fixed
+ * chunks of whole blocks: each chunk sums into its own [P] float32 accumulators, and the
+ * chunks are folded into float64 per channel in order, so the chunks can be split between
+ * convkit's kernel workers with the same bits on any thread count.
+ */
+
+export const BATCH_NORM_FORWARD = 'ConvkitBatchNormForward';
+export const BATCH_NORM_BACKWARD = 'ConvkitBatchNormBackward';
+
+/** Floats per chunk (rounded down to whole blocks): 128 KB, a few per core. */
+const CHUNK_FLOATS = 1 << 15;
+
+function lcm4(c: number): number {
+  return c % 4 === 0 ? c : c % 2 === 0 ? 2 * c : 4 * c;
+}
+
+/** Whether the fused kernels can run on the active backend (wasm, SIMD compiled). */
+export function fusedBatchNormAvailable(): boolean {
+  if (tf.getBackend() !== 'wasm' || !tf.getKernel(BATCH_NORM_FORWARD, 'wasm')) return false;
+  return simdKernels(tf.backend() as BackendWasm) !== undefined;
+}
+
+/** The walk of one tensor of `total` floats with `c` channels. */
+class ChannelWalk {
+  readonly period: number;
+  /** Floats in whole blocks; the rest (< P) is done in JS. */
+  readonly whole: number;
+  readonly chunks: [number, number][];
+
+  constructor(
+    readonly total: number,
+    readonly c: number,
+  ) {
+    this.period = lcm4(c);
+    this.whole = total - (total % this.period);
+    const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / this.period)) * this.period;
+    this.chunks = [];
+    for (let start = 0; start < this.whole; start += chunk) {
+      this.chunks.push([start, Math.min(this.whole, start + chunk)]);
+    }
+  }
+}
+
+/** Runs per-chunk calls on the kernel workers when there are any (else here), in order. */
+function runChunks(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  walk: ChannelWalk,
+  call: (chunk: number, start: number, end: number) => KernelCall,
+): void {
+  const calls = walk.chunks.map(([start, end], i) => call(i, start, end));
+  const workers = walk.whole >= tuning.parallelMinMacs / 8 ? simdKernelWorkers(backend) : undefined;
+  if (workers && calls.length > 1) {
+    workers.run(splitRange(calls.length, workers.threads).map(([a, b]) => calls.slice(a, b)));
+    return;
+  }
+  for (const { name, args } of calls) {
+    (simd[name as keyof SimdKernels] as (...a: number[]) => void)(...args);
+  }
+}
+
+/** Per-channel float64 sums of `k` accumulators of [chunks, k, P] floats. */
+function foldChunks(scope: KernelScope, acc: Info, walk: ChannelWalk, k: number): Float64Array[] {
+  const values = scope.f32(acc);
+  const { period, c } = walk;
+  const sums = Array.from({ length: k }, () => new Float64Array(c));
+  for (let chunk = 0; chunk < walk.chunks.length; chunk++) {
+    for (let which = 0; which < k; which++) {
+      const base = (chunk * k + which) * period;
+      const out = sums[which];
+      for (let j = 0; j < period; j++) out[j % c] += values[base + j];
+    }
+  }
+  return sums;
+}
+
+/** A [P] pattern: `values` ([C]) repeated. */
+function pattern(scope: KernelScope, walk: ChannelWalk, values: ArrayLike<number>): Info {
+  const out = scope.alloc([walk.period]);
+  const data = scope.f32(out);
+  for (let j = 0; j < walk.period; j++) data[j] = values[j % walk.c];
+  return out;
+}
+
+function vector(scope: KernelScope, values: ArrayLike<number>): Info {
+  const out = scope.alloc([values.length]);
+  scope.f32(out).set(values);
+  return out;
+}
+
+function forward(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): Info[] {
+  const { inputs, backend, attrs } = args;
+  const eps = attrs.eps as number;
+  const x = inputs.x as Info;
+  const simd = simdKernels(backend) as SimdKernels;
+  const c = x.shape[x.shape.length - 1];
+  const walk = new ChannelWalk(tf.util.sizeFromShape(x.shape), c);
+  const rows = walk.total / c;
+  const { period } = walk;
+  const scope = new KernelScope(backend);
+  try {
+    const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
+    const chunks = walk.chunks.length;
+    // Pass 1: the mean.
+    const sumAcc = scope.alloc([chunks, period], 'float32', true);
+    runChunks(backend, simd, walk, (i, start, end) => ({
+      name: 'sumPattern',
+      args: [ptr(x, start), ptr(sumAcc, i * period), end - start, period],
+    }));
+    const [sums] = foldChunks(scope, sumAcc, walk, 1);
+    const xs = scope.f32(x);
+    for (let i = walk.whole; i < walk.total; i++) sums[i % c] += xs[i];
+    const mean = Float32Array.from(sums, (s) => s / rows);
+    // Pass 2: the biased variance, from the deviations of the (float32) mean.
+    const meanPattern = pattern(scope, walk, mean);
+    const sqAcc = scope.alloc([chunks, period], 'float32', true);
+    runChunks(backend, simd, walk, (i, start, end) => ({
+      name: 'bnSquaredDeviations',
+      args: [ptr(x, start), ptr(meanPattern), ptr(sqAcc, i * period), end - start, period],
+    }));
+    const [squares] = foldChunks(scope, sqAcc, walk, 1);
+    const xs2 = scope.f32(x);
+    for (let i = walk.whole; i < walk.total; i++) squares[i % c] += (xs2[i] - mean[i % c]) ** 2;
+    const variance = Float32Array.from(squares, (s) => s / rows);
+    // Pass 3: y = x * scale + shift.
+    const weight = scope.f32(inputs.weight as Info).slice();
+    const bias = scope.f32(inputs.bias as Info).slice();
+    const scale = Float32Array.from(variance, (v, j) => weight[j] / Math.sqrt(v + eps));
+    const shift = Float32Array.from(scale, (s, j) => bias[j] - mean[j] * s);
+    const scalePattern = pattern(scope, walk, scale);
+    const shiftPattern = pattern(scope, walk, shift);
+    const y = scope.alloc(x.shape);
+    runChunks(backend, simd, walk, (_, start, end) => ({
+      name: 'bnAffine',
+      args: [
+        ptr(x, start),
+        ptr(scalePattern),
+        ptr(shiftPattern),
+        ptr(y, start),
+        end - start,
+        period,
+      ],
+    }));
+    const ys = scope.f32(y);
+    const xs3 = scope.f32(x);
+    for (let i = walk.whole; i < walk.total; i++) {
+      ys[i] = Math.fround(xs3[i] * scale[i % c]) + shift[i % c];
+    }
+    return [y, vector(scope, mean), vector(scope, variance)].map((t) => scope.keep(t));
+  } finally {
+    scope.dispose();
+  }
+}
+
+function backward(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs: tf.NamedAttrMap;
+}): Info[] {
+  const { inputs, backend, attrs } = args;
+  const eps = attrs.eps as number;
+  const dy = inputs.dy as Info;
+  const x = inputs.x as Info;
+  const simd = simdKernels(backend) as SimdKernels;
+  const c = x.shape[x.shape.length - 1];
+  const walk = new ChannelWalk(tf.util.sizeFromShape(x.shape), c);
+  const rows = walk.total / c;
+  const { period } = walk;
+  const scope = new KernelScope(backend);
+  try {
+    const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
+    const mean = scope.f32(inputs.mean as Info).slice();
+    const variance = scope.f32(inputs.variance as Info).slice();
+    const weight = scope.f32(inputs.weight as Info).slice();
+    // Pass 1: sum(dy) and sum(dy * (x - mean)) per channel.
+    const meanPattern = pattern(scope, walk, mean);
+    const acc = scope.alloc([walk.chunks.length, 2, period], 'float32', true);
+    runChunks(backend, simd, walk, (i, start, end) => ({
+      name: 'bnGradientSums',
+      args: [
+        ptr(dy, start),
+        ptr(x, start),
+        ptr(meanPattern),
+        ptr(acc, 2 * i * period),
+        ptr(acc, (2 * i + 1) * period),
+        end - start,
+        period,
+      ],
+    }));
+    const [sumDy, dot] = foldChunks(scope, acc, walk, 2);
+    const dys = scope.f32(dy);
+    const xs = scope.f32(x);
+    for (let i = walk.whole; i < walk.total; i++) {
+      sumDy[i % c] += dys[i];
+      dot[i % c] += dys[i] * (xs[i] - mean[i % c]);
+    }
+    // Pass 2: dx.
+    const invStd = Float64Array.from(variance, (v) => 1 / Math.sqrt(v + eps));
+    const k = Float32Array.from(dot, (d, j) => (d * invStd[j] * invStd[j]) / rows);
+    const meanDy = Float32Array.from(sumDy, (s) => s / rows);
+    const scale = Float32Array.from(invStd, (s, j) => s * weight[j]);
+    const patterns = [k, meanDy, scale].map((values) => pattern(scope, walk, values));
+    const dx = scope.alloc(x.shape);
+    runChunks(backend, simd, walk, (_, start, end) => ({
+      name: 'bnInputGradient',
+      args: [
+        ptr(dy, start),
+        ptr(x, start),
+        ptr(meanPattern),
+        ...patterns.map((p) => ptr(p)),
+        ptr(dx, start),
+        end - start,
+        period,
+      ],
+    }));
+    const dxs = scope.f32(dx);
+    const dys2 = scope.f32(dy);
+    const xs2 = scope.f32(x);
+    for (let i = walk.whole; i < walk.total; i++) {
+      const j = i % c;
+      dxs[i] = (dys2[i] - meanDy[j] - (xs2[i] - mean[j]) * k[j]) * scale[j];
+    }
+    const dWeight = Float32Array.from(dot, (d, j) => d * invStd[j]);
+    const dBias = Float32Array.from(sumDy);
+    return [dx, vector(scope, dWeight), vector(scope, dBias)].map((t) => scope.keep(t));
+  } finally {
+    scope.dispose();
+  }
+}
+
+export const batchNormForwardConfig: tf.KernelConfig = {
+  kernelName: BATCH_NORM_FORWARD,
+  backendName: 'wasm',
+  kernelFunc: forward as unknown as tf.KernelFunc,
+};
+
+export const batchNormBackwardConfig: tf.KernelConfig = {
+  kernelName: BATCH_NORM_BACKWARD,
+  backendName: 'wasm',
+  kernelFunc: backward as unknown as tf.KernelFunc,
+};
