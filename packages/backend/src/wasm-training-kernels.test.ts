@@ -884,10 +884,14 @@ describe('batch norm in train mode (batchNormTraining: ConvkitBatchNormForward /
     };
     const expected = await runOn('cpu', composed);
     const actual = await runOn('cpu', run(shape, true));
-    expected.forEach((e, i) => expectClose(actual[i], e, `output ${i}`, 1e-4));
+    expected.forEach((e, i) => {
+      expectClose(actual[i], e, `output ${i}`, 1e-4);
+    });
     // And on wasm, in fused kernels.
     const fused = await runOn('wasm', run(shape, true));
-    expected.forEach((e, i) => expectClose(fused[i], e, `wasm output ${i}`, 1e-4));
+    expected.forEach((e, i) => {
+      expectClose(fused[i], e, `wasm output ${i}`, 1e-4);
+    });
   });
 
   it('names the problem when the input or the parameters have the wrong shape', async () => {
