@@ -452,9 +452,10 @@ describe('apps/web in headless Chromium', () => {
     async () => {
       // SwiftShader runs a ResNet step in tens of seconds: this part runs on wasm.
       await switchBackend('wasm');
-      // The page is not cross-origin isolated, so tfjs's wasm runs one thread; the report says so.
+      // The page is not cross-origin isolated, so tfjs's wasm runs one thread; the report says
+      // so, and that convkit's kernels use relaxed-SIMD FMA (Chromium has it).
       expect(await page.textContent('#backend-status')).toMatch(
-        /WebAssembly \(SIMD, 1 thread\); one thread: the page is not cross-origin isolated/,
+        /WebAssembly \(SIMD \+ FMA, 1 thread\); one thread: the page is not cross-origin isolated/,
       );
       await page.click('#tab-train');
       await page.selectOption('#train-model', 'cifar-resnet8');

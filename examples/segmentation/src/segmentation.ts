@@ -10,7 +10,7 @@ import {
   segmentationShapesDataset,
 } from '@convkit/data';
 import { meanIoU } from '@convkit/losses';
-import { Adam } from '@convkit/optimizers';
+import { Adam, CosineAnnealingLR } from '@convkit/optimizers';
 import { fit, predict } from '@convkit/train';
 import { unet } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
@@ -58,6 +58,7 @@ export async function trainSegmentation(
     batchNorm: true,
   });
   const optimizer = new Adam(model.trainableVariables(), { lr: 0.01 });
+  const epochs = options.epochs ?? 10;
   const { history } = await fit(model, {
     data: new DataLoader(train, {
       batchSize: 16,
@@ -68,7 +69,11 @@ export async function trainSegmentation(
     optimizer,
     // Per-pixel cross entropy: logits [N, H, W, C], masks [N, H, W] int32 (the default loss).
     loss: 'crossEntropy',
-    epochs: options.epochs ?? 10,
+    epochs,
+    // Annealed to zero over the run, so that the last epochs' weights settle and the running
+    // BatchNorm statistics (which eval mode uses) describe them: with a constant 0.01 the
+    // held-out IoU varied from 0.46 to 0.83 across seeds at the same training loss.
+    schedule: new CosineAnnealingLR(optimizer, { tMax: epochs }),
   });
 
   model.eval();
