@@ -167,6 +167,18 @@ describe('registerWasmTrainingKernels', () => {
   });
 });
 
+type GradientMethod = 'conv' | 'gemm' | 'direct';
+
+/** The gradient methods a filter shape can run: direct only with Ci % 4 == 0, Co % 8 == 0. */
+function methodsFor(w: number[]): GradientMethod[] {
+  return w[2] % 4 === 0 && w[3] % 8 === 0 ? ['conv', 'gemm', 'direct'] : ['conv', 'gemm'];
+}
+
+/** The tuning that forces `method` (the input gradient has no direct method: GEMM there). */
+function methodTuning(method: GradientMethod) {
+  return { backpropInput: method === 'direct' ? 'gemm' : method, backpropFilter: method } as const;
+}
+
 describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
   const cases: {
     name: string;
@@ -259,14 +271,42 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       strides: 1,
       pad: 'same',
     },
+    // Channels in fours and eights: the direct filter gradient's shapes.
+    {
+      name: 'stride 1 same, 8 -> 16 channels',
+      x: [2, 7, 6, 8],
+      w: [3, 3, 8, 16],
+      strides: 1,
+      pad: 'same',
+    },
+    {
+      name: 'stride 2 same, odd size, 4 -> 8 channels',
+      x: [2, 9, 9, 4],
+      w: [3, 3, 4, 8],
+      strides: 2,
+      pad: 'same',
+    },
+    {
+      name: 'explicit asymmetric pads, 4 -> 24 channels',
+      x: [2, 7, 8, 4],
+      w: [3, 2, 4, 24],
+      strides: [2, 1],
+      pad: [
+        [0, 0],
+        [0, 2],
+        [1, 0],
+        [0, 0],
+      ],
+    },
   ];
   for (const c of cases) {
-    // Both methods of each kernel: XNNPACK convolutions (rotated filter for dx; transposed
-    // x and dy for dW) and GEMMs (dy x W^T then col2im; im2col^T x dy).
-    it.each(['conv', 'gemm'] as const)(`${c.name} (gradients by %s)`, async (method) => {
+    // Every method of each kernel: XNNPACK convolutions (rotated filter for dx; transposed
+    // x and dy for dW), GEMMs (dy x W^T then col2im; im2col^T x dy) and, where the channels
+    // allow, the direct filter gradient.
+    it.each(methodsFor(c.w))(`${c.name} (gradients by %s)`, async (method) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
-      await withTuning({ backpropInput: method, backpropFilter: method }, () =>
+      await withTuning(methodTuning(method), () =>
         compareBackends(c.name, () => {
           const x = tf.tensor4d(xv, c.x as [number, number, number, number]);
           const w = tf.tensor4d(wv, c.w as [number, number, number, number]);
@@ -303,6 +343,23 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
           };
           return tf.grads(f)([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)]);
         }),
+    );
+  });
+
+  it('the direct filter gradient in passes over blocks of channels (a small pass budget)', async () => {
+    const xShape: [number, number, number, number] = [3, 7, 6, 16];
+    const wShape: [number, number, number, number] = [3, 3, 16, 8];
+    const xv = randomValues(size(xShape), 16);
+    const wv = randomValues(size(wShape), 17);
+    // 4 channels a pass: 4 passes, each adding into its own block of dW.
+    await withTuning({ ...methodTuning('direct'), directPassFloats: 3 * 3 * 8 * 4 }, () =>
+      compareBackends('direct in passes', () => {
+        const f = (a: tf.Tensor, b: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same');
+          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 18), y.shape)));
+        };
+        return tf.grads(f)([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)]);
+      }),
     );
   });
 
@@ -381,9 +438,26 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       d: [2, 3],
       pads: { top: 0, bottom: 1, left: 3, right: 0 },
     },
+    {
+      name: 'dilation [2, 3], stride [3, 1], 4 -> 8 channels',
+      x: [2, 12, 11, 4],
+      w: [2, 3, 4, 8],
+      s: [3, 1],
+      d: [2, 3],
+      pads: { top: 0, bottom: 1, left: 3, right: 0 },
+    },
+    {
+      name: 'stride 2, numeric pad 1, ceil rounding, 8 -> 8 channels',
+      x: [2, 8, 8, 8],
+      w: [3, 3, 8, 8],
+      s: [2, 2],
+      d: [1, 1],
+      pads: { top: 1, bottom: 1, left: 1, right: 1 },
+      round: 'ceil',
+    },
   ];
   for (const c of dilated) {
-    it.each(['conv', 'gemm'] as const)(
+    it.each(methodsFor(c.w))(
       `${c.name}: Conv2DBackpropFilter / Input called directly match a float64 reference (%s)`,
       async (method) => {
         const pad = c.round
@@ -407,7 +481,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
         const wv = randomValues(size(c.w), 8);
         const dyv = randomValues(size(info.outShape), 9);
         const ref = referenceConv(xv, c.x, wv, c.w, c.s, c.d, c.pads, info.outShape, false);
-        const [dw, dx] = await withTuning({ backpropInput: method, backpropFilter: method }, () =>
+        const [dw, dx] = await withTuning(methodTuning(method), () =>
           runOn('wasm', () => {
             const attrs = { strides: c.s, pad, dilations: c.d, dataFormat: 'NHWC' };
             const x = tf.tensor(xv, c.x);

@@ -21,6 +21,9 @@ const dw = normal([3, 3, 8, 1]) as tf.Tensor4D;
 // and column counts that are not multiples of 4 (117 patch rows, 29 output channels).
 const xLarge = normal([6, 21, 21, 13]) as tf.Tensor4D;
 const wLarge = normal([3, 3, 13, 29]) as tf.Tensor4D;
+// And one the direct filter gradient takes (Ci % 4 == 0, Co % 8 == 0), split by channels.
+const xDirect = normal([6, 19, 19, 16]) as tf.Tensor4D;
+const wDirect = normal([3, 3, 16, 24]) as tf.Tensor4D;
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;
@@ -32,6 +35,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [dx1, dw1] = tf.grads(conv(1, 'same'))([x, w]);
   const [dx2, dw2] = tf.grads(conv(2, 'valid'))([x, w]);
   const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
+  const [, dwDirect] = tf.grads(conv(2, 'same'))([xDirect, wDirect]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -47,6 +51,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convStride2InputGrad: dx2,
     convStride2FilterGrad: dw2,
     convLargeFilterGrad: dwLarge,
+    convDirectFilterGrad: dwDirect,
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),

@@ -14,6 +14,7 @@ import { type KernelWorkers, startKernelWorkers } from './kernel-workers';
  * - `im2colT`: the transposed patch matrix of a convolution's input, for its filter
  *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
  * - `gemmNT`: dot-product GEMM for the filter gradient (no operand repacking).
+ * - `filterGradDirect`: the filter gradient without im2col, for channels in fours and eights.
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
@@ -88,6 +89,35 @@ export interface SimdKernels {
    * to C.
    */
   gemmNT(a: number, bt: number, c: number, m: number, n: number, k: number, ldb: number, accumulate: number): void;
+  /**
+   * Direct filter gradient (no im2col), for Ci % 4 == 0 and Co % 8 == 0: for channels
+   * [c0, c1) (a multiple of 4 wide), out[a, e, c, o] += sum over (n, p, q) of
+   * x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, o], with x, dy NHWC and out
+   * HWIO. Each output row (n, p) is visited once; its x rows and dy row stay in L1 while every
+   * tap and 4 x 8 block of out takes its sum over q (4 broadcast x values times 2 vectors of dy).
+   */
+  filterGradDirect(
+    x: number,
+    dy: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    top: number,
+    left: number,
+    c0: number,
+    c1: number,
+  ): void;
   /**
    * Depthwise filter gradient, channel multiplier 1: acc[(a*kw + e)*C + c] += sum over
    * (n, p, q) of x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, c], 4 channels
@@ -224,6 +254,7 @@ const op = {
   load: (offset = 0): Code => [...simd(0x00), ...memarg(offset)],
   store: (offset = 0): Code => [...simd(0x0b), ...memarg(offset)],
   splat: simd(0x13), // f32x4.splat
+  loadSplat: (offset = 0): Code => [...simd(0x09), ...memarg(offset)], // v128.load32_splat
   eq: simd(0x41), // f32x4.eq
   ne: simd(0x42), // f32x4.ne
   gt: simd(0x44), // f32x4.gt
@@ -570,6 +601,90 @@ function gemmNT(fma: boolean): FunctionDef {
   return { name: 'gemmNT', params: 8, results: [], locals: { i32: 17, f32: 1, v128: 14 }, body };
 }
 
+/** `fma`: as gemmNT's. */
+function filterGradDirect(fma: boolean): FunctionDef {
+  const [x, dy, out, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left, c0, c1] = Array.from({ length: 20 }, (_, i) => i);
+  const [b, p, a, e, r, dyRow, xRow, cstart, q0, q1, cb, ob, outp, xp, dp, q, xstep, ostep, xq0, tp] = Array.from({ length: 20 }, (_, i) => 20 + i);
+  const acc = [40, 41, 42, 43, 44, 45, 46, 47]; // v128: acc[2*i + j], channel cb + i, outputs ob + 4j..
+  const [d0, d1, xs] = [48, 49, 50];
+  /** acc <-> out[a, e, cb + i, ob + 4j ..]: rows of out are ostep bytes apart. */
+  const moveAcc = (load: boolean): Code[] => [
+    [...op.get(outp), ...op.set(tp)],
+    ...[0, 1, 2, 3].map((i) => [
+      ...[0, 1].flatMap((j) =>
+        load
+          ? [...op.get(tp), ...op.load(16 * j), ...op.set(acc[2 * i + j])]
+          : [...op.get(tp), ...op.get(acc[2 * i + j]), ...op.store(16 * j)],
+      ),
+      ...op.get(tp), ...op.get(ostep), ...op.add, ...op.set(tp),
+    ]),
+  ];
+  const step: Code[] = [
+    [...op.get(dp), ...op.load(), ...op.set(d0), ...op.get(dp), ...op.load(16), ...op.set(d1)],
+    ...[0, 1, 2, 3].map((i) => [
+      ...op.get(xp), ...op.loadSplat(4 * i), ...op.set(xs),
+      ...[0, 1].flatMap((j) => {
+        const s = acc[2 * i + j];
+        const d = j === 0 ? d0 : d1;
+        return fma
+          ? [...op.get(xs), ...op.get(d), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
+          : [...op.get(s), ...op.get(xs), ...op.get(d), ...op.fmul, ...op.fadd, ...op.set(s)];
+      }),
+    ]),
+    [...op.get(xp), ...op.get(xstep), ...op.add, ...op.set(xp), ...op.get(dp), ...op.get(ostep), ...op.add, ...op.set(dp)],
+  ];
+  const tap: Code[] = [
+    // cstart = e*dw - left; q0 = first q with q*sw + cstart >= 0; q1 = clamp(floor((w-1-cstart)/sw) + 1, q0, ow)
+    [...op.get(e), ...op.get(dw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(cstart)],
+    [...op.get(sw), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.get(sw), ...op.divS, ...op.i32(0),
+      ...op.get(cstart), ...op.i32(0), ...op.ltS, ...op.select, ...op.set(q0)],
+    [...op.get(w), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.tee(q1), ...op.get(sw), ...op.divS, ...op.i32(1), ...op.add,
+      ...op.i32(0), ...op.get(q1), ...op.i32(0), ...op.geS, ...op.select, ...op.set(q1)],
+    [...op.get(q1), ...op.get(ow), ...op.get(q1), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q1)],
+    op.block(
+      [...op.get(q0), ...op.get(q1), ...op.geS, ...op.brIf(0)],
+      // xq0 = xRow + 4*(q0*sw + cstart)*Ci
+      [...op.get(q0), ...op.get(sw), ...op.mul, ...op.get(cstart), ...op.add, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
+        ...op.get(xRow), ...op.add, ...op.set(xq0)],
+      forLoop(cb, op.get(c0), op.get(c1), 4, [
+        forLoop(ob, op.i32(0), op.get(co), 8, [
+          // outp = out + 4*(((a*kw + e)*Ci + cb)*Co + ob)
+          [...op.get(a), ...op.get(kw), ...op.mul, ...op.get(e), ...op.add, ...op.get(ci), ...op.mul, ...op.get(cb), ...op.add,
+            ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl, ...op.get(out), ...op.add, ...op.set(outp)],
+          ...moveAcc(true),
+          [...op.get(cb), ...op.i32(2), ...op.shl, ...op.get(xq0), ...op.add, ...op.set(xp)],
+          [...op.get(q0), ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl, ...op.get(dyRow), ...op.add, ...op.set(dp)],
+          forLoop(q, op.get(q0), op.get(q1), 1, step),
+          ...moveAcc(false),
+        ]),
+      ]),
+    ),
+  ];
+  const body: Code = [
+    ...op.get(sw), ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(xstep),
+    ...op.get(co), ...op.i32(2), ...op.shl, ...op.set(ostep),
+    ...forLoop(b, op.i32(0), op.get(n), 1, [
+      forLoop(p, op.i32(0), op.get(oh), 1, [
+        // dyRow = dy + 4*((b*Oh + p)*Ow*Co)
+        [...op.get(b), ...op.get(oh), ...op.mul, ...op.get(p), ...op.add, ...op.get(ow), ...op.mul, ...op.get(ostep), ...op.mul,
+          ...op.get(dy), ...op.add, ...op.set(dyRow)],
+        forLoop(a, op.i32(0), op.get(kh), 1, [
+          [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.get(dh), ...op.mul, ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+          op.block(
+            [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+            [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
+            // xRow = x + 4*((b*H + r)*W*Ci)
+            [...op.get(b), ...op.get(h), ...op.mul, ...op.get(r), ...op.add, ...op.get(w), ...op.mul, ...op.get(ci), ...op.mul,
+              ...op.i32(2), ...op.shl, ...op.get(x), ...op.add, ...op.set(xRow)],
+            forLoop(e, op.i32(0), op.get(kw), 1, tap),
+          ),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'filterGradDirect', params: 20, results: [], locals: { i32: 20, v128: 11 }, body };
+}
+
 function depthwiseFilterGrad(): FunctionDef {
   const [x, dy, acc, n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left] = Array.from({ length: 17 }, (_, i) => i);
   const [b, p, q, a, e, r, col, dyo, xo, ao, j, c4b, cb] = Array.from({ length: 13 }, (_, i) => 17 + i);
@@ -764,7 +879,8 @@ function addPattern(): FunctionDef {
 
 /**
  * Switches for tests and benchmarks (internal): `simd: false` forces the JS loops;
- * `backpropInput` forces one of conv2d-backprop-input.ts's two methods; a small
+ * `backpropInput` forces one of conv2d-backprop-input.ts's two methods, `backpropFilter` one
+ * of conv2d-backprop-filter.ts's three (`direct` where the channels allow it); a small
  * `maxColumnFloats` forces its batch chunking; `fma: false` keeps the plain mul + add where
  * the runtime has relaxed SIMD; `parallel: false` keeps every kernel on the calling thread,
  * and `parallelMinMacs` is the size below which a filter gradient stays there (waking the
@@ -773,9 +889,13 @@ function addPattern(): FunctionDef {
 export const tuning = {
   simd: true,
   backpropInput: 'auto' as 'auto' | 'gemm' | 'conv',
-  backpropFilter: 'gemm' as 'gemm' | 'conv',
+  backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
+  /** Floats of dW one pass of the direct filter gradient adds into (1 MB, an L2). */
+  directPassFloats: 1 << 18,
+  /** Narrowest dy (Ow) for which `auto` picks the direct filter gradient. */
+  directMinWidth: 8,
   fma: true,
   parallel: true,
   parallelMinMacs: 1 << 20,
@@ -852,6 +972,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           col2im(),
           im2colT(),
           gemmNT(key.fma),
+          filterGradDirect(key.fma),
           depthwiseFilterGrad(),
           sumPattern(),
           addPattern(),
@@ -870,8 +991,8 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
 
 /**
  * Start compiling the module in the background (registerWasmTrainingKernels calls this). A
- * browser's main thread refuses to compile modules over 4 KB synchronously (this one is about
- * 4.1 KB); until the asynchronous compile lands, callers there use their JS loops. Node and
+ * browser's main thread refuses to compile modules over 4 KB synchronously (this one is
+ * larger); until the asynchronous compile lands, callers there use their JS loops. Node and
  * workers compile synchronously on first use anyway.
  */
 export function prepareSimdKernels(backend: BackendWasm | undefined): void {
