@@ -1,7 +1,7 @@
 // ResNet-18 inference (224x224, 1000 classes) at batch 1 and 8: convkit's model exported with
 // @convkit/onnx and run in onnxruntime-node on BENCH_THREADS threads, and the same model on
-// convkit's default Node backend (tfjs wasm + convkit kernels, one thread; skipped with
-// BENCH_CONVKIT=0). `node resnet18-inference.mjs worker` prints one JSON line; without
+// convkit's default Node backend (tfjs wasm + convkit kernels, CONVKIT_WASM_THREADS threads;
+// skipped with BENCH_CONVKIT=0). `node resnet18-inference.mjs worker` prints one JSON line; without
 // arguments, for 1 and then 2 threads, it runs the PyTorch peer (resnet18_pytorch.py:
 // torchvision's resnet18, the same thread count, OpenBLAS, best of NCHW and channels_last) and
 // then the worker, and writes RESNET18-INFERENCE.md with the ratios. Every figure is the best
@@ -99,21 +99,19 @@ if (process.argv[2] === 'worker') {
       : { error: 'no /usr/bin/python3 (apt-get install python3-torch python3-torchvision)' };
     const ours = run(process.execPath, ['resnet18-inference.mjs', 'worker'], {
       ...env,
-      BENCH_CONVKIT: n === 1 ? '1' : '0',
+      CONVKIT_WASM_THREADS: String(n),
     });
     return { threads: n, torch, ours };
   });
-  const convkitDefault = runs[0].ours.convkit ?? {};
   const ms = (v) => (v === undefined ? 'n/a' : v.toFixed(1));
   const ratio = (theirs, mine) => (theirs && mine ? `${(theirs / mine).toFixed(2)}x` : 'n/a');
   const rows = runs.flatMap(({ threads: n, torch, ours }) =>
     BATCHES.map(
       (b) =>
-        `| ${n} | ${b} | ${ms(torch[b]?.ms)} (${torch[b]?.layout ?? '?'}) | ${ms(ours.onnx?.[b])} | ${ms(convkitDefault[b])} | ${ratio(torch[b]?.ms, ours.onnx?.[b])} | ${ratio(torch[b]?.ms, convkitDefault[b])} |`,
+        `| ${n} | ${b} | ${ms(torch[b]?.ms)} (${torch[b]?.layout ?? '?'}) | ${ms(ours.onnx?.[b])} | ${ms(ours.convkit?.[b])} | ${ratio(torch[b]?.ms, ours.onnx?.[b])} | ${ratio(torch[b]?.ms, ours.convkit?.[b])} |`,
     ),
   );
   const torch = runs[0].torch;
-  const ours = runs[0].ours;
   const errors = runs.flatMap((r) => [r.torch.error, r.ours.error]).filter(Boolean);
   const markdown = `# ResNet-18 inference: ONNX and convkit against PyTorch
 
@@ -125,13 +123,13 @@ Machine: ${cpus().length} CPUs, ${cpu} (lscpu); Node ${process.version}; load av
 (on a shared machine the 2-thread rows suffer most: OpenMP and onnxruntime threads spin-wait
 for a core that another process holds).
 
-| threads | batch | PyTorch ms (layout) | convkit ONNX in onnxruntime-node ms | convkit default backend ms (1 thread) | ONNX / PyTorch speed | default backend / PyTorch speed |
+| threads | batch | PyTorch ms (layout) | convkit ONNX in onnxruntime-node ms | convkit default backend ms | ONNX / PyTorch speed | default backend / PyTorch speed |
 | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
 - PyTorch: torchvision's resnet18, eval, \`torch.inference_mode\`, the row's threads (\`torch.set_num_threads\`), ${torch.blas ?? 'BLAS ?'}, best of NCHW and channels_last; torch ${torch.torch ?? '?'}.
 - ONNX: convkit's resnet18 exported with \`exportOnnx\` (opset 17, BatchNorm kept; onnxruntime fuses it), \`createOnnxSession(bytes, { threads })\` with the row's threads, timing \`engine.run\` on NCHW data (onnxruntime-node 1.31).
-- convkit default backend: ${ours.device ?? '?'}, \`model.forward\` on NHWC, output read back.
+- convkit default backend: ${runs.map((r) => r.ours.device ?? '?').join('; ')} (the row's threads, \`CONVKIT_WASM_THREADS\`), \`model.forward\` on NHWC, output read back.
 ${errors.map((e) => `- Error: ${e}`).join('\n')}
 `;
   const target = join(here, 'RESNET18-INFERENCE.md');

@@ -2,11 +2,11 @@
 // SIMD f32 peak (wasm-peak.mjs; with relaxed-SIMD FMA when Node allows it), the native peaks
 // (native-peak.c, compiled here with gcc), and each compute kernel of convkit's default backend
 // (roofline-kernels.mjs) and of PyTorch on one thread (roofline_pytorch.py) as a fraction of
-// them. Everything on one thread, best of short samples. `node bench/roofline.mjs`
+// them. One thread (the kernels also with FMA and on every core), best of short samples. `node bench/roofline.mjs`
 // (BENCH_SECONDS per measurement, default 2).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,7 +70,18 @@ if (existsSync('/usr/bin/gcc')) {
 }
 const wasm = run(process.execPath, ['wasm-peak.mjs']);
 const relaxed = run(process.execPath, ['--experimental-wasm-relaxed-simd', 'wasm-peak.mjs']);
-const kernels = run(process.execPath, ['roofline-kernels.mjs']);
+const kernels = run(process.execPath, ['roofline-kernels.mjs'], { CONVKIT_WASM_THREADS: '1' });
+// The same kernels with relaxed-SIMD FMA (convkit's own kernels use it; XNNPACK's do not), and on
+// every core (the roof is then that many times one thread's).
+const kernelsFma = run(
+  process.execPath,
+  ['--experimental-wasm-relaxed-simd', 'roofline-kernels.mjs'],
+  { CONVKIT_WASM_THREADS: '1' },
+);
+const cores = availableParallelism();
+const kernelsAll = run(process.execPath, ['roofline-kernels.mjs'], {
+  CONVKIT_WASM_THREADS: String(cores),
+});
 const torch = existsSync('/usr/bin/python3')
   ? run(
       '/usr/bin/python3',
@@ -88,14 +99,14 @@ const pct = (v, of) => (v && of ? `${((100 * v) / of).toFixed(0)}%` : 'n/a');
 const KERNELS = [
   ['convForward', '3x3 conv 28x28x64 -> 64, batch 1, forward', 'tfjs-wasm XNNPACK'],
   ['convBackwardInput', '  same, input gradient', 'convkit (GEMM + SIMD col2im)'],
-  ['convBackwardFilter', '  same, filter gradient', 'convkit (SIMD im2col + gemmNT)'],
+  ['convBackwardFilter', '  same, filter gradient', 'convkit (direct SIMD)'],
   ['matMul', 'matMul 128x576 @ 576x128', 'tfjs-wasm XNNPACK'],
 ];
 
 const markdown = `# Roofline
 
 Written by \`node bench/roofline.mjs\` on ${new Date().toISOString().slice(0, 10)} (BENCH_SECONDS=${seconds});
-every number is one thread, the best of many short samples (about 2 ms for the peaks, a few ms
+every number is one thread unless its column says otherwise, the best of many short samples (about 2 ms for the peaks, a few ms
 for the kernels, hence their small shapes), so that on a shared machine some samples run
 undisturbed. Load average ${startLoad.toFixed(2)} at
 the start.
@@ -115,11 +126,11 @@ ${['avx2', 'fma', 'avx512f'].map((flag) => `${flag} ${new RegExp(`\\b${flag}\\b`
 
 ## Kernels as a fraction of the roofs
 
-| kernel | implementation | convkit GFLOP/s | % of WASM SIMD peak | % of native peak (${nativeName}) | PyTorch 1 thread GFLOP/s | PyTorch % of native peak |
-| --- | --- | --- | --- | --- | --- | --- |
-${KERNELS.map(([key, label, impl]) => `| ${label} | ${impl} | ${f(kernels[key])} | ${pct(kernels[key], wasmPeak)} | ${pct(kernels[key], nativePeak)} | ${f(torch[key])} | ${pct(torch[key], nativePeak)} |`).join('\n')}
+| kernel | implementation | convkit GFLOP/s | % of WASM SIMD peak | % of native peak (${nativeName}) | convkit with FMA | convkit ${cores} threads | % of ${cores}x WASM SIMD peak | PyTorch 1 thread GFLOP/s | PyTorch % of native peak |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${KERNELS.map(([key, label, impl]) => `| ${label} | ${impl} | ${f(kernels[key])} | ${pct(kernels[key], wasmPeak)} | ${pct(kernels[key], nativePeak)} | ${f(kernelsFma[key])} | ${f(kernelsAll[key])} | ${pct(kernelsAll[key], cores * wasmPeak)} | ${f(torch[key])} | ${pct(torch[key], nativePeak)} |`).join('\n')}
 
-convkit: ${kernels.device ?? kernels.error}; PyTorch ${torch.torch ?? ''} (${torch.blas ?? torch.error}), best of NCHW and channels_last.
+convkit: ${kernels.device ?? kernels.error}; with FMA: ${kernelsFma.device ?? kernelsFma.error}; ${cores} threads: ${kernelsAll.device ?? kernelsAll.error}. PyTorch ${torch.torch ?? ''} (${torch.blas ?? torch.error}), best of NCHW and channels_last.
 
 ## What is left
 
@@ -130,7 +141,7 @@ convkit: ${kernels.device ?? kernels.error}; PyTorch ${torch.torch ?? ''} (${tor
   PyTorch is the roof itself (WASM peak / native peak).
 - A target of 80 GFLOP/s for a 3x3 convolution is above one thread's WASM roof; with two threads
   the roof is about ${f(2 * (wasmPeak ?? 0))} GFLOP/s, so it needs ${pct(80, 2 * (wasmPeak ?? 0))} of the two-thread roof.
-${[native, wasm, relaxed, kernels, torch]
+${[native, wasm, relaxed, kernels, kernelsFma, kernelsAll, torch]
   .filter((r) => r.error)
   .map((r) => `- Error: ${r.error}`)
   .join('\n')}

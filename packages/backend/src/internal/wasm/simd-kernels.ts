@@ -93,8 +93,9 @@ export interface SimdKernels {
    * Direct filter gradient (no im2col), for Ci % 4 == 0 and Co % 8 == 0: for channels
    * [c0, c1) (a multiple of 4 wide), out[a, e, c, o] += sum over (n, p, q) of
    * x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, o], with x, dy NHWC and out
-   * HWIO. Each output row (n, p) is visited once; its x rows and dy row stay in L1 while every
-   * tap and 4 x 8 block of out takes its sum over q (4 broadcast x values times 2 vectors of dy).
+   * HWIO. Each output row (n, p) is visited once a call; its x rows and dy row stay in L1
+   * while every tap and 4 x 8 block of out takes its sum over q (4 broadcast x values times 2
+   * vectors of dy).
    */
   filterGradDirect(
     x: number,
