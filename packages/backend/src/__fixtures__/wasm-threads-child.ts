@@ -21,9 +21,10 @@ const dw = normal([3, 3, 8, 1]) as tf.Tensor4D;
 // and column counts that are not multiples of 4 (117 patch rows, 29 output channels).
 const xLarge = normal([6, 21, 21, 13]) as tf.Tensor4D;
 const wLarge = normal([3, 3, 13, 29]) as tf.Tensor4D;
-// And one the direct filter gradient takes (Ci % 4 == 0, Co % 8 == 0), split by channels.
-const xDirect = normal([6, 19, 19, 16]) as tf.Tensor4D;
-const wDirect = normal([3, 3, 16, 24]) as tf.Tensor4D;
+// And one the direct filter gradient takes (Co % 8 == 0), split by channels: 14 input
+// channels, so that one thread's share ends with 2 single channels.
+const xDirect = normal([6, 19, 19, 14]) as tf.Tensor4D;
+const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;

@@ -27,11 +27,12 @@ import {
  *
  * Three exact methods:
  *
- * 0. Direct (the SIMD `filterGradDirect`, where Ci % 4 == 0, Co % 8 == 0 and dy is 8 or
- *    more wide: most layers of a ResNet): a pass over the output rows per L2-sized block of
- *    dW, each x row and dy row read in place while every tap adds its products into dW. No
- *    im2col (Kh*Kw times x's size, written then read once) and no transposes: 1.1 to 1.8x
- *    the GEMM's speed on ResNet-20's layers, one thread.
+ * 0. Direct (the SIMD `filterGradDirect`, where Co % 8 == 0, Ci >= 4 and dy is 8 or more
+ *    wide: most layers of a ResNet, LeNet-5's second): a pass over the output rows per
+ *    L2-sized block of dW, each x row and dy row read in place while every tap adds its
+ *    products into dW. No im2col (Kh*Kw times x's size, written then read once) and no
+ *    transposes: 1.1 to 1.8x the GEMM's speed on ResNet-20's layers and 1.4x on LeNet-5's
+ *    second, one thread.
  * 1. GEMM (the other shapes, whenever the SIMD helpers of simd-kernels.ts can run): the
  *    transposed im2col of x, [kh*kw*Ci, N*Oh*Ow], times dy, [N*Oh*Ow, Co], is dW directly
  *    (`filterByGemm`).
@@ -120,8 +121,8 @@ type Runner = (shares: KernelCall[][]) => void;
 
 /**
  * dW with the SIMD kernels, on every kernel thread for large enough gradients: directly
- * (`filterGradDirect`) where Ci % 4 == 0, Co % 8 == 0 and dy's rows are 8 or more wide, else
- * as one GEMM.
+ * (`filterGradDirect`) where Co % 8 == 0, Ci >= 4 and dy's rows are 8 or more wide, else as
+ * one GEMM.
  */
 function filterBySimd(
   scope: KernelScope,
@@ -143,13 +144,14 @@ function filterBySimd(
       (simd[call.name as keyof SimdKernels] as (...args: number[]) => void)(...call.args);
     }
   };
-  // Direct where the channels allow, and in `auto` where the rows are long enough to pay for
-  // loading and storing each block of sums per row (7 wide: 0.8x the GEMM; 8: 1.1x; 32: 1.8x).
+  // Direct where the output channels allow, and in `auto` where the rows are long enough to
+  // pay for loading and storing each block of sums per row (7 wide: 0.8x the GEMM; 8: 1.1x;
+  // 32: 1.8x) and there are 4 or more input channels (fewer leave the second thread idle:
+  // ResNet's RGB first layers ran at 0.6 to 0.8x the GEMM on 2 threads).
   const direct =
-    ci % 4 === 0 &&
     co % 8 === 0 &&
     (tuning.backpropFilter === 'direct' ||
-      (tuning.backpropFilter === 'auto' && ow >= tuning.directMinWidth));
+      (tuning.backpropFilter === 'auto' && ci >= 4 && ow >= tuning.directMinWidth));
   return direct
     ? filterDirect(scope, x, dy, info, filterShape, run, threads)
     : filterByGemm(scope, x, dy, info, filterShape, run, threads);
@@ -157,7 +159,7 @@ function filterBySimd(
 
 /**
  * dW by `filterGradDirect`: no im2col and no transposes, x and dy read in place. The threads
- * take blocks of 4 input channels, so every output float is one sum in one fixed order: the
+ * take blocks of 4 input channels (the last may be narrower), so every output float is one sum in one fixed order: the
  * bits do not depend on the thread count. Each thread's channels go in passes whose part of
  * dW fits in L2, since every output row adds into all of it.
  */

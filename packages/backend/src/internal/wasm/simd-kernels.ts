@@ -14,7 +14,7 @@ import { type KernelWorkers, startKernelWorkers } from './kernel-workers';
  * - `im2colT`: the transposed patch matrix of a convolution's input, for its filter
  *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
  * - `gemmNT`: dot-product GEMM for the filter gradient (no operand repacking).
- * - `filterGradDirect`: the filter gradient without im2col, for channels in fours and eights.
+ * - `filterGradDirect`: the filter gradient without im2col, for output channels in eights.
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
@@ -90,8 +90,8 @@ export interface SimdKernels {
    */
   gemmNT(a: number, bt: number, c: number, m: number, n: number, k: number, ldb: number, accumulate: number): void;
   /**
-   * Direct filter gradient (no im2col), for Ci % 4 == 0 and Co % 8 == 0: for channels
-   * [c0, c1) (a multiple of 4 wide), out[a, e, c, o] += sum over (n, p, q) of
+   * Direct filter gradient (no im2col), for Co % 8 == 0: for channels [c0, c1) (in blocks
+   * of 4, then one at a time), out[a, e, c, o] += sum over (n, p, q) of
    * x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, o], with x, dy NHWC and out
    * HWIO. Each output row (n, p) is visited once a call; its x rows and dy row stay in L1
    * while every tap and 4 x 8 block of out takes its sum over q (4 broadcast x values times 2
@@ -605,13 +605,15 @@ function gemmNT(fma: boolean): FunctionDef {
 /** `fma`: as gemmNT's. */
 function filterGradDirect(fma: boolean): FunctionDef {
   const [x, dy, out, n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left, c0, c1] = Array.from({ length: 20 }, (_, i) => i);
-  const [b, p, a, e, r, dyRow, xRow, cstart, q0, q1, cb, ob, outp, xp, dp, q, xstep, ostep, xq0, tp] = Array.from({ length: 20 }, (_, i) => 20 + i);
-  const acc = [40, 41, 42, 43, 44, 45, 46, 47]; // v128: acc[2*i + j], channel cb + i, outputs ob + 4j..
-  const [d0, d1, xs] = [48, 49, 50];
+  const [b, p, a, e, r, dyRow, xRow, cstart, q0, q1, cb, ob, outp, xp, dp, q, xstep, ostep, xq0, tp, c4] = Array.from({ length: 21 }, (_, i) => 20 + i);
+  const acc = [41, 42, 43, 44, 45, 46, 47, 48]; // v128: acc[2*i + j], channel cb + i, outputs ob + 4j..
+  const [d0, d1, xs] = [49, 50, 51];
+  /** Channel rows [0, rows) of the block: 4, or 1 for the channels past the last multiple of 4. */
+  const rowsOf = (rows: number) => Array.from({ length: rows }, (_, i) => i);
   /** acc <-> out[a, e, cb + i, ob + 4j ..]: rows of out are ostep bytes apart. */
-  const moveAcc = (load: boolean): Code[] => [
+  const moveAcc = (load: boolean, rows: number): Code[] => [
     [...op.get(outp), ...op.set(tp)],
-    ...[0, 1, 2, 3].map((i) => [
+    ...rowsOf(rows).map((i) => [
       ...[0, 1].flatMap((j) =>
         load
           ? [...op.get(tp), ...op.load(16 * j), ...op.set(acc[2 * i + j])]
@@ -620,9 +622,9 @@ function filterGradDirect(fma: boolean): FunctionDef {
       ...op.get(tp), ...op.get(ostep), ...op.add, ...op.set(tp),
     ]),
   ];
-  const step: Code[] = [
+  const step = (rows: number): Code[] => [
     [...op.get(dp), ...op.load(), ...op.set(d0), ...op.get(dp), ...op.load(16), ...op.set(d1)],
-    ...[0, 1, 2, 3].map((i) => [
+    ...rowsOf(rows).map((i) => [
       ...op.get(xp), ...op.loadSplat(4 * i), ...op.set(xs),
       ...[0, 1].flatMap((j) => {
         const s = acc[2 * i + j];
@@ -634,6 +636,18 @@ function filterGradDirect(fma: boolean): FunctionDef {
     ]),
     [...op.get(xp), ...op.get(xstep), ...op.add, ...op.set(xp), ...op.get(dp), ...op.get(ostep), ...op.add, ...op.set(dp)],
   ];
+  /** Every 8 outputs of channels [cb, cb + rows) at tap (a, e): sums over q in [q0, q1). */
+  const channelBlock = (rows: number): Code =>
+    forLoop(ob, op.i32(0), op.get(co), 8, [
+      // outp = out + 4*(((a*kw + e)*Ci + cb)*Co + ob)
+      [...op.get(a), ...op.get(kw), ...op.mul, ...op.get(e), ...op.add, ...op.get(ci), ...op.mul, ...op.get(cb), ...op.add,
+        ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl, ...op.get(out), ...op.add, ...op.set(outp)],
+      ...moveAcc(true, rows),
+      [...op.get(cb), ...op.i32(2), ...op.shl, ...op.get(xq0), ...op.add, ...op.set(xp)],
+      [...op.get(q0), ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl, ...op.get(dyRow), ...op.add, ...op.set(dp)],
+      forLoop(q, op.get(q0), op.get(q1), 1, step(rows)),
+      ...moveAcc(false, rows),
+    ]);
   const tap: Code[] = [
     // cstart = e*dw - left; q0 = first q with q*sw + cstart >= 0; q1 = clamp(floor((w-1-cstart)/sw) + 1, q0, ow)
     [...op.get(e), ...op.get(dw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(cstart)],
@@ -647,21 +661,13 @@ function filterGradDirect(fma: boolean): FunctionDef {
       // xq0 = xRow + 4*(q0*sw + cstart)*Ci
       [...op.get(q0), ...op.get(sw), ...op.mul, ...op.get(cstart), ...op.add, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
         ...op.get(xRow), ...op.add, ...op.set(xq0)],
-      forLoop(cb, op.get(c0), op.get(c1), 4, [
-        forLoop(ob, op.i32(0), op.get(co), 8, [
-          // outp = out + 4*(((a*kw + e)*Ci + cb)*Co + ob)
-          [...op.get(a), ...op.get(kw), ...op.mul, ...op.get(e), ...op.add, ...op.get(ci), ...op.mul, ...op.get(cb), ...op.add,
-            ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl, ...op.get(out), ...op.add, ...op.set(outp)],
-          ...moveAcc(true),
-          [...op.get(cb), ...op.i32(2), ...op.shl, ...op.get(xq0), ...op.add, ...op.set(xp)],
-          [...op.get(q0), ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl, ...op.get(dyRow), ...op.add, ...op.set(dp)],
-          forLoop(q, op.get(q0), op.get(q1), 1, step),
-          ...moveAcc(false),
-        ]),
-      ]),
+      forLoop(cb, op.get(c0), op.get(c4), 4, [channelBlock(4)]),
+      forLoop(cb, op.get(c4), op.get(c1), 1, [channelBlock(1)]),
     ),
   ];
   const body: Code = [
+    // c4 = c0 + 4*floor((c1 - c0)/4): blocks of 4 channels below, single channels from there
+    ...op.get(c1), ...op.get(c0), ...op.sub, ...op.i32(-4), ...op.and32, ...op.get(c0), ...op.add, ...op.set(c4),
     ...op.get(sw), ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(xstep),
     ...op.get(co), ...op.i32(2), ...op.shl, ...op.set(ostep),
     ...forLoop(b, op.i32(0), op.get(n), 1, [
@@ -683,7 +689,7 @@ function filterGradDirect(fma: boolean): FunctionDef {
       ]),
     ]),
   ];
-  return { name: 'filterGradDirect', params: 20, results: [], locals: { i32: 20, v128: 11 }, body };
+  return { name: 'filterGradDirect', params: 20, results: [], locals: { i32: 21, v128: 11 }, body };
 }
 
 function depthwiseFilterGrad(): FunctionDef {
