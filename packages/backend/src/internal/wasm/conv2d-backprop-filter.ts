@@ -159,9 +159,9 @@ function filterBySimd(
 
 /**
  * dW by `filterGradDirect`: no im2col and no transposes, x and dy read in place. The threads
- * take blocks of 4 input channels (the last may be narrower), so every output float is one sum in one fixed order: the
- * bits do not depend on the thread count. Each thread's channels go in passes whose part of
- * dW fits in L2, since every output row adds into all of it.
+ * take blocks of 4 input channels (the last may be narrower), so every output float is one
+ * sum in one fixed order: the bits do not depend on the thread count. Each thread's channels
+ * go in passes whose part of dW fits in L2, since every output row adds into all of it.
  */
 function filterDirect(
   scope: KernelScope,
