@@ -2,8 +2,8 @@
 // SIMD f32 peak (wasm-peak.mjs; with relaxed-SIMD FMA when Node allows it), the native peaks
 // (native-peak.c, compiled here with gcc), and each compute kernel of convkit's default backend
 // (roofline-kernels.mjs) and of PyTorch on one thread (roofline_pytorch.py) as a fraction of
-// them. One thread (the kernels also with FMA and on every core), best of short samples. `node bench/roofline.mjs`
-// (BENCH_SECONDS per measurement, default 2).
+// them. One thread (the kernels also with FMA and on every core), best of short samples.
+// `node bench/roofline.mjs` (BENCH_SECONDS per measurement, default 2).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
