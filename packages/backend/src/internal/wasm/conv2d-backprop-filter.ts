@@ -179,31 +179,13 @@ function filterDirect(
   const { top, left } = info.padInfo;
   const ptr = (t: Info) => heapOffset(scope.backend, t.dataId);
   const passChannels = Math.max(4, Math.floor(tuning.directPassFloats / (kh * kw * co) / 4) * 4);
+  const shape = [n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, top, left];
   /** The calls that add channels [c0, c1) of dW into the [kh, kw, Ci, Co] buffer at `dst`. */
   const passes = (dst: number, [c0, c1]: [number, number]): KernelCall[] => {
     const calls: KernelCall[] = [];
     for (let c = c0; c < c1; c += passChannels) {
-      const args = [
-        ptr(x),
-        ptr(dy),
-        dst,
-        n,
-        h,
-        w,
-        ci,
-        oh,
-        ow,
-        co,
-        kh,
-        kw,
-        sh,
-        sw,
-        dh,
-        dw,
-        top,
-        left,
-      ];
-      calls.push({ name: 'filterGradDirect', args: [...args, c, Math.min(c1, c + passChannels)] });
+      const channels = [c, Math.min(c1, c + passChannels)];
+      calls.push({ name: 'filterGradDirect', args: [ptr(x), ptr(dy), dst, ...shape, ...channels] });
     }
     return calls;
   };
