@@ -444,6 +444,25 @@ function col2im(): FunctionDef {
   return { name: 'col2im', params: 14, results: [], locals: { i32: 14 }, body };
 }
 
+/**
+ * The output columns [q0, q1) whose input column q*sw + cstart lies in [0, w), for filter
+ * column e (cstart = e*dw - left): q0 = cstart >= 0 ? 0 : ceil(-cstart / sw), q1 =
+ * floor((w-1-cstart)/sw) + 1, both clamped to [0, ow] with q1 >= q0. Arguments are locals.
+ */
+function validColumns(l: Record<'e' | 'dw' | 'left' | 'sw' | 'w' | 'ow' | 'cstart' | 'q0' | 'q1', number>): Code[] {
+  const { e, dw, left, sw, w, ow, cstart, q0, q1 } = l;
+  return [
+    [...op.get(e), ...op.get(dw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(cstart)],
+    [...op.get(sw), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.get(sw), ...op.divS, ...op.i32(0),
+      ...op.get(cstart), ...op.i32(0), ...op.ltS, ...op.select, ...op.set(q0)],
+    [...op.get(q0), ...op.get(ow), ...op.get(q0), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q0)],
+    [...op.get(w), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.tee(q1), ...op.get(sw), ...op.divS, ...op.i32(1), ...op.add,
+      ...op.i32(0), ...op.get(q1), ...op.i32(0), ...op.geS, ...op.select, ...op.set(q1)],
+    [...op.get(q1), ...op.get(ow), ...op.get(q1), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q1)],
+    [...op.get(q1), ...op.get(q0), ...op.get(q1), ...op.get(q0), ...op.geS, ...op.select, ...op.set(q1)],
+  ];
+}
+
 function im2colT(): FunctionDef {
   const [xT, out, c, n, n0, count, h, w, oh, ow, kh, kw, sh, sw, dh, dw, top, left] = Array.from({ length: 18 }, (_, i) => i);
   const [a, e, k, b, p, q, r, cstart, q0, q1, src, dst, q1v] = Array.from({ length: 13 }, (_, i) => 18 + i);
@@ -509,15 +528,7 @@ function im2colT(): FunctionDef {
     ...op.get(out), ...op.set(dst),
     ...forLoop(a, op.i32(0), op.get(kh), 1, [
       forLoop(e, op.i32(0), op.get(kw), 1, [
-        // cstart = e*dw - left; q0 = cstart >= 0 ? 0 : ceil(-cstart / sw); q1 = clamp(floor((w-1-cstart)/sw) + 1, q0, ow)
-        [...op.get(e), ...op.get(dw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(cstart)],
-        [...op.get(sw), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.get(sw), ...op.divS, ...op.i32(0),
-          ...op.get(cstart), ...op.i32(0), ...op.ltS, ...op.select, ...op.set(q0)],
-        [...op.get(q0), ...op.get(ow), ...op.get(q0), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q0)],
-        [...op.get(w), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.tee(q1), ...op.get(sw), ...op.divS, ...op.i32(1), ...op.add,
-          ...op.i32(0), ...op.get(q1), ...op.i32(0), ...op.geS, ...op.select, ...op.set(q1)],
-        [...op.get(q1), ...op.get(ow), ...op.get(q1), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q1)],
-        [...op.get(q1), ...op.get(q0), ...op.get(q1), ...op.get(q0), ...op.geS, ...op.select, ...op.set(q1)],
+        ...validColumns({ e, dw, left, sw, w, ow, cstart, q0, q1 }),
         // q1v: end of the 4-float steps (q0 + 4*floor((q1 - q0)/4))
         [...op.get(q1), ...op.get(q1), ...op.get(q0), ...op.sub, ...op.i32(3), ...op.and32, ...op.sub, ...op.set(q1v)],
         forLoop(k, op.i32(0), op.get(c), 1, [
@@ -649,13 +660,7 @@ function filterGradDirect(fma: boolean): FunctionDef {
       ...moveAcc(false, rows),
     ]);
   const tap: Code[] = [
-    // cstart = e*dw - left; q0 = first q with q*sw + cstart >= 0; q1 = clamp(floor((w-1-cstart)/sw) + 1, q0, ow)
-    [...op.get(e), ...op.get(dw), ...op.mul, ...op.get(left), ...op.sub, ...op.set(cstart)],
-    [...op.get(sw), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.get(sw), ...op.divS, ...op.i32(0),
-      ...op.get(cstart), ...op.i32(0), ...op.ltS, ...op.select, ...op.set(q0)],
-    [...op.get(w), ...op.i32(1), ...op.sub, ...op.get(cstart), ...op.sub, ...op.tee(q1), ...op.get(sw), ...op.divS, ...op.i32(1), ...op.add,
-      ...op.i32(0), ...op.get(q1), ...op.i32(0), ...op.geS, ...op.select, ...op.set(q1)],
-    [...op.get(q1), ...op.get(ow), ...op.get(q1), ...op.get(ow), ...op.leS, ...op.select, ...op.set(q1)],
+    ...validColumns({ e, dw, left, sw, w, ow, cstart, q0, q1 }),
     op.block(
       [...op.get(q0), ...op.get(q1), ...op.geS, ...op.brIf(0)],
       // xq0 = xRow + 4*(q0*sw + cstart)*Ci
