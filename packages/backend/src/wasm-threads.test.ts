@@ -64,7 +64,7 @@ describe('wasm backend threads in Node', () => {
     expect([one.kernelThreads, two.kernelThreads, three.kernelThreads]).toEqual([1, 2, 3]);
     expect(two.kernelThreadsReason).toBeUndefined();
     expect([one.simdHelpers, two.simdHelpers, three.simdHelpers]).toEqual([true, true, true]);
-    expect(Object.keys(one.hashes)).toHaveLength(14);
+    expect(Object.keys(one.hashes)).toHaveLength(16);
     expect(two.hashes).toEqual(one.hashes);
     expect(three.hashes).toEqual(one.hashes);
     expect([one.leaked, two.leaked, three.leaked]).toEqual([0, 0, 0]);
@@ -80,8 +80,16 @@ describe('wasm backend threads in Node', () => {
     expect([one.fma, two.fma]).toEqual([true, true]);
     expect(two.kernelThreads).toBe(2);
     expect(two.hashes).toEqual(one.hashes);
-    // Only convkit's filter-gradient kernels fuse; every XNNPACK kernel gives the plain build's bits.
-    for (const name of ['convForward', 'convInputGrad', 'matMul', 'maxPoolGrad']) {
+    // convkit's convolution and filter-gradient kernels fuse; XNNPACK's give the plain build's bits.
+    for (const name of [
+      'convForward',
+      'convDirectForward',
+      'convDirectInputGrad',
+      'convFilterGrad',
+    ]) {
+      expect(one.hashes[name]).not.toBe(plain.hashes[name]);
+    }
+    for (const name of ['depthwiseInputGrad', 'matMul', 'maxPoolGrad']) {
       expect(one.hashes[name]).toBe(plain.hashes[name]);
     }
     expect([one.leaked, two.leaked]).toEqual([0, 0]);

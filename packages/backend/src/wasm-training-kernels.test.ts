@@ -169,14 +169,21 @@ describe('registerWasmTrainingKernels', () => {
 
 type GradientMethod = 'conv' | 'gemm' | 'direct';
 
-/** The gradient methods a filter shape can run: direct only with Co % 8 == 0. */
+/** The methods a filter shape can run: direct ones only with channels in eights. */
 function methodsFor(w: number[]): GradientMethod[] {
-  return w[3] % 8 === 0 ? ['conv', 'gemm', 'direct'] : ['conv', 'gemm'];
+  return w[3] % 8 === 0 || w[2] % 8 === 0 ? ['conv', 'gemm', 'direct'] : ['conv', 'gemm'];
 }
 
-/** The tuning that forces `method` (the input gradient has no direct method: GEMM there). */
+/**
+ * The tuning that forces `method`: `conv`, XNNPACK convolutions throughout; `gemm`, the
+ * GEMM gradients; `direct`, convkit's direct convolution (forward, and the input gradient as a
+ * convolution, where the output channels are in eights) and direct filter gradient.
+ */
 function methodTuning(method: GradientMethod) {
-  return { backpropInput: method === 'direct' ? 'gemm' : method, backpropFilter: method } as const;
+  if (method === 'direct') {
+    return { backpropInput: 'conv', backpropFilter: 'direct', conv: 'direct' } as const;
+  }
+  return { backpropInput: method, backpropFilter: method, conv: 'xnnpack' } as const;
 }
 
 describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
@@ -317,8 +324,8 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
   for (const c of cases) {
     // Every method of each kernel: XNNPACK convolutions (rotated filter for dx; transposed
     // x and dy for dW), GEMMs (dy x W^T then col2im; im2col^T x dy) and, where the channels
-    // allow, the direct filter gradient.
-    it.each(methodsFor(c.w))(`${c.name} (gradients by %s)`, async (method) => {
+    // allow, the direct convolution and filter gradient; the forward output too.
+    it.each(methodsFor(c.w))(`${c.name} (forward and gradients by %s)`, async (method) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
       await withTuning(methodTuning(method), () =>
@@ -337,7 +344,8 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
             );
             return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 3), y.shape)));
           };
-          return tf.grads(f)([x, w]);
+          const y = tf.conv2d(x, w, c.strides, c.pad as any, 'NHWC', 1, c.round);
+          return [y, ...tf.grads(f)([x, w])];
         }),
       );
     });
@@ -552,6 +560,120 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     // The check can fail: a wrong gradient entry would be off by O(1).
     expect(analytic.some((v) => Math.abs(v) > 0.1)).toBe(true);
     tf.dispose([x, r]);
+  });
+});
+
+describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
+  const cases: {
+    name: string;
+    x: number[];
+    w: number[];
+    strides: number | [number, number];
+    pad: Pad;
+    dilations?: number | [number, number];
+    round?: 'floor' | 'ceil' | 'round';
+    /** tfjs-wasm's own kernel disagrees with tfjs-cpu here: only the direct one is compared. */
+    directOnly?: boolean;
+  }[] = [
+    {
+      name: 'dilation 2, same',
+      x: [2, 9, 10, 5],
+      w: [3, 3, 5, 8],
+      strides: 1,
+      pad: 'same',
+      dilations: 2,
+    },
+    {
+      name: 'dilation [2, 1], explicit pads',
+      x: [2, 10, 12, 6],
+      w: [3, 2, 6, 8],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [2, 3],
+        [0, 0],
+      ],
+      dilations: [2, 1],
+    },
+    {
+      name: 'stride [2, 3], 5x4 kernel, asymmetric pads',
+      x: [1, 12, 13, 3],
+      w: [5, 4, 3, 8],
+      strides: [2, 3],
+      pad: [
+        [0, 0],
+        [2, 1],
+        [3, 0],
+        [0, 0],
+      ],
+    },
+    {
+      name: 'numeric pad 3, ceil rounding, stride 2',
+      x: [2, 10, 11, 4],
+      w: [3, 3, 4, 16],
+      strides: 2,
+      pad: 3,
+      round: 'ceil',
+      directOnly: true,
+    },
+    { name: 'rows exactly 4 wide', x: [2, 8, 4, 7], w: [3, 3, 7, 8], strides: 1, pad: 'same' },
+    { name: 'rows 3 wide (XNNPACK)', x: [2, 8, 3, 8], w: [3, 3, 8, 8], strides: 1, pad: 'same' },
+    {
+      name: '1x1, 16 -> 24 channels',
+      x: [3, 7, 7, 16],
+      w: [1, 1, 16, 24],
+      strides: 1,
+      pad: 'valid',
+    },
+    { name: '12 outputs (XNNPACK)', x: [2, 6, 6, 8], w: [3, 3, 8, 12], strides: 1, pad: 'same' },
+  ];
+  for (const c of cases) {
+    const methods = c.directOnly ? (['direct'] as const) : (['direct', 'xnnpack'] as const);
+    it.each(methods)(`${c.name} (%s)`, async (conv) => {
+      const xv = randomValues(size(c.x), 1);
+      const wv = randomValues(size(c.w), 2);
+      await withTuning({ conv }, () =>
+        compareBackends(c.name, () =>
+          tf.conv2d(
+            tf.tensor4d(xv, c.x as [number, number, number, number]),
+            tf.tensor4d(wv, c.w as [number, number, number, number]),
+            c.strides,
+            c.pad as any,
+            'NHWC',
+            c.dilations ?? 1,
+            c.round,
+          ),
+        ),
+      );
+    });
+  }
+
+  it('auto keeps few input channels and wide filters on XNNPACK (the same values either way)', async () => {
+    // 3 input channels (an RGB stem) and 136 outputs: XNNPACK in auto; direct when forced.
+    for (const [x, w] of [
+      [
+        [2, 9, 9, 3],
+        [3, 3, 3, 8],
+      ],
+      [
+        [1, 6, 6, 8],
+        [3, 3, 8, 136],
+      ],
+    ]) {
+      const xv = randomValues(size(x), 1);
+      const wv = randomValues(size(w), 2);
+      const run = () =>
+        tf.conv2d(
+          tf.tensor4d(xv, x as [number, number, number, number]),
+          tf.tensor4d(wv, w as [number, number, number, number]),
+          1,
+          'same',
+        );
+      const auto = await withTuning({ conv: 'auto' }, () => runOn('wasm', run));
+      const xnnpack = await withTuning({ conv: 'xnnpack' }, () => runOn('wasm', run));
+      expect(auto[0]).toEqual(xnnpack[0]);
+    }
   });
 });
 

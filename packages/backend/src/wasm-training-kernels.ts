@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchMatMul } from './internal/wasm/batch-mat-mul';
 import { batchNormBackwardConfig, batchNormForwardConfig } from './internal/wasm/batch-norm';
 import { makeBiasAdd, makeLeadingSum } from './internal/wasm/bias-add-and-sum';
+import { makeConv2D } from './internal/wasm/conv2d';
 import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depthwise-conv2d-backprop-filter';
@@ -18,11 +19,15 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  * SIMD loop of simd-kernels.ts on the wasm heap (a module assembled at runtime that imports
  * tfjs's own memory; JS loops where it cannot run); the file of each explains its method.
  *
- * - `Conv2DBackpropFilter` (missing): im2col^T x dy as one XNNPACK GEMM, or one XNNPACK
- *   convolution of the transposed input with the transposed dy.
- * - `Conv2DBackpropInput` (replaced: tfjs's is a scalar loop): one XNNPACK convolution of the
- *   (zero-inserted, for stride > 1) dy with the rotated, in/out-swapped filter, or, where that
- *   wastes work (stride > 1, 'valid'), a GEMM dy x W^T and a SIMD col2im.
+ * - `Conv2D` (wrapped: XNNPACK's reaches about three quarters of the SIMD roof, without FMA):
+ *   convkit's direct SIMD convolution where its register block fits (outputs in eights) and
+ *   `auto` measured it faster, on every kernel thread; XNNPACK otherwise.
+ * - `Conv2DBackpropFilter` (missing): convkit's direct SIMD filter gradient, im2col^T x dy as
+ *   one SIMD GEMM, or one XNNPACK convolution of the transposed input with the transposed dy.
+ * - `Conv2DBackpropInput` (replaced: tfjs's is a scalar loop): one convolution (`Conv2D`
+ *   above) of the (zero-inserted, for stride > 1) dy with the rotated, in/out-swapped
+ *   filter, or, where that wastes work (stride > 1, 'valid'), a GEMM dy x W^T and a SIMD
+ *   col2im.
  * - `DepthwiseConv2dNativeBackpropInput` (missing): a depthwise convolution, as above.
  * - `DepthwiseConv2dNativeBackpropFilter` (missing): a float64-accumulating loop.
  * - `MaxPoolGrad` (replaced: tfjs's drops the gradient of all-negative windows): first max
@@ -69,6 +74,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.Add, makeBiasAdd],
     [tf.Sum, makeLeadingSum],
     [tf.Cast, makeCast],
+    [tf.Conv2D, makeConv2D],
   ] as const) {
     const config = wrapped(name, make);
     if (config) configs.push(config);

@@ -25,6 +25,10 @@ const wLarge = normal([3, 3, 13, 29]) as tf.Tensor4D;
 // channels, so that one thread's share ends with 2 single channels.
 const xDirect = normal([6, 19, 19, 14]) as tf.Tensor4D;
 const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
+// And one the direct convolution takes forward and for its input gradient (16 and 24
+// channels), large enough to split its output rows between the threads.
+const xConv = normal([3, 17, 17, 16]) as tf.Tensor4D;
+const wConv = normal([3, 3, 16, 24]) as tf.Tensor4D;
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;
@@ -37,6 +41,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [dx2, dw2] = tf.grads(conv(2, 'valid'))([x, w]);
   const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
   const [, dwDirect] = tf.grads(conv(2, 'same'))([xDirect, wDirect]);
+  const [dxConv] = tf.grads(conv(1, 'same'))([xConv, wConv]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -53,6 +58,8 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convStride2FilterGrad: dw2,
     convLargeFilterGrad: dwLarge,
     convDirectFilterGrad: dwDirect,
+    convDirectForward: tf.conv2d(xConv, wConv, 1, 'same'),
+    convDirectInputGrad: dxConv,
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),

@@ -12,9 +12,10 @@ import {
 import { type KernelCall, splitRange } from './kernel-workers';
 import {
   heapOffset,
+  type KernelRunner,
   type SimdKernels,
   simdKernels,
-  simdKernelWorkers,
+  simdRunner,
   tuning,
 } from './simd-kernels';
 
@@ -116,9 +117,6 @@ export function conv2DBackpropFilter(args: {
   });
 }
 
-/** Each thread's share of kernel calls: run on the kernel workers, or all here in order. */
-type Runner = (shares: KernelCall[][]) => void;
-
 /**
  * dW with the SIMD kernels, on every kernel thread for large enough gradients: directly
  * (`filterGradDirect`) where Co % 8 == 0, Ci >= 4 and dy's rows are 8 or more wide, else as
@@ -135,15 +133,7 @@ function filterBySimd(
   const [kh, kw, ci, co] = filterShape;
   const n = x.shape[0];
   const [, oh, ow] = dy.shape;
-  const macs = kh * kw * ci * co * n * oh * ow;
-  const workers = macs >= tuning.parallelMinMacs ? simdKernelWorkers(scope.backend) : undefined;
-  const threads = workers?.threads ?? 1;
-  const run: Runner = (shares) => {
-    if (workers) return workers.run(shares);
-    for (const call of shares.flat()) {
-      (simd[call.name as keyof SimdKernels] as (...args: number[]) => void)(...call.args);
-    }
-  };
+  const { run, threads } = simdRunner(scope.backend, simd, kh * kw * ci * co * n * oh * ow);
   // Direct where the output channels allow, and in `auto` where the rows are long enough to
   // pay for loading and storing each block of sums per row (7 wide: 0.8x the GEMM; 8: 1.1x;
   // 32: 1.8x) and there are 4 or more input channels (fewer leave the second thread idle:
@@ -169,7 +159,7 @@ function filterDirect(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
   filterShape: [number, number, number, number],
-  run: Runner,
+  run: KernelRunner,
   threads: number,
 ): Info {
   const [kh, kw, ci, co] = filterShape;
@@ -231,7 +221,7 @@ function filterByGemm(
   dy: Info,
   info: tf.backend_util.Conv2DInfo,
   filterShape: [number, number, number, number],
-  run: Runner,
+  run: KernelRunner,
   threads: number,
 ): Info {
   const [kh, kw, ci, co] = filterShape;

@@ -23,7 +23,8 @@ import { heapOffset, type SimdKernels, simdKernels, tuning } from './simd-kernel
  *
  * where dyUp is dy with s-1 zeros inserted between rows and columns (stride s; a no-op for
  * s = 1), d the dilation and ekh = (kh-1)*d + 1 the effective filter height. So it runs as
- * one XNNPACK `Conv2D` (stride 1, dilation d) with top pad ekh-1-padTop and bottom pad
+ * one `Conv2D` (stride 1, dilation d; convkit's direct convolution where it applies, see
+ * conv2d.ts, else XNNPACK's) with top pad ekh-1-padTop and bottom pad
  * H + padTop - Oh*s, cropping dy where a pad comes out negative (explicit pads larger than
  * the filter). Zero insertion costs s^2 times the minimal FLOPs for s > 1, and the padded
  * border is computed too, so where that waste is large (stride > 1, 'valid' layers like

@@ -148,7 +148,7 @@ export class KernelScope {
     };
   }
 
-  /** XNNPACK convolution (NHWC x HWIO) with explicit, non-negative pads. */
+  /** The wasm `Conv2D` (NHWC x HWIO; convkit's direct or XNNPACK's) with explicit, non-negative pads. */
   conv2d(
     x: Info,
     filter: Info,

@@ -120,6 +120,37 @@ export interface SimdKernels {
     c1: number,
   ): void;
   /**
+   * Direct convolution for Co % 8 == 0 and Ow >= 4, output rows [row0, row1) of the
+   * flattened N*Oh: y[R = b*Oh + p, q, o] = sum over (a, e, c) of
+   * x[b, p*sh + a*dh - top, q*sw + e*dw, c] * w[a, e, c, o], with x NHWC of width `wp` already
+   * padded on the left and right (rows outside [0, H) count as zeros), w HWIO and y NHWC.
+   * The taps of filter row a run as `tapCols` runs of `tapLen` floats, `eStep` bytes apart in
+   * x (dw = 1: one run of kw*Ci; else kw runs of Ci, eStep = 4*dw*Ci).
+   */
+  convDirect(
+    x: number,
+    w: number,
+    y: number,
+    h: number,
+    wp: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    kh: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    top: number,
+    tapCols: number,
+    tapLen: number,
+    eStep: number,
+    row0: number,
+    row1: number,
+  ): void;
+  /** dst = `rows` rows of `left` zero bytes, src's next `rowBytes` bytes, `right` zero bytes. */
+  padColumns(src: number, dst: number, rows: number, rowBytes: number, left: number, right: number): void;
+  /**
    * Depthwise filter gradient, channel multiplier 1: acc[(a*kw + e)*C + c] += sum over
    * (n, p, q) of x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, c], 4 channels
    * per step (acc must start at zero).
@@ -697,6 +728,101 @@ function filterGradDirect(fma: boolean): FunctionDef {
   return { name: 'filterGradDirect', params: 20, results: [], locals: { i32: 21, v128: 11 }, body };
 }
 
+/**
+ * Direct convolution (no im2col), for Co % 8 == 0 and Ow >= 4: see `SimdKernels.convDirect`.
+ * Per output row, block of 8 output channels and block of 4 output pixels (the last block
+ * moved back to end at Ow, recomputing a few pixels), 8 accumulators take every tap: for each
+ * filter row a whose input row exists, for each of `tapCols` runs of `tapLen` floats (the
+ * whole filter row when dw = 1, as x and the HWIO filter are then both contiguous along
+ * (e, c)), each step loads the 8 filter outputs of one (e, c) and broadcasts one x value per
+ * pixel: 6 loads per 8 multiply-adds, the ratio of `filterGradDirect`.
+ */
+function convDirect(fma: boolean): FunctionDef {
+  const [x, wt, y, h, wp, ci, oh, ow, co, kh, sh, sw, dh, top, tapCols, tapLen, eStep, row0, row1] = Array.from({ length: 19 }, (_, i) => i);
+  const [R, b, p, ob, q, qq, a, r, e, j, xRow, wptr, pixStep, ldw4, yp] = Array.from({ length: 15 }, (_, i) => 19 + i);
+  const px = [34, 35, 36, 37]; // byte address of pixel qq + i's x at the current (e, c)
+  const acc = [38, 39, 40, 41, 42, 43, 44, 45]; // v128: acc[2*i + k], pixel qq + i, outputs ob + 4k ..
+  const [w0, w1, xs] = [46, 47, 48];
+  /** One (e, c) step: the block's 8 filter outputs times each pixel's x, then every pointer on. */
+  const step: Code[] = [
+    [...op.get(wptr), ...op.load(), ...op.set(w0), ...op.get(wptr), ...op.load(16), ...op.set(w1)],
+    ...px.map((pi, i) => [
+      ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
+      ...[w0, w1].flatMap((wv, k) => {
+        const s = acc[2 * i + k];
+        return fma
+          ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
+          : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
+      }),
+    ]),
+    ...px.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
+    [...op.get(wptr), ...op.get(ldw4), ...op.add, ...op.set(wptr)],
+  ];
+  const run: Code[] = [
+    // px[i] = xRow + e*eStep + i*pixStep; wptr = wt + 4*((a*tapCols + e)*tapLen*Co + ob)
+    [...op.get(xRow), ...op.get(e), ...op.get(eStep), ...op.mul, ...op.add, ...op.set(px[0])],
+    ...px.slice(1).map((pi, i) => [...op.get(px[i]), ...op.get(pixStep), ...op.add, ...op.set(pi)]),
+    [...op.get(a), ...op.get(tapCols), ...op.mul, ...op.get(e), ...op.add, ...op.get(tapLen), ...op.mul, ...op.get(ldw4), ...op.mul,
+      ...op.get(ob), ...op.i32(2), ...op.shl, ...op.add, ...op.get(wt), ...op.add, ...op.set(wptr)],
+    // One step per iteration: unrolled further, V8 hoists the broadcasts and spills accumulators.
+    forLoop(j, op.i32(0), op.get(tapLen), 1, step),
+  ];
+  const zero = [...op.f32Const(0), ...op.splat];
+  const pixelBlock: Code[] = [
+    // qq = min(q, Ow - 4)
+    [...op.get(q), ...op.get(ow), ...op.i32(4), ...op.sub, ...op.get(q), ...op.get(ow), ...op.i32(4), ...op.sub, ...op.ltS, ...op.select, ...op.set(qq)],
+    ...acc.map((s) => [...zero, ...op.set(s)]),
+    forLoop(a, op.i32(0), op.get(kh), 1, [
+      [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.get(dh), ...op.mul, ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+      op.block(
+        [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+        [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
+        // xRow = x + 4*((b*H + r)*Wp*Ci) + qq*pixStep
+        [...op.get(b), ...op.get(h), ...op.mul, ...op.get(r), ...op.add, ...op.get(wp), ...op.mul, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
+          ...op.get(x), ...op.add, ...op.get(qq), ...op.get(pixStep), ...op.mul, ...op.add, ...op.set(xRow)],
+        forLoop(e, op.i32(0), op.get(tapCols), 1, run),
+      ),
+    ]),
+    // y[R, qq + i, ob ..] = acc
+    [...op.get(R), ...op.get(ow), ...op.mul, ...op.get(qq), ...op.add, ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl,
+      ...op.get(y), ...op.add, ...op.set(yp)],
+    ...px.map((_, i) => [
+      ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(),
+      ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
+      ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
+    ]),
+  ];
+  const body: Code = [
+    ...op.get(co), ...op.i32(2), ...op.shl, ...op.set(ldw4),
+    ...op.get(sw), ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(pixStep),
+    // Blocks of outputs outermost: the block's part of the filter stays in cache for every row.
+    ...forLoop(ob, op.i32(0), op.get(co), 8, [
+      forLoop(R, op.get(row0), op.get(row1), 1, [
+        // b = R / Oh; p = R - b*Oh
+        [...op.get(R), ...op.get(R), ...op.get(oh), ...op.divS, ...op.tee(b), ...op.get(oh), ...op.mul, ...op.sub, ...op.set(p)],
+        forLoop(q, op.i32(0), op.get(ow), 4, pixelBlock),
+      ]),
+    ]),
+  ];
+  return { name: 'convDirect', params: 19, results: [], locals: { i32: 19, v128: 11 }, body };
+}
+
+/** dst rows of left + row + right bytes: zeros, src's row, zeros (see `SimdKernels.padColumns`). */
+function padColumns(): FunctionDef {
+  const [src, dst, rows, rowBytes, left, right] = [0, 1, 2, 3, 4, 5];
+  const [i, d] = [6, 7];
+  const body: Code = [
+    ...op.get(dst), ...op.set(d),
+    ...forLoop(i, op.i32(0), op.get(rows), 1, [
+      [...op.get(d), ...op.i32(0), ...op.get(left), ...op.memoryFill, ...op.get(d), ...op.get(left), ...op.add, ...op.set(d)],
+      [...op.get(d), ...op.get(src), ...op.get(i), ...op.get(rowBytes), ...op.mul, ...op.add, ...op.get(rowBytes), ...op.memoryCopy],
+      [...op.get(d), ...op.get(rowBytes), ...op.add, ...op.tee(d), ...op.i32(0), ...op.get(right), ...op.memoryFill],
+      [...op.get(d), ...op.get(right), ...op.add, ...op.set(d)],
+    ]),
+  ];
+  return { name: 'padColumns', params: 6, results: [], locals: { i32: 2 }, body };
+}
+
 function depthwiseFilterGrad(): FunctionDef {
   const [x, dy, acc, n, h, w, c, oh, ow, kh, kw, sh, sw, dh, dw, top, left] = Array.from({ length: 17 }, (_, i) => i);
   const [b, p, q, a, e, r, col, dyo, xo, ao, j, c4b, cb] = Array.from({ length: 13 }, (_, i) => 17 + i);
@@ -902,6 +1028,10 @@ export const tuning = {
   simd: true,
   backpropInput: 'auto' as 'auto' | 'gemm' | 'conv',
   backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
+  /** `Conv2D`: convkit's direct convolution where `auto` picks it (conv2d.ts), or always, or never. */
+  conv: 'auto' as 'auto' | 'direct' | 'xnnpack',
+  /** Most output channels for which `auto` picks the direct convolution. */
+  directMaxChannels: 128,
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of dW one pass of the direct filter gradient adds into (1 MB, an L2). */
@@ -985,6 +1115,8 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           im2colT(),
           gemmNT(key.fma),
           filterGradDirect(key.fma),
+          convDirect(key.fma),
+          padColumns(),
           depthwiseFilterGrad(),
           sumPattern(),
           addPattern(),
@@ -1121,6 +1253,28 @@ export function simdKernelWorkers(backend: BackendWasm): KernelWorkers | undefin
   const entry = memory && workerPools.get(memory);
   if (!entry || entry.fma !== variantKey(memory).fma) return undefined;
   return entry.pool;
+}
+
+/** Each thread's share of kernel calls, run on every thread at once, or all here in order. */
+export type KernelRunner = (shares: { name: string; args: number[] }[][]) => void;
+
+/**
+ * How to run a kernel step of `macs` multiply-adds on `backend`: on the kernel workers when
+ * they are running and the step is large enough to pay for waking them, else on this thread.
+ */
+export function simdRunner(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  macs: number,
+): { run: KernelRunner; threads: number } {
+  const workers = macs >= tuning.parallelMinMacs ? simdKernelWorkers(backend) : undefined;
+  if (workers) return { run: (shares) => workers.run(shares), threads: workers.threads };
+  const run: KernelRunner = (shares) => {
+    for (const call of shares.flat()) {
+      (simd[call.name as keyof SimdKernels] as (...args: number[]) => void)(...call.args);
+    }
+  };
+  return { run, threads: 1 };
 }
 
 /**
