@@ -21,11 +21,12 @@ export interface SelectBackendOptions {
   /** Browser only: URL prefix (ending in `/`) of tfjs-backend-wasm's `.wasm` files. */
   wasmPaths?: string;
   /**
-   * Node, wasm backend: threads for XNNPACK, which runs the convolutions and matrix products
-   * forward and backward (convkit's gradient kernels are built on them). Default: the
-   * environment variable `CONVKIT_WASM_THREADS`, else the machine's cores; at most 8; 1 turns
-   * threads off. Fixed for the process once the wasm backend has started. In a browser tfjs
-   * decides: threads need a cross-origin isolated page.
+   * Node, wasm backend: threads for convkit's SIMD kernels (the convolutions forward and
+   * backward, batch norm), which run on worker threads over tfjs's threaded build's heap;
+   * XNNPACK (the rest) then keeps one. Default: the environment variable
+   * `CONVKIT_WASM_THREADS`, else the machine's cores; at most 8; 1 turns threads off. Fixed for
+   * the process once the wasm backend has started. In a browser tfjs decides: threads need a
+   * cross-origin isolated page.
    */
   threads?: number;
 }
@@ -33,17 +34,23 @@ export interface SelectBackendOptions {
 /** What the wasm backend runs with. */
 export interface WasmFeatures {
   simd: boolean;
-  /** XNNPACK's threads (convolutions, matrix products, and convkit's kernels built on them). */
+  /** Threads the backend computes on (tfjs's threaded build in Node: its heap is shared). */
   threads: number;
   /** Why there is only one thread, when there is only one. */
   singleThreadReason?: string;
   /**
-   * Threads running convkit's own SIMD kernels (the filter gradient's im2col and GEMM): the
-   * same as `threads` in Node, where workers share the threaded build's heap; 1 in a browser.
+   * Threads running convkit's own SIMD kernels (convolutions forward and backward, batch
+   * norm): the same as `threads` in Node, where workers share the threaded build's heap; 1 in
+   * a browser.
    */
   kernelThreads: number;
   /** Why convkit's kernels run on one thread while XNNPACK has more, when they do. */
   kernelThreadsReason?: string;
+  /**
+   * XNNPACK's threads: 1 once convkit's kernel workers run (they take the other cores; see
+   * `oneXnnpackThread` in internal/loaders.ts), else `threads`.
+   */
+  xnnpackThreads: number;
   /**
    * Relaxed SIMD's fused multiply-add in convkit's GEMM (runtimes with relaxed SIMD: Chrome
    * 114+, Node 22+, or Node 20 started with --experimental-wasm-relaxed-simd).
@@ -165,6 +172,11 @@ export function formatBackendReport(report: BackendReport): string {
     if (kernelThreads !== threads) {
       lines.push(
         `convkit's kernels: ${plural(kernelThreads)}${kernelThreadsReason ? ` (${kernelThreadsReason})` : ''}`,
+      );
+    }
+    if (report.wasm.xnnpackThreads !== threads) {
+      lines.push(
+        `XNNPACK: ${plural(report.wasm.xnnpackThreads)} (convkit's kernels have the other cores)`,
       );
     }
   }

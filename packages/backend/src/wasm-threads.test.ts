@@ -20,6 +20,8 @@ interface ChildResult {
   reason?: string;
   kernelThreads: number;
   kernelThreadsReason?: string;
+  xnnpackThreads: number;
+  xnnpackPool: number;
   fma: boolean;
   simdHelpers: boolean;
   hashes: Record<string, string>;
@@ -63,8 +65,11 @@ describe('wasm backend threads in Node', () => {
     // convkit's own kernels (the filter gradient) run on workers over the shared heap.
     expect([one.kernelThreads, two.kernelThreads, three.kernelThreads]).toEqual([1, 2, 3]);
     expect(two.kernelThreadsReason).toBeUndefined();
+    // XNNPACK keeps one thread once convkit's workers have the other cores.
+    expect([one.xnnpackThreads, two.xnnpackThreads, three.xnnpackThreads]).toEqual([1, 1, 1]);
+    expect([one.xnnpackPool, two.xnnpackPool, three.xnnpackPool]).toEqual([1, 1, 1]);
     expect([one.simdHelpers, two.simdHelpers, three.simdHelpers]).toEqual([true, true, true]);
-    expect(Object.keys(one.hashes)).toHaveLength(16);
+    expect(Object.keys(one.hashes)).toHaveLength(17);
     expect(two.hashes).toEqual(one.hashes);
     expect(three.hashes).toEqual(one.hashes);
     expect([one.leaked, two.leaked, three.leaked]).toEqual([0, 0, 0]);

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNormTraining } from './batch-norm-training';
+import { conv2dMethod, packedFilterCount } from './internal/wasm/conv2d';
+import { nhwcConvInfo } from './internal/wasm/kernel-scope';
 import { tuning } from './internal/wasm/simd-kernels';
 import { selectBackend } from './select-backend';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
@@ -11,6 +13,7 @@ import { registerWasmTrainingKernels } from './wasm-training-kernels';
 // the result's magnitude (float32 sums of hundreds of terms in another order).
 
 type Backend = 'cpu' | 'wasm';
+type Shape4 = [number, number, number, number];
 
 /** Deterministic data: a small LCG, values in [-1, 1). */
 function randomValues(n: number, seed: number): Float32Array {
@@ -649,31 +652,49 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     });
   }
 
-  it('auto keeps few input channels and wide filters on XNNPACK (the same values either way)', async () => {
-    // 3 input channels (an RGB stem) and 136 outputs: XNNPACK in auto; direct when forced.
-    for (const [x, w] of [
-      [
-        [2, 9, 9, 3],
-        [3, 3, 3, 8],
-      ],
-      [
-        [1, 6, 6, 8],
-        [3, 3, 8, 136],
-      ],
-    ]) {
-      const xv = randomValues(size(x), 1);
-      const wv = randomValues(size(w), 2);
-      const run = () =>
-        tf.conv2d(
-          tf.tensor4d(xv, x as [number, number, number, number]),
-          tf.tensor4d(wv, w as [number, number, number, number]),
-          1,
-          'same',
-        );
-      const auto = await withTuning({ conv: 'auto' }, () => runOn('wasm', run));
-      const xnnpack = await withTuning({ conv: 'xnnpack' }, () => runOn('wasm', run));
-      expect(auto[0]).toEqual(xnnpack[0]);
-    }
+  it('packs a filter once, keeps it while the filter lives, and frees it with the filter', async () => {
+    await use('wasm');
+    const backend = tf.backend() as unknown as Parameters<typeof packedFilterCount>[0];
+    const x = tf.tensor4d(randomValues(2 * 6 * 6 * 8, 1), [2, 6, 6, 8]);
+    const w = tf.tensor4d(randomValues(9 * 8 * 16, 2), [3, 3, 8, 16]);
+    const before = packedFilterCount(backend);
+    const tensors = tf.memory().numTensors;
+    await withTuning({ conv: 'direct' }, async () => {
+      const first = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
+      expect(packedFilterCount(backend)).toBe(before + 1);
+      const again = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
+      expect(packedFilterCount(backend)).toBe(before + 1);
+      expect(again).toEqual(first);
+      // A gradient's rotated filter lives in its kernel's scope: packed, then freed with it.
+      tf.tidy(() => {
+        tf.grad((xx: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, w, 1, 'same').sum())(x);
+      });
+      expect(packedFilterCount(backend)).toBe(before + 1);
+    });
+    w.dispose();
+    expect(packedFilterCount(backend)).toBe(before);
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(tensors - 2);
+  });
+
+  it('auto picks the direct convolution from 8 input channels, outputs in eights, rows of 4', async () => {
+    const method = (x: number[], w: number[], strides = 1) =>
+      conv2dMethod(
+        nhwcConvInfo(x as Shape4, w as Shape4, { strides, pad: 'same', dilations: 1 }, false),
+      );
+    expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('xnnpack'); // an RGB stem
+    expect(method([64, 14, 14, 6], [5, 5, 6, 16])).toBe('xnnpack'); // LeNet-5's second layer
+    expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
+    expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('xnnpack'); // 12 outputs
+    expect(method([8, 6, 6, 16], [3, 3, 16, 16], 2)).toBe('xnnpack'); // 3-pixel rows
+    expect(method([8, 8, 8, 16], [1, 1, 16, 16], 2)).toBe('direct'); // 4-pixel rows
+    await withTuning({ conv: 'direct' }, async () => {
+      expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('direct');
+      expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('xnnpack');
+    });
+    await withTuning({ conv: 'xnnpack' }, async () => {
+      expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('xnnpack');
+    });
   });
 });
 

@@ -29,6 +29,9 @@ const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
 // channels), large enough to split its output rows between the threads.
 const xConv = normal([3, 17, 17, 16]) as tf.Tensor4D;
 const wConv = normal([3, 3, 16, 24]) as tf.Tensor4D;
+// And one with 12 blocks of 8 outputs, which the threads split by blocks instead of rows.
+const xWide = normal([2, 8, 8, 32]) as tf.Tensor4D;
+const wWide = normal([3, 3, 32, 96]) as tf.Tensor4D;
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;
@@ -60,6 +63,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convDirectFilterGrad: dwDirect,
     convDirectForward: tf.conv2d(xConv, wConv, 1, 'same'),
     convDirectInputGrad: dxConv,
+    convWideForward: tf.conv2d(xWide, wWide, 1, 'same'),
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),
@@ -81,6 +85,10 @@ console.log(
     reason: report.wasm?.singleThreadReason,
     kernelThreads: report.wasm?.kernelThreads,
     kernelThreadsReason: report.wasm?.kernelThreadsReason,
+    xnnpackThreads: report.wasm?.xnnpackThreads,
+    // What XNNPACK's pool really has (tfjs's own count), not what the report says.
+    xnnpackPool: (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm
+      .tfjs.getThreadsCount(),
     fma: report.wasm?.fma,
     // convkit's SIMD helpers bound to tfjs's heap (shared in the threaded build), not JS loops.
     simdHelpers: simdKernels(tf.backend() as BackendWasm) !== undefined,

@@ -112,6 +112,7 @@ async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
     simd: simd === true,
     threads,
     kernelThreads: 1,
+    xnnpackThreads: threads,
     fma: simdKernelFeatures(backend).fma,
   };
   if (threads === 1) {
@@ -120,8 +121,12 @@ async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
     const workerThreads =
       await importOptional<typeof import('node:worker_threads')>('node:worker_threads');
     const reason = await startSimdKernelWorkers(backend, workerThreads, threads);
-    if (reason) features.kernelThreadsReason = reason;
-    else features.kernelThreads = threads;
+    if (reason) {
+      features.kernelThreadsReason = reason;
+    } else {
+      features.kernelThreads = threads;
+      features.xnnpackThreads = oneXnnpackThread(backend);
+    }
   }
   return {
     tfjsName: 'wasm',
@@ -129,6 +134,25 @@ async function loadWasm(options: LoaderOptions): Promise<LoadedBackend> {
     patchedKernels,
     wasm: features,
   };
+}
+
+/**
+ * Give XNNPACK's pthreadpool one thread (the caller's), leaving the other cores to convkit's
+ * kernel workers, which run the convolutions forward and backward. XNNPACK's pool threads spin
+ * between operations (measured here: 1.9 cores busy while the main thread ran element-wise ops
+ * half a millisecond apart), so with both pools awake a convkit kernel's second share waited
+ * for a core a spinning XNNPACK thread held: ResNet-18's 56x56 convolutions at batch 1 ran
+ * 1.6x slower inside the model than alone. What stays on XNNPACK (element-wise operations,
+ * pooling, matrix products, depthwise and odd-channel convolutions) is light or memory-bound.
+ */
+function oneXnnpackThread(backend: BackendWasm): number {
+  const tfjs = (
+    backend as unknown as {
+      wasm: { tfjs: { initWithThreadsCount(n: number): void; getThreadsCount(): number } };
+    }
+  ).wasm.tfjs;
+  tfjs.initWithThreadsCount(1);
+  return tfjs.getThreadsCount();
 }
 
 type WasmModule = typeof import('@tensorflow/tfjs-backend-wasm');

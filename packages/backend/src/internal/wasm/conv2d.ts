@@ -8,7 +8,14 @@ import {
   withScope,
 } from './kernel-scope';
 import { splitRange } from './kernel-workers';
-import { heapOffset, type SimdKernels, simdKernels, simdRunner, tuning } from './simd-kernels';
+import {
+  heapOffset,
+  type KernelRunner,
+  type SimdKernels,
+  simdKernels,
+  simdRunner,
+  tuning,
+} from './simd-kernels';
 
 type KernelFunc = (args: {
   inputs: tf.NamedTensorInfoMap;
@@ -37,9 +44,7 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
     const attrs = args.attrs as unknown as ConvAttrs & { dataFormat?: 'NHWC' | 'NCHW' };
     const x = inputs.x as Info;
     const filter = inputs.filter as Info;
-    if (tuning.conv === 'xnnpack' || attrs.dataFormat === 'NCHW' || x.dtype !== 'float32') {
-      return original(args);
-    }
+    if (attrs.dataFormat === 'NCHW' || x.dtype !== 'float32') return original(args);
     const info = nhwcConvInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
@@ -47,22 +52,24 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
       false,
     );
     const simd = simdKernels(backend);
-    if (!simd || !directApplies(info)) return original(args);
+    if (!simd || conv2dMethod(info) !== 'direct') return original(args);
     return withScope(backend, (scope) => convByDirect(scope, simd, x, filter, info));
   };
 }
 
 /**
- * Output channels in eights (the register block) and rows of 4 or more pixels, always. In
- * `auto` also 8 or more input channels and at most `directMaxChannels` outputs, where it was
- * measured faster (2 threads, against XNNPACK: 56x56x64 3x3 90 vs 70 GFLOP/s, ResNet-20's
- * layers 78-93 vs 66-73). Fewer input channels (RGB stems, LeNet-5) and wider filters
- * (ResNet-18's 256 and 512: 45 vs 58; filter rows a page apart) stay with XNNPACK.
+ * Which kernel runs a convolution: `direct` needs output channels in eights (the register
+ * block) and rows of 4 or more pixels; in `auto` also 8 or more input channels, where it was
+ * measured faster than XNNPACK (2 threads: 56x56x64 3x3 92 vs 71 GFLOP/s, ResNet-20's layers
+ * 75-98 vs 67-74, ResNet-18's 512-channel layers at batch 1 and 8: 68 and 90 vs 63 and 68).
+ * RGB stems and LeNet-5's 6-channel layer stay with XNNPACK.
  */
-function directApplies(info: tf.backend_util.Conv2DInfo): boolean {
+export function conv2dMethod(info: tf.backend_util.Conv2DInfo): 'direct' | 'xnnpack' {
   const { outChannels: co, inChannels: ci, outWidth: ow, outHeight: oh, batchSize: n } = info;
-  if (co % 8 !== 0 || ow < 4 || oh <= 0 || n <= 0 || ci <= 0) return false;
-  return tuning.conv === 'direct' || (ci >= 8 && co <= tuning.directMaxChannels);
+  if (tuning.conv === 'xnnpack' || co % 8 !== 0 || ow < 4 || oh <= 0 || n <= 0 || ci <= 0) {
+    return 'xnnpack';
+  }
+  return tuning.conv === 'direct' || ci >= 8 ? 'direct' : 'xnnpack';
 }
 
 function convByDirect(
@@ -77,56 +84,113 @@ function convByDirect(
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
+  const ptr = (t: Info) => heapOffset(scope.backend, t.dataId);
+  const { run, threads } = simdRunner(scope.backend, simd, n * oh * ow * co * kh * kw * ci);
   // Columns the last pixel's last tap reaches past the input: padded with zeros once.
   const right = Math.max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - left - w);
   const wp = w + left + right;
-  const ptr = (t: Info) => heapOffset(scope.backend, t.dataId);
-  const { run, threads } = simdRunner(scope.backend, simd, n * oh * ow * co * kh * kw * ci);
   let padded = x;
   if (left > 0 || right > 0) {
     padded = scope.alloc([n, h, wp, ci]);
     const [rowBytes, src, dst] = [4 * w * ci, ptr(x), ptr(padded)];
-    run(
-      splitRange(n * h, threads).map(([r0, r1]) => [
-        {
-          name: 'padColumns',
-          args: [
-            src + r0 * rowBytes,
-            dst + r0 * 4 * wp * ci,
-            r1 - r0,
-            rowBytes,
-            4 * left * ci,
-            4 * right * ci,
-          ],
-        },
-      ]),
-    );
+    const rows = ([r0, r1]: [number, number]) => ({
+      name: 'padColumns',
+      args: [
+        src + r0 * rowBytes,
+        dst + r0 * 4 * wp * ci,
+        r1 - r0,
+        rowBytes,
+        4 * left * ci,
+        4 * right * ci,
+      ],
+    });
+    run(splitRange(n * h, threads).map((range) => [rows(range)]));
   }
+  const packed = packedFilter(scope.backend, filter, kh * kw * ci, co, run, threads);
   const y = scope.alloc([n, oh, ow, co]);
   // dw = 1: a filter row's taps are one contiguous run of kw*Ci floats in x and in the filter.
   const runs = dw === 1 ? [1, kw * ci] : [kw, ci];
-  const args = [
-    ptr(padded),
-    ptr(filter),
-    ptr(y),
-    h,
-    wp,
-    ci,
-    oh,
-    ow,
-    co,
-    kh,
-    sh,
-    sw,
-    dh,
-    top,
-    ...runs,
-    4 * dw * ci,
-  ];
+  const geometry = [h, wp, ci, oh, ow, co, kh, sh, sw, dh, top, ...runs, 4 * dw * ci];
+  const args = [ptr(padded), packed, ptr(y), ...geometry];
+  // The threads split the blocks of 8 outputs where there are enough to share evenly (4 a
+  // thread or more: each thread then reads only its part of the filter), else the rows.
+  const byBlocks = co / 8 >= 4 * threads;
+  const shares = byBlocks
+    ? splitRange(co, threads, 8).map(([o0, o1]) => [0, n * oh, o0, o1])
+    : splitRange(n * oh, threads).map(([r0, r1]) => [r0, r1, 0, co]);
+  run(shares.map((share) => [{ name: 'convDirect', args: [...args, ...share] }]));
+  return y;
+}
+
+/** A filter packed for `convDirect`, at its 32-byte aligned heap address. */
+interface Packed {
+  buffer: Info;
+  address: number;
+  taps: number;
+  co: number;
+}
+
+/** Packed filters by backend, then by the filter's buffer; each freed with its filter. */
+const packedFilters = new WeakMap<BackendWasm, Map<tf.DataId, Packed>>();
+
+/**
+ * The heap address of `filter` ([taps, Co] HWIO rows) packed for `convDirect`: each block of
+ * 8 outputs' filter contiguous (in place, consecutive rows are Co floats apart: a 512-channel
+ * layer, every row a page away, ran at 0.7x). Packed once per filter buffer and kept until the
+ * filter is disposed (tfjs tensors are immutable: a buffer's data never changes), so a model's
+ * weights are packed on its first forward pass, as XNNPACK caches its packed weights.
+ */
+function packedFilter(
+  backend: BackendWasm,
+  filter: Info,
+  taps: number,
+  co: number,
+  run: KernelRunner,
+  threads: number,
+): number {
+  const cache = filterCache(backend);
+  const cached = cache.get(filter.dataId);
+  if (cached?.taps === taps && cached.co === co) return cached.address;
+  if (cached) freePacked(backend, cache, filter.dataId);
+  const buffer = backend.makeOutput([taps * co + 8], 'float32') as Info;
+  const address = (heapOffset(backend, buffer.dataId) + 31) & ~31;
+  const src = heapOffset(backend, filter.dataId);
   run(
-    splitRange(n * oh, threads).map(([r0, r1]) => [
-      { name: 'convDirect', args: [...args, r0, r1] },
+    splitRange(taps, threads).map(([t0, t1]) => [
+      { name: 'packFilter', args: [src, address, taps, co, t0, t1] },
     ]),
   );
-  return y;
+  cache.set(filter.dataId, { buffer, address, taps, co });
+  return address;
+}
+
+/**
+ * The backend's cache of packed filters, created on first use together with a hook on its
+ * `disposeData` (which the engine calls when a tensor's last reference goes) that frees a
+ * filter's packed copy when the filter's buffer is freed.
+ */
+function filterCache(backend: BackendWasm): Map<tf.DataId, Packed> {
+  let cache = packedFilters.get(backend);
+  if (cache) return cache;
+  const entries = new Map<tf.DataId, Packed>();
+  const dispose = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId: tf.DataId, force?: boolean) => {
+    const done = dispose(dataId, force);
+    if (entries.has(dataId) && !backend.dataIdMap.has(dataId)) freePacked(backend, entries, dataId);
+    return done;
+  };
+  packedFilters.set(backend, entries);
+  cache = entries;
+  return cache;
+}
+
+/** Filters `backend` holds packed (for tests: each is freed with its filter). */
+export function packedFilterCount(backend: BackendWasm): number {
+  return packedFilters.get(backend)?.size ?? 0;
+}
+
+function freePacked(backend: BackendWasm, cache: Map<tf.DataId, Packed>, dataId: tf.DataId): void {
+  const packed = cache.get(dataId);
+  cache.delete(dataId);
+  if (packed) backend.disposeData(packed.buffer.dataId, true);
 }

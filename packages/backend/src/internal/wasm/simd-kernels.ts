@@ -121,15 +121,16 @@ export interface SimdKernels {
   ): void;
   /**
    * Direct convolution for Co % 8 == 0 and Ow >= 4, output rows [row0, row1) of the
-   * flattened N*Oh: y[R = b*Oh + p, q, o] = sum over (a, e, c) of
+   * flattened N*Oh and output channels [ob0, ob1) (multiples of 8): y[R = b*Oh + p, q, o] = sum over (a, e, c) of
    * x[b, p*sh + a*dh - top, q*sw + e*dw, c] * w[a, e, c, o], with x NHWC of width `wp` already
    * padded on the left and right (rows outside [0, H) count as zeros), w HWIO and y NHWC.
    * The taps of filter row a run as `tapCols` runs of `tapLen` floats, `eStep` bytes apart in
-   * x (dw = 1: one run of kw*Ci; else kw runs of Ci, eStep = 4*dw*Ci).
+   * x (dw = 1: one run of kw*Ci; else kw runs of Ci, eStep = 4*dw*Ci). `packed`: the HWIO
+   * filter as `packFilter` lays it out.
    */
   convDirect(
     x: number,
-    w: number,
+    packed: number,
     y: number,
     h: number,
     wp: number,
@@ -147,7 +148,11 @@ export interface SimdKernels {
     eStep: number,
     row0: number,
     row1: number,
+    ob0: number,
+    ob1: number,
   ): void;
+  /** The filter as `convDirect` reads it: see simd-kernels.ts's `packFilter`. */
+  packFilter(w: number, dst: number, taps: number, co: number, t0: number, t1: number): void;
   /** dst = `rows` rows of `left` zero bytes, src's next `rowBytes` bytes, `right` zero bytes. */
   padColumns(src: number, dst: number, rows: number, rowBytes: number, left: number, right: number): void;
   /**
@@ -730,19 +735,20 @@ function filterGradDirect(fma: boolean): FunctionDef {
 
 /**
  * Direct convolution (no im2col), for Co % 8 == 0 and Ow >= 4: see `SimdKernels.convDirect`.
- * Per output row, block of 8 output channels and block of 4 output pixels (the last block
- * moved back to end at Ow, recomputing a few pixels), 8 accumulators take every tap: for each
- * filter row a whose input row exists, for each of `tapCols` runs of `tapLen` floats (the
- * whole filter row when dw = 1, as x and the HWIO filter are then both contiguous along
- * (e, c)), each step loads the 8 filter outputs of one (e, c) and broadcasts one x value per
- * pixel: 6 loads per 8 multiply-adds, the ratio of `filterGradDirect`.
+ * Per block of 8 output channels (its filter first copied into `packed`), output row and
+ * block of 4 output pixels (the last block moved back to end at Ow, recomputing a few
+ * pixels), 8 accumulators take every tap: for each filter row a whose input row exists, for
+ * each of `tapCols` runs of `tapLen` floats (the whole filter row when dw = 1, as x and the
+ * HWIO filter are then both contiguous along (e, c)), each step loads the block's 8 filter
+ * values of one (e, c) and broadcasts one x value per pixel: 6 loads per 8 multiply-adds,
+ * the ratio of `filterGradDirect`.
  */
 function convDirect(fma: boolean): FunctionDef {
-  const [x, wt, y, h, wp, ci, oh, ow, co, kh, sh, sw, dh, top, tapCols, tapLen, eStep, row0, row1] = Array.from({ length: 19 }, (_, i) => i);
-  const [R, b, p, ob, q, qq, a, r, e, j, xRow, wptr, pixStep, ldw4, yp] = Array.from({ length: 15 }, (_, i) => 19 + i);
-  const px = [34, 35, 36, 37]; // byte address of pixel qq + i's x at the current (e, c)
-  const acc = [38, 39, 40, 41, 42, 43, 44, 45]; // v128: acc[2*i + k], pixel qq + i, outputs ob + 4k ..
-  const [w0, w1, xs] = [46, 47, 48];
+  const [x, packed, y, h, wp, ci, oh, ow, co, kh, sh, sw, dh, top, tapCols, tapLen, eStep, row0, row1, ob0, ob1] = Array.from({ length: 21 }, (_, i) => i);
+  const [R, b, p, ob, q, qq, a, r, e, j, xRow, wptr, pixStep, ldw4, yp, wbase] = Array.from({ length: 16 }, (_, i) => 21 + i);
+  const px = [37, 38, 39, 40]; // byte address of pixel qq + i's x at the current (e, c)
+  const acc = [41, 42, 43, 44, 45, 46, 47, 48]; // v128: acc[2*i + k], pixel qq + i, outputs ob + 4k ..
+  const [w0, w1, xs] = [49, 50, 51];
   /** One (e, c) step: the block's 8 filter outputs times each pixel's x, then every pointer on. */
   const step: Code[] = [
     [...op.get(wptr), ...op.load(), ...op.set(w0), ...op.get(wptr), ...op.load(16), ...op.set(w1)],
@@ -756,14 +762,14 @@ function convDirect(fma: boolean): FunctionDef {
       }),
     ]),
     ...px.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
-    [...op.get(wptr), ...op.get(ldw4), ...op.add, ...op.set(wptr)],
+    [...op.get(wptr), ...op.i32(32), ...op.add, ...op.set(wptr)],
   ];
   const run: Code[] = [
-    // px[i] = xRow + e*eStep + i*pixStep; wptr = wt + 4*((a*tapCols + e)*tapLen*Co + ob)
+    // px[i] = xRow + e*eStep + i*pixStep; wptr = wbase + 32*(a*tapCols + e)*tapLen
     [...op.get(xRow), ...op.get(e), ...op.get(eStep), ...op.mul, ...op.add, ...op.set(px[0])],
     ...px.slice(1).map((pi, i) => [...op.get(px[i]), ...op.get(pixStep), ...op.add, ...op.set(pi)]),
-    [...op.get(a), ...op.get(tapCols), ...op.mul, ...op.get(e), ...op.add, ...op.get(tapLen), ...op.mul, ...op.get(ldw4), ...op.mul,
-      ...op.get(ob), ...op.i32(2), ...op.shl, ...op.add, ...op.get(wt), ...op.add, ...op.set(wptr)],
+    [...op.get(a), ...op.get(tapCols), ...op.mul, ...op.get(e), ...op.add, ...op.get(tapLen), ...op.mul, ...op.i32(5), ...op.shl,
+      ...op.get(wbase), ...op.add, ...op.set(wptr)],
     // One step per iteration: unrolled further, V8 hoists the broadcasts and spills accumulators.
     forLoop(j, op.i32(0), op.get(tapLen), 1, step),
   ];
@@ -795,8 +801,11 @@ function convDirect(fma: boolean): FunctionDef {
   const body: Code = [
     ...op.get(co), ...op.i32(2), ...op.shl, ...op.set(ldw4),
     ...op.get(sw), ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(pixStep),
-    // Blocks of outputs outermost: the block's part of the filter stays in cache for every row.
-    ...forLoop(ob, op.i32(0), op.get(co), 8, [
+    // Blocks of outputs outermost: the block's filter stays in cache for every row.
+    ...forLoop(ob, op.get(ob0), op.get(ob1), 8, [
+      // wbase = packed + 32*(ob/8)*taps: this block's filter
+      [...op.get(ob), ...op.get(kh), ...op.mul, ...op.get(tapCols), ...op.mul, ...op.get(tapLen), ...op.mul,
+        ...op.i32(2), ...op.shl, ...op.get(packed), ...op.add, ...op.set(wbase)],
       forLoop(R, op.get(row0), op.get(row1), 1, [
         // b = R / Oh; p = R - b*Oh
         [...op.get(R), ...op.get(R), ...op.get(oh), ...op.divS, ...op.tee(b), ...op.get(oh), ...op.mul, ...op.sub, ...op.set(p)],
@@ -804,7 +813,26 @@ function convDirect(fma: boolean): FunctionDef {
       ]),
     ]),
   ];
-  return { name: 'convDirect', params: 19, results: [], locals: { i32: 19, v128: 11 }, body };
+  return { name: 'convDirect', params: 21, results: [], locals: { i32: 20, v128: 11 }, body };
+}
+
+/**
+ * dst[ob/8, t, 0..8) = w[t, ob .. ob + 8) for the filter rows t in [t0, t1) of a [taps, Co]
+ * filter (Co % 8 == 0): each block of 8 outputs' filter contiguous, its rows 32 bytes apart.
+ */
+function packFilter(): FunctionDef {
+  const [w, dst, taps, co, t0, t1] = [0, 1, 2, 3, 4, 5];
+  const [t, ob, src, to] = [6, 7, 8, 9];
+  const body: Code = forLoop(t, op.get(t0), op.get(t1), 1, [
+    [...op.get(t), ...op.get(co), ...op.mul, ...op.i32(2), ...op.shl, ...op.get(w), ...op.add, ...op.set(src)],
+    [...op.get(t), ...op.i32(5), ...op.shl, ...op.get(dst), ...op.add, ...op.set(to)],
+    forLoop(ob, op.i32(0), op.get(co), 8, [
+      [...op.get(to), ...op.get(src), ...op.load(), ...op.store(), ...op.get(to), ...op.get(src), ...op.load(16), ...op.store(16)],
+      [...op.get(src), ...op.i32(32), ...op.add, ...op.set(src)],
+      [...op.get(to), ...op.get(taps), ...op.i32(5), ...op.shl, ...op.add, ...op.set(to)],
+    ]),
+  ]);
+  return { name: 'packFilter', params: 6, results: [], locals: { i32: 4 }, body };
 }
 
 /** dst rows of left + row + right bytes: zeros, src's row, zeros (see `SimdKernels.padColumns`). */
@@ -1030,8 +1058,6 @@ export const tuning = {
   backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
   /** `Conv2D`: convkit's direct convolution where `auto` picks it (conv2d.ts), or always, or never. */
   conv: 'auto' as 'auto' | 'direct' | 'xnnpack',
-  /** Most output channels for which `auto` picks the direct convolution. */
-  directMaxChannels: 128,
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of dW one pass of the direct filter gradient adds into (1 MB, an L2). */
@@ -1116,6 +1142,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           gemmNT(key.fma),
           filterGradDirect(key.fma),
           convDirect(key.fma),
+          packFilter(),
           padColumns(),
           depthwiseFilterGrad(),
           sumPattern(),
