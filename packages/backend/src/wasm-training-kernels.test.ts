@@ -1240,6 +1240,55 @@ describe('bias add and bias-gradient sum (Add, Sum), Identity', () => {
   });
 });
 
+describe('Slice (heap to heap)', () => {
+  const cases: {
+    name: string;
+    shape: number[];
+    begin: number[];
+    size: number[];
+    dtype?: 'int32' | 'bool';
+  }[] = [
+    {
+      name: 'one element of a 4-D tensor',
+      shape: [3, 5, 6, 8],
+      begin: [0, 0, 0, 0],
+      size: [1, 1, 1, 1],
+    },
+    {
+      name: 'channels of a 4-D tensor (short runs)',
+      shape: [2, 4, 5, 32],
+      begin: [0, 1, 0, 8],
+      size: [2, 2, 5, 16],
+    },
+    { name: 'contiguous rows', shape: [10, 70], begin: [3, 0], size: [4, 70] },
+    { name: 'long runs', shape: [4, 200], begin: [1, 30], size: [2, 150] },
+    { name: 'rank 1', shape: [50], begin: [7], size: [20] },
+    {
+      name: 'rank 5, -1 size',
+      shape: [2, 3, 4, 5, 6],
+      begin: [1, 0, 1, 2, 3],
+      size: [-1, 2, 3, -1, 3],
+    },
+    { name: 'int32', shape: [4, 6, 9], begin: [1, 2, 3], size: [2, 3, 4], dtype: 'int32' },
+    { name: 'bool', shape: [5, 7], begin: [2, 1], size: [3, 5], dtype: 'bool' },
+    { name: 'empty', shape: [4, 6], begin: [1, 2], size: [0, 3] },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const values = randomValues(size(c.shape), 5);
+      const run = () => {
+        const base = tf.tensor(values, c.shape);
+        const x =
+          c.dtype === 'bool' ? tf.greater(base, 0) : c.dtype ? tf.cast(base, c.dtype) : base;
+        return tf.cast(tf.slice(x, c.begin, c.size), 'float32');
+      };
+      const [expected] = await runOn('cpu', run);
+      const [actual] = await runOn('wasm', run);
+      expect(actual).toEqual(expected);
+    });
+  }
+});
+
 describe('a small conv net trains on wasm', () => {
   const shapes = {
     c1: [3, 3, 2, 4],

@@ -11,6 +11,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthw
 import { identityConfig, makeCast } from './internal/wasm/identity';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
 import { prepareSimdKernels } from './internal/wasm/simd-kernels';
+import { makeSlice } from './internal/wasm/slice';
 import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
 
 /**
@@ -39,6 +40,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  *   transpose-then-reduce are slow with few channels): SIMD over lcm(C, 4)-float blocks.
  * - `ConvkitBatchNormForward` / `ConvkitBatchNormBackward` (convkit's own, for
  *   `batchNormTraining`): batch norm in train mode and its gradient, five SIMD passes.
+ * - `Slice` (wrapped: tfjs's copies the whole input out of the heap first): heap to heap,
+ *   run by run.
  * - `Identity` (replaced: tfjs's copies the buffer on every clone and every tensor a gradient
  *   saves) and `Cast` to the same dtype (wrapped; every ReLU gradient does one): share the
  *   buffer, as the cpu backend does.
@@ -75,6 +78,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.Sum, makeLeadingSum],
     [tf.Cast, makeCast],
     [tf.Conv2D, makeConv2D],
+    [tf.Slice, makeSlice],
   ] as const) {
     const config = wrapped(name, make);
     if (config) configs.push(config);
