@@ -184,7 +184,7 @@ function methodsFor(w: number[]): GradientMethod[] {
  */
 function methodTuning(method: GradientMethod) {
   if (method === 'direct') {
-    return { backpropInput: 'conv', backpropFilter: 'direct', conv: 'direct' } as const;
+    return { backpropInput: 'conv', backpropFilter: 'direct', conv: 'auto' } as const;
   }
   return { backpropInput: method, backpropFilter: method, conv: 'xnnpack' } as const;
 }
@@ -632,7 +632,7 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     { name: '12 outputs (XNNPACK)', x: [2, 6, 6, 8], w: [3, 3, 8, 12], strides: 1, pad: 'same' },
   ];
   for (const c of cases) {
-    const methods = c.directOnly ? (['direct'] as const) : (['direct', 'xnnpack'] as const);
+    const methods = c.directOnly ? (['auto'] as const) : (['auto', 'xnnpack'] as const);
     it.each(methods)(`${c.name} (%s)`, async (conv) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
@@ -659,7 +659,7 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     const w = tf.tensor4d(randomValues(9 * 8 * 16, 2), [3, 3, 8, 16]);
     const before = packedFilterCount(backend);
     const tensors = tf.memory().numTensors;
-    await withTuning({ conv: 'direct' }, async () => {
+    await withTuning({ conv: 'auto' }, async () => {
       const first = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
       expect(packedFilterCount(backend)).toBe(before + 1);
       const again = tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
@@ -677,21 +677,18 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     expect(tf.memory().numTensors).toBe(tensors - 2);
   });
 
-  it('auto picks the direct convolution from 8 input channels, outputs in eights, rows of 4', async () => {
+  it('auto takes the direct convolution wherever outputs are in eights and rows 4 wide', async () => {
     const method = (x: number[], w: number[], strides = 1) =>
       conv2dMethod(
         nhwcConvInfo(x as Shape4, w as Shape4, { strides, pad: 'same', dilations: 1 }, false),
       );
-    expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('xnnpack'); // an RGB stem
-    expect(method([64, 14, 14, 6], [5, 5, 6, 16])).toBe('xnnpack'); // LeNet-5's second layer
+    expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('direct'); // an RGB stem
+    expect(method([64, 14, 14, 6], [5, 5, 6, 16])).toBe('direct'); // LeNet-5's second layer
     expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
+    expect(method([64, 28, 28, 1], [5, 5, 1, 6])).toBe('xnnpack'); // 6 outputs
     expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('xnnpack'); // 12 outputs
     expect(method([8, 6, 6, 16], [3, 3, 16, 16], 2)).toBe('xnnpack'); // 3-pixel rows
     expect(method([8, 8, 8, 16], [1, 1, 16, 16], 2)).toBe('direct'); // 4-pixel rows
-    await withTuning({ conv: 'direct' }, async () => {
-      expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('direct');
-      expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('xnnpack');
-    });
     await withTuning({ conv: 'xnnpack' }, async () => {
       expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('xnnpack');
     });

@@ -58,18 +58,18 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
 }
 
 /**
- * Which kernel runs a convolution: `direct` needs output channels in eights (the register
- * block) and rows of 4 or more pixels; in `auto` also 8 or more input channels, where it was
- * measured faster than XNNPACK (2 threads: 56x56x64 3x3 92 vs 71 GFLOP/s, ResNet-20's layers
- * 75-98 vs 67-74, ResNet-18's 512-channel layers at batch 1 and 8: 68 and 90 vs 63 and 68).
- * RGB stems and LeNet-5's 6-channel layer stay with XNNPACK.
+ * Which kernel runs a convolution: `direct` wherever its register block fits, output
+ * channels in eights and rows of 4 or more pixels (`auto`), or as `tuning.conv` forces. It was
+ * measured faster than XNNPACK on every such shape here, 2 threads against XNNPACK's 2:
+ * 56x56x64 3x3 95 vs 74 GFLOP/s, ResNet-18's 512-channel layer at batch 1 90 vs 65; and,
+ * since XNNPACK keeps one thread once convkit's kernel workers run (loaders.ts), RGB stems
+ * 3.2 vs 7.3 ms and LeNet-5's 6-channel layer 0.47 vs 0.87 ms. On one thread it is at least
+ * as fast (ResNet-18's stem 8.7 vs 10.9 ms).
  */
 export function conv2dMethod(info: tf.backend_util.Conv2DInfo): 'direct' | 'xnnpack' {
   const { outChannels: co, inChannels: ci, outWidth: ow, outHeight: oh, batchSize: n } = info;
-  if (tuning.conv === 'xnnpack' || co % 8 !== 0 || ow < 4 || oh <= 0 || n <= 0 || ci <= 0) {
-    return 'xnnpack';
-  }
-  return tuning.conv === 'direct' || ci >= 8 ? 'direct' : 'xnnpack';
+  const fits = co % 8 === 0 && ow >= 4 && oh > 0 && n > 0 && ci > 0;
+  return fits && tuning.conv !== 'xnnpack' ? 'direct' : 'xnnpack';
 }
 
 function convByDirect(

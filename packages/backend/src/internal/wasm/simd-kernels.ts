@@ -1056,8 +1056,8 @@ export const tuning = {
   simd: true,
   backpropInput: 'auto' as 'auto' | 'gemm' | 'conv',
   backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
-  /** `Conv2D`: convkit's direct convolution where `auto` picks it (conv2d.ts), or always, or never. */
-  conv: 'auto' as 'auto' | 'direct' | 'xnnpack',
+  /** `Conv2D`: convkit's direct convolution wherever it fits (conv2d.ts), or XNNPACK's. */
+  conv: 'auto' as 'auto' | 'xnnpack',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of dW one pass of the direct filter gradient adds into (1 MB, an L2). */
