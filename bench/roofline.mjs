@@ -97,8 +97,8 @@ const f = (v) => (v === undefined ? 'n/a' : v >= 100 ? v.toFixed(0) : v.toFixed(
 const pct = (v, of) => (v && of ? `${((100 * v) / of).toFixed(0)}%` : 'n/a');
 
 const KERNELS = [
-  ['convForward', '3x3 conv 28x28x64 -> 64, batch 1, forward', 'tfjs-wasm XNNPACK'],
-  ['convBackwardInput', '  same, input gradient', 'convkit (GEMM + SIMD col2im)'],
+  ['convForward', '3x3 conv 28x28x64 -> 64, batch 1, forward', 'convkit (direct SIMD)'],
+  ['convBackwardInput', '  same, input gradient', 'convkit (direct SIMD, rotated filter)'],
   ['convBackwardFilter', '  same, filter gradient', 'convkit (direct SIMD)'],
   ['matMul', 'matMul 128x576 @ 576x128', 'tfjs-wasm XNNPACK'],
 ];

@@ -1237,6 +1237,48 @@ describe('bias add and bias-gradient sum (Add, Sum), Identity', () => {
   });
 });
 
+describe('avgPool gradient (AvgPoolGrad)', () => {
+  const cases: {
+    name: string;
+    x: number[];
+    filter: number;
+    stride: number;
+    pad: 'valid' | 'same' | number;
+  }[] = [
+    {
+      name: '1x1 stride 2 (a CIFAR ResNet shortcut)',
+      x: [3, 8, 8, 16],
+      filter: 1,
+      stride: 2,
+      pad: 'valid',
+    },
+    { name: '2x2 stride 2', x: [2, 6, 7, 5], filter: 2, stride: 2, pad: 'valid' },
+    {
+      name: '3x3 stride 1 same (overlapping, padded)',
+      x: [2, 7, 6, 3],
+      filter: 3,
+      stride: 1,
+      pad: 'same',
+    },
+    { name: '3x3 stride 2 same, odd size', x: [2, 9, 9, 4], filter: 3, stride: 2, pad: 'same' },
+    { name: '3x3 stride 2, numeric pad 1', x: [1, 8, 9, 6], filter: 3, stride: 2, pad: 1 },
+    { name: 'global 8x8', x: [4, 8, 8, 12], filter: 8, stride: 1, pad: 'valid' },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const xv = randomValues(size(c.x), 1);
+      await compareBackends(c.name, () => {
+        const x = tf.tensor4d(xv, c.x as Shape4);
+        const f = (a: tf.Tensor) => {
+          const y = tf.avgPool(a as tf.Tensor4D, c.filter, c.stride, c.pad);
+          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 3), y.shape)));
+        };
+        return tf.grad(f)(x);
+      });
+    });
+  }
+});
+
 describe('Slice (heap to heap)', () => {
   const cases: {
     name: string;

@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { makeAvgPoolGrad } from './internal/wasm/avg-pool-grad';
 import { makeBatchMatMul } from './internal/wasm/batch-mat-mul';
 import { batchNormBackwardConfig, batchNormForwardConfig } from './internal/wasm/batch-norm';
 import { makeBiasAdd, makeLeadingSum } from './internal/wasm/bias-add-and-sum';
@@ -40,6 +41,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  *   transpose-then-reduce are slow with few channels): SIMD over lcm(C, 4)-float blocks.
  * - `ConvkitBatchNormForward` / `ConvkitBatchNormBackward` (convkit's own, for
  *   `batchNormTraining`): batch norm in train mode and its gradient, five SIMD passes.
+ * - `AvgPoolGrad` (wrapped: tfjs's tests every filter tap of every input pixel): each
+ *   output's gradient added once into its window.
  * - `Slice` (wrapped: tfjs's copies the whole input out of the heap first): heap to heap,
  *   run by run.
  * - `Identity` (replaced: tfjs's copies the buffer on every clone and every tensor a gradient
@@ -79,6 +82,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.Cast, makeCast],
     [tf.Conv2D, makeConv2D],
     [tf.Slice, makeSlice],
+    [tf.AvgPoolGrad, makeAvgPoolGrad],
   ] as const) {
     const config = wrapped(name, make);
     if (config) configs.push(config);
