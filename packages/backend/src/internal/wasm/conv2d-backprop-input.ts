@@ -7,7 +7,6 @@ import {
   NCHW_TO_NHWC,
   NHWC_TO_NCHW,
   nhwcConvInfo,
-  view,
   withScope,
 } from './kernel-scope';
 import { splitRange } from './kernel-workers';
