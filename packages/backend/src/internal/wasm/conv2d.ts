@@ -35,8 +35,9 @@ type KernelFunc = (args: {
  * takes the same path.
  *
  * The input is padded on the left and right once (SIMD `padColumns`; rows above and below
- * are skipped in the loop), so every 4-pixel block reads whole rows. Threads take ranges of
- * output rows, so every output float is one sum in one fixed order on any thread count.
+ * are skipped in the loop), so every 4-pixel block reads whole rows; the filter is packed once
+ * and kept while it lives (`packedFilter`). Threads take ranges of output rows or of blocks of
+ * outputs; either way every output float is one sum in one fixed order, on any thread count.
  */
 export function makeConv2D(original: KernelFunc): KernelFunc {
   return (args) => {
@@ -170,7 +171,7 @@ function packedFilter(
  * filter's packed copy when the filter's buffer is freed.
  */
 function filterCache(backend: BackendWasm): Map<tf.DataId, Packed> {
-  let cache = packedFilters.get(backend);
+  const cache = packedFilters.get(backend);
   if (cache) return cache;
   const entries = new Map<tf.DataId, Packed>();
   const dispose = backend.disposeData.bind(backend);
@@ -180,8 +181,7 @@ function filterCache(backend: BackendWasm): Map<tf.DataId, Packed> {
     return done;
   };
   packedFilters.set(backend, entries);
-  cache = entries;
-  return cache;
+  return entries;
 }
 
 /** Filters `backend` holds packed (for tests: each is freed with its filter). */

@@ -15,6 +15,8 @@ import { type KernelWorkers, startKernelWorkers } from './kernel-workers';
  *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
  * - `gemmNT`: dot-product GEMM for the filter gradient (no operand repacking).
  * - `filterGradDirect`: the filter gradient without im2col, for output channels in eights.
+ * - `convDirect`: the convolution without im2col, for output channels in eights (conv2d.ts),
+ *   on a filter laid out by `packFilter` and an input padded by `padColumns`.
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
@@ -121,7 +123,8 @@ export interface SimdKernels {
   ): void;
   /**
    * Direct convolution for Co % 8 == 0 and Ow >= 4, output rows [row0, row1) of the
-   * flattened N*Oh and output channels [ob0, ob1) (multiples of 8): y[R = b*Oh + p, q, o] = sum over (a, e, c) of
+   * flattened N*Oh and output channels [ob0, ob1) (multiples of 8):
+   * y[R = b*Oh + p, q, o] = sum over (a, e, c) of
    * x[b, p*sh + a*dh - top, q*sw + e*dw, c] * w[a, e, c, o], with x NHWC of width `wp` already
    * padded on the left and right (rows outside [0, H) count as zeros), w HWIO and y NHWC.
    * The taps of filter row a run as `tapCols` runs of `tapLen` floats, `eStep` bytes apart in
@@ -735,7 +738,7 @@ function filterGradDirect(fma: boolean): FunctionDef {
 
 /**
  * Direct convolution (no im2col), for Co % 8 == 0 and Ow >= 4: see `SimdKernels.convDirect`.
- * Per block of 8 output channels (its filter first copied into `packed`), output row and
+ * Per block of 8 output channels (its filter as `packFilter` laid it out), output row and
  * block of 4 output pixels (the last block moved back to end at Ow, recomputing a few
  * pixels), 8 accumulators take every tap: for each filter row a whose input row exists, for
  * each of `tapCols` runs of `tapLen` floats (the whole filter row when dw = 1, as x and the
