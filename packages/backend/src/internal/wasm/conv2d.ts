@@ -105,7 +105,9 @@ function convByDirect(
         4 * right * ci,
       ],
     });
-    run(splitRange(n * h, threads).map((range) => [rows(range)]));
+    // A small copy stays on this thread: waking the workers costs more than it saves.
+    const shares = n * h * wp * ci < tuning.parallelMinMacs ? 1 : threads;
+    run(splitRange(n * h, shares).map((range) => [rows(range)]));
   }
   const packed = packedFilter(scope.backend, filter, kh * kw * ci, co, run, threads);
   const y = scope.alloc([n, oh, ow, co]);
@@ -156,8 +158,10 @@ function packedFilter(
   const buffer = backend.makeOutput([taps * co + 8], 'float32') as Info;
   const address = (heapOffset(backend, buffer.dataId) + 31) & ~31;
   const src = heapOffset(backend, filter.dataId);
+  // A small filter is packed on this thread: waking the workers costs more than it saves.
+  const shares = taps * co < tuning.parallelMinMacs ? 1 : threads;
   run(
-    splitRange(taps, threads).map(([t0, t1]) => [
+    splitRange(taps, shares).map(([t0, t1]) => [
       { name: 'packFilter', args: [src, address, taps, co, t0, t1] },
     ]),
   );

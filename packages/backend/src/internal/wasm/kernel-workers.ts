@@ -122,6 +122,11 @@ export async function startKernelWorkers(
       if (shares.length > threads) {
         throw new Error(`@convkit/backend: ${shares.length} shares for ${threads} threads`);
       }
+      // One share: nothing to wait for, and no worker to wake (tens of microseconds each).
+      if (shares.length <= 1) {
+        runLocal(shares[0] ?? []);
+        return;
+      }
       for (let w = 0; w < threads - 1; w++) writeSlot(ctrl, w, shares[w + 1] ?? [], names);
       Atomics.store(ctrl, FAILED, 0);
       Atomics.store(ctrl, PENDING, threads - 1);
