@@ -22,6 +22,7 @@ interface ChildResult {
   kernelThreadsReason?: string;
   xnnpackThreads: number;
   xnnpackPool: number;
+  formatted: string;
   fma: boolean;
   simdHelpers: boolean;
   hashes: Record<string, string>;
@@ -68,6 +69,8 @@ describe('wasm backend threads in Node', () => {
     // XNNPACK keeps one thread once convkit's workers have the other cores.
     expect([one.xnnpackThreads, two.xnnpackThreads, three.xnnpackThreads]).toEqual([1, 1, 1]);
     expect([one.xnnpackPool, two.xnnpackPool, three.xnnpackPool]).toEqual([1, 1, 1]);
+    expect(two.formatted).toContain("XNNPACK: 1 thread (convkit's kernels have the other cores)");
+    expect(one.formatted).not.toContain('XNNPACK:');
     expect([one.simdHelpers, two.simdHelpers, three.simdHelpers]).toEqual([true, true, true]);
     expect(Object.keys(one.hashes)).toHaveLength(17);
     expect(two.hashes).toEqual(one.hashes);

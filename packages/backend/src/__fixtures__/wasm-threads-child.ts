@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernels } from '../internal/wasm/simd-kernels';
 import { RandomSource } from '../random';
-import { selectBackend } from '../select-backend';
+import { formatBackendReport, selectBackend } from '../select-backend';
 
 const report = await selectBackend({ backend: 'wasm', threads: Number(process.argv[2]) });
 const random = new RandomSource(7);
@@ -86,6 +86,7 @@ console.log(
     kernelThreads: report.wasm?.kernelThreads,
     kernelThreadsReason: report.wasm?.kernelThreadsReason,
     xnnpackThreads: report.wasm?.xnnpackThreads,
+    formatted: formatBackendReport(report),
     // What XNNPACK's pool really has (tfjs's own count), not what the report says.
     xnnpackPool: (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm
       .tfjs.getThreadsCount(),
