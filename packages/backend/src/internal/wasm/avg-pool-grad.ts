@@ -1,12 +1,5 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Info } from './kernel-scope';
-
-type KernelFunc = (args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs?: tf.NamedAttrMap;
-}) => Info;
+import type { Info, KernelFunc } from './kernel-scope';
 
 /**
  * `AvgPoolGrad` on wasm, wrapped: tfjs's visits, for every input pixel, every filter tap and

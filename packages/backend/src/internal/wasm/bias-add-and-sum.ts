@@ -1,13 +1,6 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Info, view, withScope } from './kernel-scope';
+import { type Info, type KernelFunc, view, withScope } from './kernel-scope';
 import { heapOffset, simdKernels } from './simd-kernels';
-
-type KernelFunc = (args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs?: tf.NamedAttrMap;
-}) => Info;
 
 /**
  * The bias of every conv and dense layer, forward and backward, on wasm.

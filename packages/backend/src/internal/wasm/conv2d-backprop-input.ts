@@ -195,6 +195,7 @@ export function backpropInputByGemm(
   const { run, threads } = simdRunner(scope.backend, simd, n * oh * ow * co * kkc);
   const chunk = Math.max(1, Math.min(n, Math.floor(tuning.maxColumnFloats / (oh * ow * kkc))));
   const pixels = oh * ow;
+  const { top, left } = info.padInfo;
   for (let n0 = 0; n0 < n; n0 += chunk) {
     const m = Math.min(chunk, n - n0);
     const cols = scope.alloc([m * pixels, kkc]);
@@ -205,7 +206,6 @@ export function backpropInputByGemm(
       args: [dyRows + r0 * co * 4, ptr(filter), ptr(cols) + r0 * kkc * 4, r1 - r0, kkc, co, co, 0],
     });
     run(splitRange(m * pixels, threads, 4).map((rows) => [gemm(rows)]));
-    const { top, left } = info.padInfo;
     const images = ([i0, i1]: [number, number]) => ({
       name: 'col2im',
       args: [

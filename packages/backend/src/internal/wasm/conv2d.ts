@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import {
   type ConvAttrs,
   type Info,
+  type KernelFunc,
   type KernelScope,
   nhwcConvInfo,
   withScope,
@@ -16,12 +17,6 @@ import {
   simdRunner,
   tuning,
 } from './simd-kernels';
-
-type KernelFunc = (args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs?: tf.NamedAttrMap;
-}) => Info;
 
 /**
  * `Conv2D` on wasm, wrapped: NHWC convolutions with output channels in eights and rows at

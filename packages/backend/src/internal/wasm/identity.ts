@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc } from './kernel-scope';
 
 /**
  * `Identity` on wasm, replacing tfjs-backend-wasm's, which copies the buffer. The engine runs
@@ -24,12 +25,6 @@ export const identityConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: identity as unknown as tf.KernelFunc,
 };
-
-type KernelFunc = (args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs?: tf.NamedAttrMap;
-}) => tf.TensorInfo;
 
 /**
  * `Cast` on wasm, wrapped: a cast to the dtype the tensor already has (every ReLU gradient

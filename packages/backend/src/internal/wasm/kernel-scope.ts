@@ -16,7 +16,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type Info = tf.TensorInfo;
 export type Pads = { top: number; bottom: number; left: number; right: number };
-type KernelFunc = (args: {
+/** A wasm kernel function as tfjs calls it (also the shape of the ones convkit wraps). */
+export type KernelFunc = (args: {
   inputs: tf.NamedTensorInfoMap;
   backend: BackendWasm;
   attrs?: tf.NamedAttrMap;

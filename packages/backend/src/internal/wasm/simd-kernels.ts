@@ -1,6 +1,6 @@
 // biome-ignore-all format: the instruction sequences are laid out by hand, one source line per step
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type KernelWorkers, startKernelWorkers } from './kernel-workers';
+import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kernel-workers';
 
 /**
  * A few WebAssembly SIMD loops that run directly on tfjs-backend-wasm's heap, for the work
@@ -1286,7 +1286,7 @@ export function simdKernelWorkers(backend: BackendWasm): KernelWorkers | undefin
 }
 
 /** Each thread's share of kernel calls, run on every thread at once, or all here in order. */
-export type KernelRunner = (shares: { name: string; args: number[] }[][]) => void;
+export type KernelRunner = (shares: KernelCall[][]) => void;
 
 /**
  * How to run a kernel step of `macs` multiply-adds on `backend`: on the kernel workers when

@@ -1,12 +1,5 @@
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Info } from './kernel-scope';
-
-type KernelFunc = (args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: BackendWasm;
-  attrs?: tf.NamedAttrMap;
-}) => Info;
+import type { Info, KernelFunc } from './kernel-scope';
 
 /**
  * `Slice` on wasm, wrapped: tfjs's copies the whole input out of the wasm heap into a new
