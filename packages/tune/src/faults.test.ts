@@ -173,6 +173,51 @@ describe('faults', () => {
     }
   });
 
+  it('a coordinator stopped between queueing a trial and recording it as submitted: resumed, each trial run once', async () => {
+    // The first coordinator submits trials 0 and 1 (no worker runs them) and stops. Then each
+    // half-written submit is made by hand: trial 0 queued but not recorded as submitted,
+    // trial 1 recorded as submitted but never queued (what the earlier write order left).
+    const name = 'half-submit';
+    const stop = new AbortController();
+    const first = runStudy({
+      ...settings,
+      name,
+      runner: redisRunner({ url: redis.url }),
+      signal: stop.signal,
+    });
+    const client = new Redis(redis.url);
+    const { Queue } = await import('bullmq');
+    const queue = new Queue('convkit-tune', {
+      connection: { host: '127.0.0.1', port: redis.port },
+    });
+    const submittedKey = `convkit:tune:${name}:submitted`;
+    const ran: TrialRecord[] = [];
+    let workers: Awaited<ReturnType<typeof startWorker>>[] = [];
+    try {
+      await expect.poll(() => client.scard(submittedKey), { timeout: 10_000 }).toBe(2);
+      stop.abort();
+      expect((await first).trials).toEqual([]);
+      await client.srem(submittedKey, '0');
+      await (await queue.getJob(`${name}--1`))!.remove();
+      workers = await Promise.all(
+        [0, 1].map((i) =>
+          startWorker({ url: redis.url, objective, id: `h${i}`, onTrial: (r) => ran.push(r) }),
+        ),
+      );
+      const result = await runStudy({
+        ...settings,
+        name,
+        runner: redisRunner({ url: redis.url }),
+      });
+      expect(outcome(result)).toEqual(outcome(reference));
+      expect(ran.map((r) => r.number).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    } finally {
+      await queue.close();
+      client.disconnect();
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
   it('a Redis restart (SIGKILL, append-only file) loses no finished trial', async () => {
     const ran: TrialRecord[] = [];
     const workers = await Promise.all(

@@ -89,19 +89,32 @@ export function redisRunner(options: RedisRunnerOptions = {}): Runner {
       );
       const done = new Set(finished.map((r) => r.number));
       const submitted = (await redis.smembers(keys.submitted)).map(Number);
-      const pending = submitted.filter((n) => !done.has(n));
+      const pending: number[] = [];
+      for (const n of submitted.filter((m) => !done.has(m))) {
+        if (await queue.getJob(jobId(study, n))) {
+          pending.push(n);
+        } else {
+          // Submitted but never queued (a coordinator stopped between the two writes before
+          // submit queued first): forget it, and the study samples it again, with the same
+          // params, since sampling depends only on the seed and the finished trials.
+          await redis.srem(keys.submitted, String(n));
+        }
+      }
       for (const n of pending) waiting.add(n);
       return { finished, pending };
     },
 
     async submit(task: TrialTask) {
-      await redis.sadd(keys.submitted, String(task.number));
       waiting.add(task.number);
+      // The job first: a coordinator stopped between the two writes leaves a queued job that
+      // is not in `submitted`; its successor samples the same trial and adds the same job id,
+      // which BullMQ ignores.
       await queue.add('trial', task, {
         jobId: jobId(task.study, task.number),
         removeOnComplete: false,
         removeOnFail: false,
       });
+      await redis.sadd(keys.submitted, String(task.number));
     },
 
     async next(): Promise<TrialRecord> {
