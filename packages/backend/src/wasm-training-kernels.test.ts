@@ -629,7 +629,28 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
       strides: 1,
       pad: 'valid',
     },
-    { name: '12 outputs (XNNPACK)', x: [2, 6, 6, 8], w: [3, 3, 8, 12], strides: 1, pad: 'same' },
+    {
+      name: '12 outputs (a part block)',
+      x: [2, 6, 6, 8],
+      w: [3, 3, 8, 12],
+      strides: 1,
+      pad: 'same',
+    },
+    {
+      name: "LeNet-5's first layer: 1 -> 6",
+      x: [3, 12, 12, 1],
+      w: [5, 5, 1, 6],
+      strides: 1,
+      pad: 2,
+    },
+    { name: '1 output, stride 2', x: [2, 11, 10, 5], w: [3, 3, 5, 1], strides: 2, pad: 'same' },
+    {
+      name: '29 outputs: 4 blocks, the last a part',
+      x: [2, 9, 9, 3],
+      w: [3, 3, 3, 29],
+      strides: 1,
+      pad: 'valid',
+    },
   ];
   for (const c of cases) {
     const methods = c.directOnly ? (['auto'] as const) : (['auto', 'xnnpack'] as const);
@@ -677,7 +698,7 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     expect(tf.memory().numTensors).toBe(tensors - 2);
   });
 
-  it('auto takes the direct convolution wherever outputs are in eights and rows 4 wide', async () => {
+  it('auto takes the direct convolution wherever rows are 4 wide', async () => {
     const method = (x: number[], w: number[], strides = 1) =>
       conv2dMethod(
         nhwcConvInfo(x as Shape4, w as Shape4, { strides, pad: 'same', dilations: 1 }, false),
@@ -685,8 +706,8 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('direct'); // an RGB stem
     expect(method([64, 14, 14, 6], [5, 5, 6, 16])).toBe('direct'); // LeNet-5's second layer
     expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
-    expect(method([64, 28, 28, 1], [5, 5, 1, 6])).toBe('xnnpack'); // 6 outputs
-    expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('xnnpack'); // 12 outputs
+    expect(method([64, 28, 28, 1], [5, 5, 1, 6])).toBe('direct'); // 6 outputs: a part block
+    expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('direct'); // 12 outputs
     expect(method([8, 6, 6, 16], [3, 3, 16, 16], 2)).toBe('xnnpack'); // 3-pixel rows
     expect(method([8, 8, 8, 16], [1, 1, 16, 16], 2)).toBe('direct'); // 4-pixel rows
     await withTuning({ conv: 'xnnpack' }, async () => {

@@ -32,6 +32,10 @@ const wConv = normal([3, 3, 16, 24]) as tf.Tensor4D;
 // And one with 12 blocks of 8 outputs, which the threads split by blocks instead of rows.
 const xWide = normal([2, 8, 8, 32]) as tf.Tensor4D;
 const wWide = normal([3, 3, 32, 96]) as tf.Tensor4D;
+// And one with outputs not in eights (6 forward, 5 for the input gradient): the last block
+// of 8 stores only its first lanes.
+const xPart = normal([3, 17, 17, 5]) as tf.Tensor4D;
+const wPart = normal([5, 5, 5, 6]) as tf.Tensor4D;
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;
@@ -45,6 +49,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
   const [, dwDirect] = tf.grads(conv(2, 'same'))([xDirect, wDirect]);
   const [dxConv] = tf.grads(conv(1, 'same'))([xConv, wConv]);
+  const [dxPart] = tf.grads(conv(1, 'same'))([xPart, wPart]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -64,6 +69,8 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convDirectForward: tf.conv2d(xConv, wConv, 1, 'same'),
     convDirectInputGrad: dxConv,
     convWideForward: tf.conv2d(xWide, wWide, 1, 'same'),
+    convPartForward: tf.conv2d(xPart, wPart, 1, 'same'),
+    convPartInputGrad: dxPart,
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),

@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { blocksOf8 } from './conv2d';
 import {
   type ConvAttrs,
   type Info,
@@ -27,8 +28,8 @@ import { heapOffset, type SimdKernels, simdKernels, simdRunner, tuning } from '.
  * conv2d.ts, else XNNPACK's) with top pad ekh-1-padTop and bottom pad
  * H + padTop - Oh*s, cropping dy where a pad comes out negative (explicit pads larger than
  * the filter). Zero insertion costs s^2 times the minimal FLOPs for s > 1, and the padded
- * border is computed too, so where that waste is large (stride > 1, 'valid' layers like
- * LeNet's) a second method is used when SIMD is available: a GEMM of dy with the filter and
+ * border is computed too, so where that waste is large (stride > 1, 'valid' layers with
+ * many outputs) a second method is used when SIMD is available: a GEMM of dy with the filter and
  * a col2im (see `backpropInputByGemm`; `preferGemm` chooses). NCHW is handled by transposing
  * to NHWC and back.
  */
@@ -156,18 +157,21 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
 };
 
 /**
- * Cost model: the convolution computes H*W*kh*kw*Ci*Co MACs (its zero-inserted / padded
- * border included), the GEMM Oh*Ow*kh*kw*Ci*Co plus Oh*Ow*kh*kw*Ci column adds (the SIMD
- * col2im: about 0.35 ns per column element, the time of ~4 MACs). So the GEMM wins for
- * stride > 1 and for 'valid'-like shapes (Oh*Ow well below H*W), and the convolution for
- * stride-1 'same' layers. Measured on 2 threads: ResNet-20's stride-2 layers 8.4 and 5.5 ms
- * by GEMM against 15.5 and 13.4 by convolution, LeNet-5's second layer 1.2 against 2.4, the
- * 56x56x64 'same' layer 31 against 19.5.
+ * Cost model, fitted to nine shapes measured on 2 threads (LeNet-5's and ResNet-20's among
+ * them; each pick below right, or within 4% of right): the convolution computes
+ * H*W*kh*kw*Ci8*Co MACs (its zero-inserted / padded border included; Ci8 = Ci rounded up to
+ * the direct convolution's blocks of 8 outputs), the GEMM Oh*Ow*kh*kw*Ci column elements,
+ * each costing Co MACs plus about 50 MACs' time (its dot product's reduction and store and
+ * the col2im's add: ~1 ns). So the GEMM wins for stride > 1 and for 'valid' layers with many
+ * outputs, the convolution for 'same' and small 'valid' ones. Measured: LeNet-5's second
+ * layer 0.99 ms by convolution against 1.25 by GEMM; the same layer with 64 outputs 2.1 by
+ * GEMM against 3.0; ResNet-20's stride-2 layers 1.0 and 0.71 by GEMM against 2.0 and 1.7
+ * (batch 16); 30x30x16 -> 32 'valid' 3.2 by convolution against 5.5.
  */
 function preferGemm(info: tf.backend_util.Conv2DInfo, dyPixels: number): boolean {
   if (tuning.backpropInput !== 'auto') return tuning.backpropInput === 'gemm';
-  const co = info.outChannels;
-  return info.inHeight * info.inWidth * co > dyPixels * (co + 4);
+  const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  return dyPixels * ci * (co + 50) < h * w * blocksOf8(ci) * co;
 }
 
 /**

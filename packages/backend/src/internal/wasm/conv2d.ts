@@ -19,9 +19,9 @@ import {
 } from './simd-kernels';
 
 /**
- * `Conv2D` on wasm, wrapped: NHWC convolutions with output channels in eights and rows at
- * least 4 wide run as convkit's direct SIMD convolution (`convDirect` in simd-kernels.ts) on
- * every kernel thread; other shapes, NCHW, or no SIMD go to tfjs's XNNPACK kernel.
+ * `Conv2D` on wasm, wrapped: NHWC convolutions with output rows at least 4 wide run as
+ * convkit's direct SIMD convolution (`convDirect` in simd-kernels.ts) on every kernel thread;
+ * narrower rows, NCHW, or no SIMD go to tfjs's XNNPACK kernel.
  *
  * Why: XNNPACK's convolution reached 72 to 77% of the WASM SIMD roof here and cannot use
  * relaxed-SIMD FMA in tfjs 4.22's build, while the direct loop has the load-to-multiply-add
@@ -54,17 +54,19 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
 }
 
 /**
- * Which kernel runs a convolution: `direct` wherever its register block fits, output
- * channels in eights and rows of 4 or more pixels (`auto`), or as `tuning.conv` forces. It was
- * measured faster than XNNPACK on every such shape here, 2 threads against XNNPACK's 2:
- * 56x56x64 3x3 95 vs 74 GFLOP/s, ResNet-18's 512-channel layer at batch 1 90 vs 65; and,
- * since XNNPACK keeps one thread once convkit's kernel workers run (loaders.ts), RGB stems
- * 3.2 vs 7.3 ms and LeNet-5's 6-channel layer 0.47 vs 0.87 ms. On one thread it is at least
- * as fast (ResNet-18's stem 8.7 vs 10.9 ms).
+ * Which kernel runs a convolution: `direct` wherever its register block fits, rows of 4 or
+ * more pixels (`auto`), or as `tuning.conv` forces. It was measured faster than XNNPACK on
+ * every such shape here, 2 threads against XNNPACK's 2: 56x56x64 3x3 95 vs 74 GFLOP/s,
+ * ResNet-18's 512-channel layer at batch 1 90 vs 65; and, since XNNPACK keeps one thread once
+ * convkit's kernel workers run (loaders.ts), RGB stems 3.2 vs 7.3 ms and LeNet-5's second
+ * layer 0.47 vs 0.87 ms. On one thread it is at least as fast (ResNet-18's stem 8.7 vs 10.9
+ * ms). Outputs not in eights waste the last block's spare lanes and still won, on 1 thread
+ * and on 2: LeNet-5's first layer (6 outputs, 1 input channel) 0.79 vs 1.06 ms, 3x3 16 -> 1,
+ * 3, 5 at 8x32x32 0.41 vs 0.55, 16 -> 10 and 12 0.65 vs 1.05, 64 -> 20 3.2 vs 5.9.
  */
 export function conv2dMethod(info: tf.backend_util.Conv2DInfo): 'direct' | 'xnnpack' {
   const { outChannels: co, inChannels: ci, outWidth: ow, outHeight: oh, batchSize: n } = info;
-  const fits = co % 8 === 0 && ow >= 4 && oh > 0 && n > 0 && ci > 0;
+  const fits = ow >= 4 && oh > 0 && n > 0 && ci > 0 && co > 0;
   return fits && tuning.conv !== 'xnnpack' ? 'direct' : 'xnnpack';
 }
 
@@ -112,10 +114,11 @@ function convByDirect(
   const args = [ptr(padded), packed, ptr(y), ...geometry];
   // The threads split the blocks of 8 outputs where there are enough to share evenly (4 a
   // thread or more: each thread then reads only its part of the filter), else the rows.
-  const byBlocks = co / 8 >= 4 * threads;
+  const co8 = blocksOf8(co);
+  const byBlocks = co8 / 8 >= 4 * threads;
   const shares = byBlocks
-    ? splitRange(co, threads, 8).map(([o0, o1]) => [0, n * oh, o0, o1])
-    : splitRange(n * oh, threads).map(([r0, r1]) => [r0, r1, 0, co]);
+    ? splitRange(co8, threads, 8).map(([o0, o1]) => [0, n * oh, o0, o1])
+    : splitRange(n * oh, threads).map(([r0, r1]) => [r0, r1, 0, co8]);
   run(shares.map((share) => [{ name: 'convDirect', args: [...args, ...share] }]));
   return y;
 }
@@ -150,18 +153,32 @@ function packedFilter(
   const cached = cache.get(filter.dataId);
   if (cached?.taps === taps && cached.co === co) return cached.address;
   if (cached) freePacked(backend, cache, filter.dataId);
-  const buffer = backend.makeOutput([taps * co + 8], 'float32') as Info;
+  const co8 = blocksOf8(co);
+  const buffer = backend.makeOutput([taps * co8 + 8], 'float32') as Info;
   const address = (heapOffset(backend, buffer.dataId) + 31) & ~31;
-  const src = heapOffset(backend, filter.dataId);
   // A small filter is packed on this thread: waking the workers costs more than it saves.
-  const shares = taps * co < tuning.parallelMinMacs ? 1 : threads;
+  const shares = taps * co8 < tuning.parallelMinMacs ? 1 : threads;
+  // Outputs not in eights: each row padded with zeros to eights first, so the last block's
+  // spare lanes multiply zeros (and are not stored).
+  const rows = co8 === co ? undefined : (backend.makeOutput([taps, co8], 'float32') as Info);
+  if (rows) {
+    const [src, dst] = [heapOffset(backend, filter.dataId), heapOffset(backend, rows.dataId)];
+    run([[{ name: 'padColumns', args: [src, dst, taps, 4 * co, 0, 4 * (co8 - co)] }]]);
+  }
+  const src = heapOffset(backend, (rows ?? filter).dataId);
   run(
     splitRange(taps, shares).map(([t0, t1]) => [
-      { name: 'packFilter', args: [src, address, taps, co, t0, t1] },
+      { name: 'packFilter', args: [src, address, taps, co8, t0, t1] },
     ]),
   );
+  if (rows) backend.disposeData(rows.dataId, true);
   cache.set(filter.dataId, { buffer, address, taps, co });
   return address;
+}
+
+/** `co` rounded up to a multiple of 8: the outputs `convDirect` computes, in blocks of 8. */
+export function blocksOf8(co: number): number {
+  return Math.ceil(co / 8) * 8;
 }
 
 /**

@@ -122,8 +122,9 @@ export interface SimdKernels {
     c1: number,
   ): void;
   /**
-   * Direct convolution for Co % 8 == 0 and Ow >= 4, output rows [row0, row1) of the
-   * flattened N*Oh and output channels [ob0, ob1) (multiples of 8):
+   * Direct convolution for Ow >= 4, output rows [row0, row1) of the flattened N*Oh and
+   * output channels [ob0, ob1) (multiples of 8; ob1 up to Co rounded up to 8, the last
+   * block storing only its Co % 8 outputs):
    * y[R = b*Oh + p, q, o] = sum over (a, e, c) of
    * x[b, p*sh + a*dh - top, q*sw + e*dw, c] * w[a, e, c, o], with x NHWC of width `wp` already
    * padded on the left and right (rows outside [0, H) count as zeros), w HWIO and y NHWC.
@@ -289,6 +290,7 @@ const op = {
   memoryFill: [0xfc, 0x0b, 0x00], // memory.fill [dst, byte, bytes]
   f32Load: [0x2a, 0x02, 0x00],
   f32Store: [0x38, 0x02, 0x00],
+  f32StoreAt: (offset: number): Code => [0x38, 0x02, ...uleb(offset)],
   f32Add: [0x92],
   f32Const: (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
   load: (offset = 0): Code => [...simd(0x00), ...memarg(offset)],
@@ -737,7 +739,7 @@ function filterGradDirect(fma: boolean): FunctionDef {
 }
 
 /**
- * Direct convolution (no im2col), for Co % 8 == 0 and Ow >= 4: see `SimdKernels.convDirect`.
+ * Direct convolution (no im2col), for Ow >= 4: see `SimdKernels.convDirect`.
  * Per block of 8 output channels (its filter as `packFilter` laid it out), output row and
  * block of 4 output pixels (the last block moved back to end at Ow, recomputing a few
  * pixels), 8 accumulators take every tap: for each filter row a whose input row exists, for
@@ -795,11 +797,27 @@ function convDirect(fma: boolean): FunctionDef {
     // y[R, qq + i, ob ..] = acc
     [...op.get(R), ...op.get(ow), ...op.mul, ...op.get(qq), ...op.add, ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl,
       ...op.get(y), ...op.add, ...op.set(yp)],
-    ...px.map((_, i) => [
-      ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(),
-      ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
-      ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
-    ]),
+    op.block(
+      op.block(
+        // The last block of Co % 8 != 0 outputs keeps only its first Co - ob lanes.
+        [...op.get(co), ...op.get(ob), ...op.sub, ...op.i32(8), ...op.ltS, ...op.brIf(0)],
+        ...px.map((_, i) => [
+          ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(),
+          ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
+          ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
+        ]),
+        op.br(1),
+      ),
+      ...px.map((_, i) => [
+        ...Array.from({ length: 8 }, (_, l) =>
+          op.block(
+            [...op.i32(l), ...op.get(co), ...op.get(ob), ...op.sub, ...op.geS, ...op.brIf(0)],
+            [...op.get(yp), ...op.get(acc[2 * i + (l >> 2)]), ...op.lane(l & 3), ...op.f32StoreAt(4 * l)],
+          ),
+        ).flat(),
+        ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
+      ]),
+    ),
   ];
   const body: Code = [
     ...op.get(co), ...op.i32(2), ...op.shl, ...op.set(ldw4),
