@@ -88,17 +88,21 @@ describe('wasm backend threads in Node', () => {
     expect([one.fma, two.fma]).toEqual([true, true]);
     expect(two.kernelThreads).toBe(2);
     expect(two.hashes).toEqual(one.hashes);
-    // convkit's convolution and filter-gradient kernels fuse; XNNPACK's give the plain build's bits.
+    // convkit's convolution, filter-gradient and matrix kernels fuse; XNNPACK's give the plain
+    // build's bits.
     for (const name of [
       'convForward',
       'convDirectForward',
       'convDirectInputGrad',
       'convPartForward',
       'convFilterGrad',
+      'matMul',
+      'matMulGradA',
+      'matMulGradB',
     ]) {
       expect(one.hashes[name]).not.toBe(plain.hashes[name]);
     }
-    for (const name of ['depthwiseInputGrad', 'matMul', 'maxPoolGrad']) {
+    for (const name of ['depthwiseInputGrad', 'maxPoolGrad']) {
       expect(one.hashes[name]).toBe(plain.hashes[name]);
     }
     expect([one.leaked, two.leaked]).toEqual([0, 0]);

@@ -1048,19 +1048,35 @@ describe('BatchMatMul with transposes (the dense layers backward pass)', () => {
     [false, true],
     [true, true],
   ] as const) {
-    it(`transposeA ${ta}, transposeB ${tb}`, async () => {
-      const av = randomValues(13 * 17, 51);
-      const bv = randomValues(17 * 11, 52);
-      await compareBackends(`matmul ${ta} ${tb}`, () =>
-        tf.matMul(
-          tf.tensor2d(av, ta ? [17, 13] : [13, 17]),
-          tf.tensor2d(bv, tb ? [11, 17] : [17, 11]),
-          ta,
-          tb,
-        ),
-      );
-    });
+    // 13 rows: convkit's kernels in `auto` (11 outputs: a part block of the 1x1 convolution).
+    it.each(['auto', 'xnnpack'] as const)(
+      `transposeA ${ta}, transposeB ${tb} (%s)`,
+      async (matMul) => {
+        const av = randomValues(13 * 17, 51);
+        const bv = randomValues(17 * 11, 52);
+        await withTuning({ matMul }, () =>
+          compareBackends(`matmul ${ta} ${tb}`, () =>
+            tf.matMul(
+              tf.tensor2d(av, ta ? [17, 13] : [13, 17]),
+              tf.tensor2d(bv, tb ? [11, 17] : [17, 11]),
+              ta,
+              tb,
+            ),
+          ),
+        );
+      },
+    );
   }
+
+  it('fewer than 4 rows (XNNPACK), and a product split between threads', async () => {
+    const av = randomValues(70 * 33, 56);
+    const bv = randomValues(33 * 40, 57);
+    await compareBackends('matmul rows', () => [
+      tf.matMul(tf.tensor2d(av.slice(0, 3 * 33), [3, 33]), tf.tensor2d(bv, [33, 40])),
+      tf.matMul(tf.tensor2d(av, [70, 33]), tf.tensor2d(bv, [33, 40])),
+      tf.matMul(tf.tensor2d(av, [70, 33]), tf.tensor2d(bv, [40, 33]), false, true),
+    ]);
+  });
 
   it('batched a times an unbatched b, and batched b', async () => {
     const av = randomValues(3 * 5 * 7, 53);
@@ -1068,6 +1084,7 @@ describe('BatchMatMul with transposes (the dense layers backward pass)', () => {
     const cv = randomValues(3 * 4 * 7, 55);
     await compareBackends('batched matmul', () => [
       tf.matMul(tf.tensor3d(av, [3, 5, 7]), tf.tensor2d(bv, [4, 7]), false, true),
+      tf.matMul(tf.tensor3d(av, [3, 5, 7]), tf.tensor2d(bv, [7, 4])),
       tf.matMul(tf.tensor3d(av, [3, 5, 7]), tf.tensor3d(cv, [3, 4, 7]), false, true),
     ]);
   });

@@ -1079,6 +1079,8 @@ export const tuning = {
   backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
   /** `Conv2D`: convkit's direct convolution wherever it fits (conv2d.ts), or XNNPACK's. */
   conv: 'auto' as 'auto' | 'xnnpack',
+  /** `BatchMatMul`: convkit's `gemmNT` for 4 or more rows (batch-mat-mul.ts), or XNNPACK's. */
+  matMul: 'auto' as 'auto' | 'xnnpack',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of dW one pass of the direct filter gradient adds into (1 MB, an L2). */
