@@ -172,15 +172,16 @@ describe('registerWasmTrainingKernels', () => {
 
 type GradientMethod = 'conv' | 'gemm' | 'direct';
 
-/** The methods a filter shape can run: direct ones only with channels in eights. */
-function methodsFor(w: number[]): GradientMethod[] {
-  return w[3] % 8 === 0 || w[2] % 8 === 0 ? ['conv', 'gemm', 'direct'] : ['conv', 'gemm'];
-}
+/**
+ * The methods every shape runs: the direct convolution takes any channels (forward and input
+ * gradient); the direct filter gradient outputs in eights (else its GEMM runs).
+ */
+const METHODS: GradientMethod[] = ['conv', 'gemm', 'direct'];
 
 /**
  * The tuning that forces `method`: `conv`, XNNPACK convolutions throughout; `gemm`, the
  * GEMM gradients; `direct`, convkit's direct convolution (forward, and the input gradient as a
- * convolution, where the output channels are in eights) and direct filter gradient.
+ * convolution) and direct filter gradient (where the output channels are in eights).
  */
 function methodTuning(method: GradientMethod) {
   if (method === 'direct') {
@@ -282,7 +283,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       pad: 'same',
     },
     // Output channels in eights: the direct filter gradient's shapes (input channels in
-    // blocks of 4, then one at a time).
+    // blocks of 4, then one block of the 1 to 3 left).
     {
       name: 'LeNet conv2, 6 -> 16 channels',
       x: [2, 14, 14, 6],
@@ -295,6 +296,13 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       x: [2, 11, 10, 3],
       w: [3, 3, 3, 8],
       strides: 2,
+      pad: 'same',
+    },
+    {
+      name: 'stride 1 same, 5 -> 8 channels',
+      x: [2, 8, 9, 5],
+      w: [3, 3, 5, 8],
+      strides: 1,
       pad: 'same',
     },
     {
@@ -328,7 +336,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     // Every method of each kernel: XNNPACK convolutions (rotated filter for dx; transposed
     // x and dy for dW), GEMMs (dy x W^T then col2im; im2col^T x dy) and, where the channels
     // allow, the direct convolution and filter gradient; the forward output too.
-    it.each(methodsFor(c.w))(`${c.name} (forward and gradients by %s)`, async (method) => {
+    it.each(METHODS)(`${c.name} (forward and gradients by %s)`, async (method) => {
       const xv = randomValues(size(c.x), 1);
       const wv = randomValues(size(c.w), 2);
       await withTuning(methodTuning(method), () =>
@@ -483,7 +491,7 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     },
   ];
   for (const c of dilated) {
-    it.each(methodsFor(c.w))(
+    it.each(METHODS)(
       `${c.name}: Conv2DBackpropFilter / Input called directly match a float64 reference (%s)`,
       async (method) => {
         const pad = c.round

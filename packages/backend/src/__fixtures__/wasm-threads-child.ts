@@ -22,7 +22,7 @@ const dw = normal([3, 3, 8, 1]) as tf.Tensor4D;
 const xLarge = normal([6, 21, 21, 13]) as tf.Tensor4D;
 const wLarge = normal([3, 3, 13, 29]) as tf.Tensor4D;
 // And one the direct filter gradient takes (Co % 8 == 0), split by channels: 14 input
-// channels, so that one thread's share ends with 2 single channels.
+// channels, so that the shares end with a narrower block of 2 (1 thread), 3 (2) or 1 (3).
 const xDirect = normal([6, 19, 19, 14]) as tf.Tensor4D;
 const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
 // And one the direct convolution takes forward and for its input gradient (16 and 24

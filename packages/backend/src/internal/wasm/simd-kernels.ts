@@ -93,7 +93,7 @@ export interface SimdKernels {
   gemmNT(a: number, bt: number, c: number, m: number, n: number, k: number, ldb: number, accumulate: number): void;
   /**
    * Direct filter gradient (no im2col), for Co % 8 == 0: for channels [c0, c1) (in blocks
-   * of 4, then one at a time), out[a, e, c, o] += sum over (n, p, q) of
+   * of 4, then one block of the 1 to 3 left), out[a, e, c, o] += sum over (n, p, q) of
    * x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, o], with x, dy NHWC and out
    * HWIO. Each output row (n, p) is visited once a call; its x rows and dy row stay in L1
    * while every tap and 4 x 8 block of out takes its sum over q (4 broadcast x values times 2
@@ -660,7 +660,7 @@ function filterGradDirect(fma: boolean): FunctionDef {
   const [b, p, a, e, r, dyRow, xRow, cstart, q0, q1, cb, ob, outp, xp, dp, q, xstep, ostep, xq0, tp, c4] = Array.from({ length: 21 }, (_, i) => 20 + i);
   const acc = [41, 42, 43, 44, 45, 46, 47, 48]; // v128: acc[2*i + j], channel cb + i, outputs ob + 4j..
   const [d0, d1, xs] = [49, 50, 51];
-  /** Channel rows [0, rows) of the block: 4, or 1 for the channels past the last multiple of 4. */
+  /** Channel rows [0, rows) of the block: 4, or the 1 to 3 channels past the last multiple of 4. */
   const rowsOf = (rows: number) => Array.from({ length: rows }, (_, i) => i);
   /** acc <-> out[a, e, cb + i, ob + 4j ..]: rows of out are ostep bytes apart. */
   const moveAcc = (load: boolean, rows: number): Code[] => [
@@ -708,7 +708,14 @@ function filterGradDirect(fma: boolean): FunctionDef {
       [...op.get(q0), ...op.get(sw), ...op.mul, ...op.get(cstart), ...op.add, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
         ...op.get(xRow), ...op.add, ...op.set(xq0)],
       forLoop(cb, op.get(c0), op.get(c4), 4, [channelBlock(4)]),
-      forLoop(cb, op.get(c4), op.get(c1), 1, [channelBlock(1)]),
+      // The 1 to 3 channels left: one block of that many rows (one pass over dy, not one each).
+      ...[3, 2, 1].map((rows) =>
+        op.block(
+          [...op.get(c1), ...op.get(c4), ...op.sub, ...op.i32(rows), ...op.ne32, ...op.brIf(0)],
+          [...op.get(c4), ...op.set(cb)],
+          channelBlock(rows),
+        ),
+      ),
     ),
   ];
   const body: Code = [
