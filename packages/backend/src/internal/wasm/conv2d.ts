@@ -60,9 +60,11 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
  * ResNet-18's 512-channel layer at batch 1 90 vs 65; and, since XNNPACK keeps one thread once
  * convkit's kernel workers run (loaders.ts), RGB stems 3.2 vs 7.3 ms and LeNet-5's second
  * layer 0.47 vs 0.87 ms. On one thread it is at least as fast (ResNet-18's stem 8.7 vs 10.9
- * ms). Outputs not in eights waste the last block's spare lanes and still won, on 1 thread
- * and on 2: LeNet-5's first layer (6 outputs, 1 input channel) 0.79 vs 1.06 ms, 3x3 16 -> 1,
- * 3, 5 at 8x32x32 0.41 vs 0.55, 16 -> 10 and 12 0.65 vs 1.05, 64 -> 20 3.2 vs 5.9.
+ * ms). Outputs not in eights waste the last block's spare lanes and still won: LeNet-5's
+ * first layer (6 outputs, 1 input channel) 0.80 ms on 1 thread and 0.50 on 2 against
+ * XNNPACK's 1.06; at 8x32x32, 3x3 16 -> 1, 3 or 5 outputs 0.41 vs 0.55, 16 -> 10 or 12 0.65 vs
+ * 1.05, 64 -> 20 3.2 vs 5.9 (these in the test runner, whose workers did not scale past one
+ * thread).
  */
 export function conv2dMethod(info: tf.backend_util.Conv2DInfo): 'direct' | 'xnnpack' {
   const { outChannels: co, inChannels: ci, outWidth: ow, outHeight: oh, batchSize: n } = info;
