@@ -100,7 +100,7 @@ const KERNELS = [
   ['convForward', '3x3 conv 28x28x64 -> 64, batch 1, forward', 'convkit (direct SIMD)'],
   ['convBackwardInput', '  same, input gradient', 'convkit (direct SIMD, rotated filter)'],
   ['convBackwardFilter', '  same, filter gradient', 'convkit (direct SIMD)'],
-  ['matMul', 'matMul 128x576 @ 576x128', 'tfjs-wasm XNNPACK'],
+  ['matMul', 'matMul 128x576 @ 576x128', 'convkit direct, as a 1x1 convolution'],
 ];
 
 const markdown = `# Roofline
