@@ -298,6 +298,23 @@ describe('HTTP server over 127.0.0.1', () => {
         400,
         /holds no image file/,
       ],
+      [
+        'multipart without a boundary',
+        () => post('/v1/models/fmnist/predict', good, 'multipart/form-data'),
+        400,
+        /malformed multipart body/,
+      ],
+      [
+        'multipart cut short',
+        () =>
+          post(
+            '/v1/models/fmnist/predict',
+            '--b\r\ncontent-disposition: form-data; name="f"; filename="x.png"\r\n\r\nabc',
+            'multipart/form-data; boundary=b',
+          ),
+        400,
+        /malformed multipart body/,
+      ],
     ];
     const before = tf.memory().numTensors;
     for (const [name, send, status, message] of cases) {

@@ -23,6 +23,7 @@ import { ENGINES, type InferenceEngine, tfjsEngine } from '../inference-engine';
 import type { LoadedModel } from '../model-files';
 import { MicroBatcher, QueueFullError } from './batcher';
 import { explainRoute } from './explain-route';
+import { multipartFiles } from './multipart-files';
 
 export interface ServerOptions {
   models: LoadedModel[];
@@ -475,13 +476,10 @@ export async function buildServer(
     const channels = model.inputSize[2] === 1 ? 1 : 3;
     if (type === 'multipart/form-data') {
       const inputs: Float32Array[] = [];
-      for await (const part of request.parts()) {
-        if (part.type !== 'file') continue;
+      for await (const { name, bytes } of multipartFiles(request)) {
         if (inputs.length >= maxImages)
           throw new InputError(`more than ${maxImages} images in one request`, 413);
-        const bytes = await part.toBuffer();
-        const image = await decodeLimited(bytes, channels, part.filename || part.fieldname, limits);
-        inputs.push(preprocess(image, model));
+        inputs.push(preprocess(await decodeLimited(bytes, channels, name, limits), model));
       }
       if (inputs.length === 0) throw new InputError('the multipart body holds no image file');
       return inputs;

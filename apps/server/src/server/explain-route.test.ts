@@ -119,6 +119,7 @@ describe('POST /v1/models/{name}/explain', () => {
         /content type 'application\/json'/,
       ],
       ['', 'hello', 'text/plain', 415, /unsupported content type/],
+      ['', pngOf(1), 'multipart/form-data', 400, /malformed multipart body/],
     ];
     for (const [query, body, type, status, message] of cases) {
       const res = await explain(query, body, type, 'application/json');

@@ -14,6 +14,7 @@ import {
   preprocess,
 } from '../inference';
 import type { LoadedModel } from '../model-files';
+import { multipartFiles } from './multipart-files';
 
 const errorSchema = {
   type: 'object',
@@ -165,14 +166,9 @@ async function readOneImage(
   const channels = model.inputSize[2] === 1 ? 1 : 3;
   if (type === 'multipart/form-data') {
     let input: Float32Array | null = null;
-    for await (const part of request.parts()) {
-      if (part.type !== 'file') continue;
+    for await (const { name, bytes } of multipartFiles(request)) {
       if (input) throw new InputError('explain takes one image per request; the body holds more');
-      const bytes = await part.toBuffer();
-      input = preprocess(
-        await decodeLimited(bytes, channels, part.filename || part.fieldname, limits),
-        model,
-      );
+      input = preprocess(await decodeLimited(bytes, channels, name, limits), model);
     }
     if (!input) throw new InputError('the multipart body holds no image file');
     return input;

@@ -1,0 +1,27 @@
+import type { FastifyRequest } from 'fastify';
+import { InputError } from '../inference';
+
+/**
+ * The file parts of a multipart request, each read whole, in order. The parser's own errors
+ * (no boundary, a part cut short) carry no status: they are the client's malformed body, so
+ * they become 400s that say so instead of 500s. Errors with a status (a file over the size
+ * limit: 413) pass through.
+ */
+export async function* multipartFiles(
+  request: FastifyRequest,
+): AsyncGenerator<{ name: string; bytes: Buffer }> {
+  const parts = request.parts()[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await parts.next().catch(malformed);
+    if (next.done) return;
+    const part = next.value;
+    if (part.type !== 'file') continue;
+    const bytes = await part.toBuffer().catch(malformed);
+    yield { name: part.filename || part.fieldname, bytes };
+  }
+}
+
+function malformed(error: Error & { statusCode?: number }): never {
+  if (error instanceof InputError || error.statusCode !== undefined) throw error;
+  throw new InputError(`malformed multipart body: ${error.message}`);
+}
