@@ -305,6 +305,16 @@ describe('HTTP server over 127.0.0.1', () => {
         /malformed multipart body/,
       ],
       [
+        '65 files in one multipart body',
+        () => {
+          const f = new FormData();
+          for (let i = 0; i < 65; i++) f.append('image', new Blob([good]), `${i}.png`);
+          return post('/v1/models/fmnist/predict', f);
+        },
+        413,
+        /more than 64 images in one request/,
+      ],
+      [
         'multipart cut short',
         () =>
           post(

@@ -223,9 +223,13 @@ export async function buildServer(
       },
     },
   });
-  await app.register(multipart, {
-    limits: { fileSize: bodyLimit, files: maxImages, fields: 4, parts: maxImages + 4 },
-  });
+  const multipartLimits = {
+    fileSize: bodyLimit,
+    files: maxImages,
+    fields: 4,
+    parts: maxImages + 4,
+  };
+  await app.register(multipart, { limits: multipartLimits });
   // Raw image bodies: the bytes as a Buffer, decoded in the handler.
   app.addContentTypeParser(
     ['image/png', 'image/jpeg', 'application/octet-stream'],
@@ -263,6 +267,10 @@ export async function buildServer(
       if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || error.code === 'FST_REQ_FILE_TOO_LARGE') {
         status = 413;
         message = `request body too large; the limit is ${bodyLimit} bytes`;
+      }
+      if (error.code === 'FST_FILES_LIMIT') {
+        // The multipart parser's own words are 'reach files limit'.
+        message = `more than ${multipartLimits.files} images in one request`;
       }
       if (error instanceof QueueFullError) {
         reply.header('retry-after', '1');
@@ -476,9 +484,8 @@ export async function buildServer(
     const channels = model.inputSize[2] === 1 ? 1 : 3;
     if (type === 'multipart/form-data') {
       const inputs: Float32Array[] = [];
+      // At most maxImages files: the parser's files limit refuses more (413).
       for await (const { name, bytes } of multipartFiles(request)) {
-        if (inputs.length >= maxImages)
-          throw new InputError(`more than ${maxImages} images in one request`, 413);
         inputs.push(preprocess(await decodeLimited(bytes, channels, name, limits), model));
       }
       if (inputs.length === 0) throw new InputError('the multipart body holds no image file');

@@ -15,7 +15,7 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
  * - `gemmNT`: dot-product GEMM for the filter gradient (no operand repacking).
  * - `filterGradDirect`: the filter gradient without im2col, for output channels in eights.
- * - `convDirect`: the convolution without im2col, for output channels in eights (conv2d.ts),
+ * - `convDirect`: the convolution without im2col, in blocks of 8 output channels (conv2d.ts),
  *   on a filter laid out by `packFilter` and an input padded by `padColumns`.
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
@@ -1086,7 +1086,7 @@ export const tuning = {
   backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
   /** `Conv2D`: convkit's direct convolution wherever it fits (conv2d.ts), or XNNPACK's. */
   conv: 'auto' as 'auto' | 'xnnpack',
-  /** `BatchMatMul`: convkit's `gemmNT` for 4 or more rows (batch-mat-mul.ts), or XNNPACK's. */
+  /** `BatchMatMul` of 4 or more rows: convkit's kernels (batch-mat-mul.ts), or XNNPACK's. */
   matMul: 'auto' as 'auto' | 'xnnpack',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
