@@ -13,7 +13,8 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  *   (conv2d-backprop-input.ts), 4 floats at a time.
  * - `im2colT`: the transposed patch matrix of a convolution's input, for its filter
  *   gradient as one GEMM (conv2d-backprop-filter.ts), with bulk `memory.copy`/`memory.fill`.
- * - `gemmNT`: dot-product GEMM for the filter gradient (no operand repacking).
+ * - `gemmNT`: dot-product GEMM (no operand repacking): the filter and input gradients, and
+ *   matrix products with a transposed right operand.
  * - `filterGradDirect`: the filter gradient without im2col, for output channels in eights.
  * - `convDirect`: the convolution without im2col, in blocks of 8 output channels (conv2d.ts),
  *   on a filter laid out by `packFilter` and an input padded by `padColumns`.
