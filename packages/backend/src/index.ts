@@ -7,6 +7,7 @@ export {
   type Platform,
 } from './backend-names';
 export { BackendUnavailableError } from './backend-unavailable-error';
+export { batchNormInference } from './batch-norm-inference';
 export { type BatchNormTrainingResult, batchNormTraining } from './batch-norm-training';
 export {
   assertNoLeaks,

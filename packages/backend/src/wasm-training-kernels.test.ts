@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { batchNormInference } from './batch-norm-inference';
 import { batchNormTraining } from './batch-norm-training';
 import { conv2dMethod, packedFilterCount } from './internal/wasm/conv2d';
 import { nhwcConvInfo } from './internal/wasm/kernel-scope';
@@ -1193,6 +1194,89 @@ describe('batch norm in train mode (batchNormTraining: ConvkitBatchNormForward /
     });
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w]);
+  });
+});
+
+describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference)', () => {
+  // C = 3 (blocks of 12, a tail), several chunks, rank 2, C = 10 (blocks of 20).
+  const shapes = [
+    [5, 7, 3],
+    [8, 32, 32, 16],
+    [64, 6],
+    [4, 9, 9, 10],
+  ];
+  /** y, and the gradients of sum(y * r) in x and in whichever of weight and bias are given. */
+  const run = (shape: number[], weighted: boolean, biased: boolean) => () => {
+    const c = shape[shape.length - 1];
+    const x = tf.tensor(randomValues(size(shape), 71), shape).mul(3).add(0.5);
+    const r = tf.tensor(randomValues(size(shape), 72), shape);
+    const mean = tf.tensor(randomValues(c, 73));
+    const variance = tf.tensor(randomValues(c, 74)).abs().add(0.1);
+    const w = tf.tensor(randomValues(c, 75)).add(1.5);
+    const b = tf.tensor(randomValues(c, 76));
+    const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      batchNormInference(xx, mean, variance, weighted ? ww : undefined, biased ? bb : undefined, 1e-3)
+        .mul(r)
+        .sum();
+    const grads = tf.grads((xx, ww, bb) => f(xx, ww, bb).add(ww.sum().add(bb.sum()).mul(0)))([x, w, b]);
+    return [f(x, w, b), batchNormInference(x, mean, variance, weighted ? w : undefined, biased ? b : undefined, 1e-3), ...grads];
+  };
+  for (const shape of shapes) {
+    it(`[${shape}] matches the cpu backend, forward and gradients`, async () => {
+      await compareBackends('eval batch norm', run(shape, true, true), 1e-4);
+    });
+  }
+
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+  ])('weight %s, bias %s: matches the cpu backend', async (weighted, biased) => {
+    await compareBackends('eval batch norm', run([6, 5, 5, 8], weighted, biased), 1e-4);
+  });
+
+  it('runs as one fused kernel on wasm whose output has the bits of the composed form', async () => {
+    await use('wasm');
+    const shape = [2, 7, 7, 24];
+    const x = tf.tensor(randomValues(size(shape), 81), shape).mul(4);
+    const [mean, variance, w, b] = [82, 83, 84, 85].map((seed) => tf.tensor(randomValues(24, seed)));
+    const v = variance.abs().add(0.01);
+    const profile = await tf.profile(() => batchNormInference(x, mean, v, w, b));
+    // (tf.customGrad's own record has no kernel name.)
+    expect(profile.kernels.map((k) => k.name).filter(Boolean)).toEqual(['ConvkitBatchNormInference']);
+    const fused = batchNormInference(x, mean, v, w, b).dataSync();
+    const invStd = tf.rsqrt(tf.add(v, 1e-5));
+    const scale = tf.mul(invStd, w);
+    const composed = tf.add(tf.mul(x, scale), tf.sub(b, tf.mul(mean, scale))).dataSync();
+    expect(Array.from(fused)).toEqual(Array.from(composed));
+    tf.dispose([x, mean, variance, w, b, v, invStd, scale]);
+  });
+
+  it('names the statistic or parameter of the wrong shape', async () => {
+    await use('wasm');
+    const x = tf.zeros([4, 3]);
+    expect(() => batchNormInference(x, tf.zeros([4]), tf.ones([3]))).toThrow(
+      /batchNormInference: expected mean of shape \[3\] \(the input's last axis, input shape \[4,3\]\), received \[4\]/,
+    );
+    expect(() => batchNormInference(x, tf.zeros([3]), tf.ones([3]), undefined, tf.zeros([1, 3]))).toThrow(
+      /expected bias of shape \[3\].*received \[1,3\]/,
+    );
+  });
+
+  it('leaves no tensor behind, forward and backward', async () => {
+    await use('wasm');
+    const x = tf.randomNormal([4, 6, 6, 5]);
+    const [mean, variance, w, b] = [tf.zeros([5]), tf.ones([5]), tf.ones([5]), tf.zeros([5])];
+    const before = tf.memory().numTensors;
+    const grads = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+      batchNormInference(xx, mean, variance, ww, b).square().sum(),
+    )([x, w]);
+    tf.dispose(grads);
+    tf.tidy(() => {
+      batchNormInference(x, mean, variance, w, b);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, mean, variance, w, b]);
   });
 });
 

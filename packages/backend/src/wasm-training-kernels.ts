@@ -2,7 +2,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { makeAvgPoolGrad } from './internal/wasm/avg-pool-grad';
 import { makeBatchMatMul } from './internal/wasm/batch-mat-mul';
-import { batchNormBackwardConfig, batchNormForwardConfig } from './internal/wasm/batch-norm';
+import {
+  batchNormBackwardConfig,
+  batchNormForwardConfig,
+  batchNormInferenceConfig,
+} from './internal/wasm/batch-norm';
 import { makeBiasAdd, makeLeadingSum } from './internal/wasm/bias-add-and-sum';
 import { makeConv2D } from './internal/wasm/conv2d';
 import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filter';
@@ -41,6 +45,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  *   transpose-then-reduce are slow with few channels): SIMD over lcm(C, 4)-float blocks.
  * - `ConvkitBatchNormForward` / `ConvkitBatchNormBackward` (convkit's own, for
  *   `batchNormTraining`): batch norm in train mode and its gradient, five SIMD passes.
+ * - `ConvkitBatchNormInference` (convkit's own, for `batchNormInference`): eval mode, one
+ *   SIMD pass instead of a multiply, an add and five small kernels.
  * - `AvgPoolGrad` (wrapped: tfjs's tests every filter tap of every input pixel): each
  *   output's gradient added once into its window.
  * - `Slice` (wrapped: tfjs's copies the whole input out of the heap first): heap to heap,
@@ -66,6 +72,7 @@ const CONFIGS: tf.KernelConfig[] = [
   identityConfig,
   batchNormForwardConfig,
   batchNormBackwardConfig,
+  batchNormInferenceConfig,
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { batchNormInference } from '@convkit/backend';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** What `normalize` computes: the normalized input and the (biased) statistics it used. */
@@ -44,14 +45,8 @@ export function batchNorm(
   bias?: tf.Tensor,
   eps = 1e-5,
 ): tf.Tensor {
-  // PyTorch's form, x * scale + shift, with the [C] vectors folded first: two passes over x
-  // instead of four.
-  return tf.tidy(() => {
-    const invStd = tf.rsqrt(tf.add(variance, eps));
-    const scale = weight ? tf.mul(invStd, weight) : invStd;
-    const shift = tf.sub(bias ?? 0, tf.mul(mean, scale));
-    return tf.add(tf.mul(x, scale), shift);
-  });
+  // PyTorch's form, x * scale + shift (one fused pass on wasm): see batchNormInference.
+  return batchNormInference(x, mean, variance, weight, bias, eps);
 }
 
 /**

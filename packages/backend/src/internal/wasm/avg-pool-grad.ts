@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Info, KernelFunc } from './kernel-scope';
+import { simdKernels } from './simd-kernels';
 
 /**
  * `AvgPoolGrad` on wasm, wrapped: tfjs's visits, for every input pixel, every filter tap and
@@ -33,7 +34,9 @@ export function makeAvgPoolGrad(original: KernelFunc): KernelFunc {
     const dx = backend.makeOutput(input.shape, 'float32') as Info;
     const out = backend.typedArrayFromHeap(dx as never) as Float32Array;
     const grad = backend.typedArrayFromHeap(dy as never) as Float32Array;
-    out.fill(0);
+    const simd = simdKernels(backend);
+    if (simd) simd.zeroBytes(out.byteOffset, out.byteLength); // see zeroBytes: SAB fill is slow
+    else out.fill(0);
     addWindows(grad, out, info, dy.shape as number[]);
     const scale = 1 / (info.filterHeight * info.filterWidth);
     for (let i = 0; i < out.length; i++) out[i] *= scale;

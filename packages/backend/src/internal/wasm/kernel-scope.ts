@@ -1,5 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { simdKernels } from './simd-kernels';
 
 /**
  * Shared plumbing for convkit's WASM training kernels.
@@ -63,9 +64,17 @@ export class KernelScope {
   /** A fresh, owned output buffer (contents undefined unless `zero`). */
   alloc(shape: number[], dtype: tf.DataType = 'float32', zero = false): Info {
     const out = this.backend.makeOutput(shape, dtype) as Info;
-    if (zero) this.heap(out).fill(0);
+    if (zero) this.zero(out);
     this.owned.push(out);
     return out;
+  }
+
+  /** Set every element of `info` to zero (in wasm when the SIMD module runs: see zeroBytes). */
+  zero(info: Info): void {
+    const simd = simdKernels(this.backend);
+    const data = this.heap(info);
+    if (simd) simd.zeroBytes(data.byteOffset, data.byteLength);
+    else data.fill(0);
   }
 
   /**

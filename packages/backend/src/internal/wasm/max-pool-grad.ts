@@ -52,7 +52,7 @@ export function maxPoolGrad(args: {
     const xs = scope.f32(x);
     const dys = scope.f32(dy);
     const dxs = scope.f32(dx);
-    dxs.fill(0);
+    scope.zero(dx);
     const simd =
       fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && c >= 4
         ? simdKernels(backend)
@@ -76,7 +76,7 @@ export function maxPoolGrad(args: {
       );
       if (hasNaN) {
         full = [0, 0];
-        dxs.fill(0);
+        scope.zero(dx);
       }
     }
     scanWindows(xs, dys, dxs, [n, h, w, c], [oh, ow], [fh, fw], [sh, sw], [top, left], full);
