@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { batchNormInference } from '../batch-norm-inference';
+import { batchNormTraining } from '../batch-norm-training';
 import { simdKernels } from '../internal/wasm/simd-kernels';
 import { RandomSource } from '../random';
 import { formatBackendReport, selectBackend } from '../select-backend';
@@ -36,6 +38,10 @@ const wWide = normal([3, 3, 32, 96]) as tf.Tensor4D;
 // of 8 stores only its first lanes.
 const xPart = normal([3, 17, 17, 5]) as tf.Tensor4D;
 const wPart = normal([5, 5, 5, 6]) as tf.Tensor4D;
+// And batch norm over 12.8M floats: 392 chunks, more calls than one wake of a worker takes
+// on 2 or 3 threads (the pool runs them in rounds).
+const big = tf.tile(normal([1, 14, 14, 128]), [8, 8, 8, 1]);
+const [bnMean, bnVariance, bnWeight, bnBias] = [0, 1, 2, 3].map(() => normal([128]));
 const a = normal([64, 96]) as tf.Tensor2D;
 const b = normal([96, 48]) as tf.Tensor2D;
 const before = tf.memory().numTensors;
@@ -77,6 +83,8 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     matMul: tf.matMul(a, b),
     matMulGradA: da,
     matMulGradB: db,
+    batchNormInference: batchNormInference(big, bnMean, bnVariance.abs(), bnWeight, bnBias),
+    batchNormTraining: batchNormTraining(big, bnWeight, bnBias).y,
   };
 });
 

@@ -127,25 +127,7 @@ export async function startKernelWorkers(
         runLocal(shares[0] ?? []);
         return;
       }
-      for (let w = 0; w < threads - 1; w++) writeSlot(ctrl, w, shares[w + 1] ?? [], names);
-      Atomics.store(ctrl, FAILED, 0);
-      Atomics.store(ctrl, PENDING, threads - 1);
-      Atomics.add(ctrl, GENERATION, 1);
-      Atomics.notify(ctrl, GENERATION);
-      try {
-        runLocal(shares[0] ?? []);
-      } finally {
-        for (
-          let left = Atomics.load(ctrl, PENDING);
-          left !== 0;
-          left = Atomics.load(ctrl, PENDING)
-        ) {
-          Atomics.wait(ctrl, PENDING, left);
-        }
-      }
-      if (Atomics.load(ctrl, FAILED) === 1) {
-        throw new Error('@convkit/backend: a SIMD kernel failed on a worker thread');
-      }
+      for (const round of rounds(shares, threads)) runRound(round);
     },
     close() {
       if (closed) return;
@@ -156,6 +138,58 @@ export async function startKernelWorkers(
       for (const worker of workers) void worker.terminate();
     },
   };
+
+  /** One wake of the workers: each runs its share (which fits its slot) while this thread runs shares[0]. */
+  function runRound(shares: KernelCall[][]): void {
+    for (let w = 0; w < threads - 1; w++) writeSlot(ctrl, w, shares[w + 1] ?? [], names);
+    Atomics.store(ctrl, FAILED, 0);
+    Atomics.store(ctrl, PENDING, threads - 1);
+    Atomics.add(ctrl, GENERATION, 1);
+    Atomics.notify(ctrl, GENERATION);
+    try {
+      runLocal(shares[0] ?? []);
+    } finally {
+      for (let left = Atomics.load(ctrl, PENDING); left !== 0; left = Atomics.load(ctrl, PENDING)) {
+        Atomics.wait(ctrl, PENDING, left);
+      }
+    }
+    if (Atomics.load(ctrl, FAILED) === 1) {
+      throw new Error('@convkit/backend: a SIMD kernel failed on a worker thread');
+    }
+  }
+}
+
+/**
+ * `shares` as rounds whose worker shares each fit a slot (most calls: one round). A worker's
+ * calls keep their order across rounds, and this thread's share is cut into as many even
+ * parts, so it keeps working while the workers do. Batch norm over a large tensor has
+ * hundreds of fixed-size chunks (MobileNetV2 at batch 8: 147 a thread).
+ */
+function rounds(shares: KernelCall[][], threads: number): KernelCall[][][] {
+  const pieces = shares.slice(1, threads).map((calls) => {
+    const out: KernelCall[][] = [[]];
+    let words = 1; // a slot holds the number of calls, then per call index, count, args
+    for (const call of calls) {
+      const size = 2 + call.args.length;
+      if (words + size > SLOT && out[out.length - 1].length > 0) {
+        out.push([]);
+        words = 1;
+      }
+      out[out.length - 1].push(call);
+      words += size;
+    }
+    return out;
+  });
+  const count = Math.max(1, ...pieces.map((p) => p.length));
+  if (count === 1) return [shares];
+  const local = shares[0] ?? [];
+  return Array.from({ length: count }, (_, r) => {
+    const [l0, l1] = [
+      Math.round((local.length * r) / count),
+      Math.round((local.length * (r + 1)) / count),
+    ];
+    return [local.slice(l0, l1), ...pieces.map((p) => p[r] ?? [])];
+  });
 }
 
 function ready(worker: import('node:worker_threads').Worker): Promise<void> {
