@@ -315,6 +315,17 @@ describe('HTTP server over 127.0.0.1', () => {
         /more than 64 images in one request/,
       ],
       [
+        '5 text fields next to an image',
+        () => {
+          const f = new FormData();
+          for (let i = 0; i < 5; i++) f.append(`note${i}`, 'x');
+          f.append('image', new Blob([good]), 'a.png');
+          return post('/v1/models/fmnist/predict', f);
+        },
+        413,
+        /more than 4 text fields in one request/,
+      ],
+      [
         'multipart cut short',
         () =>
           post(
@@ -339,6 +350,11 @@ describe('HTTP server over 127.0.0.1', () => {
     expect(tf.memory().numTensors).toBe(before);
     const after = await post('/v1/models/fmnist/predict', good, 'image/png');
     expect(after.status).toBe(200);
+    // Up to 4 text fields are let through (and ignored).
+    const withFields = new FormData();
+    for (let i = 0; i < 4; i++) withFields.append(`note${i}`, 'x');
+    withFields.append('image', new Blob([good]), 'a.png');
+    expect((await post('/v1/models/fmnist/predict', withFields)).status).toBe(200);
   });
 
   it('holds under a bounded autocannon run: 32 connections, zero errors, micro-batches, flat tensors and RSS', async () => {

@@ -223,12 +223,10 @@ export async function buildServer(
       },
     },
   });
-  const multipartLimits = {
-    fileSize: bodyLimit,
-    files: maxImages,
-    fields: 4,
-    parts: maxImages + 4,
-  };
+  // Text fields are counted by multipartFiles (MAX_TEXT_FIELDS), not by the parser: the
+  // parser's fields limit reached the route as a 'Premature close' of the next part, which
+  // cannot be told from a body cut short.
+  const multipartLimits = { fileSize: bodyLimit, files: maxImages };
   await app.register(multipart, { limits: multipartLimits });
   // Raw image bodies: the bytes as a Buffer, decoded in the handler.
   app.addContentTypeParser(
