@@ -1280,6 +1280,43 @@ describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference
   });
 });
 
+describe('ReLU gradient (ConvkitReluGrad: dy * step(x) in one pass)', () => {
+  /** The gradient of sum(relu(x) * r), with zeros, -0, NaN and infinities among x and r. */
+  const run = (shape: number[]) => () => {
+    const n = size(shape);
+    const xs = randomValues(n, 61);
+    const rs = randomValues(n, 62);
+    xs[0] = 0;
+    xs[1] = -0;
+    xs[2] = Number.NaN;
+    rs[3] = Number.POSITIVE_INFINITY;
+    xs[3] = -1;
+    const x = tf.tensor(xs, shape);
+    const r = tf.tensor(rs, shape);
+    return tf.grad((xx: tf.Tensor) => tf.relu(xx).mul(r).sum())(x);
+  };
+  // Tails of 1 to 3 floats past the last 4, and one large enough to split between threads.
+  it.each([[[5]], [[2, 3, 7]], [[64, 28, 28, 6]], [[4, 33]]])('%j equals the cpu backend', async (shape) => {
+    const [expected] = await runOn('cpu', run(shape as number[]));
+    const [actual] = await runOn('wasm', run(shape as number[]));
+    // Every value the same, NaN for NaN and -0 for -0 included.
+    const differs = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
+    expect(differs, `first difference at ${differs}: ${actual[differs]} vs ${expected[differs]}`).toBe(-1);
+    expect(Number.isNaN(actual[2]), 'a NaN input passes NaN back').toBe(true);
+  });
+
+  it('is one kernel on wasm, not a Step and a Multiply', async () => {
+    await use('wasm');
+    const x = tf.tensor(randomValues(40, 63), [4, 10]);
+    const dy = tf.onesLike(x);
+    const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => tf.relu(xx).mul(dy).sum())(x));
+    const names = profile.kernels.map((k) => k.name);
+    expect(names).toContain('ConvkitReluGrad');
+    expect(names).not.toContain('Step');
+    tf.dispose([x, dy]);
+  });
+});
+
 describe('bias add and bias-gradient sum (Add, Sum), Identity', () => {
   const adds: [number[], number[]][] = [
     [[3, 5, 7, 6], [6]],

@@ -15,6 +15,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depth
 import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthwise-conv2d-backprop-input';
 import { identityConfig, makeCast } from './internal/wasm/identity';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
+import { reluGradConfig } from './internal/wasm/relu-grad';
 import { prepareSimdKernels } from './internal/wasm/simd-kernels';
 import { makeSlice } from './internal/wasm/slice';
 import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
@@ -47,6 +48,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  *   `batchNormTraining`): batch norm in train mode and its gradient, five SIMD passes.
  * - `ConvkitBatchNormInference` (convkit's own, for `batchNormInference`): eval mode, one
  *   SIMD pass instead of a multiply, an add and five small kernels.
+ * - `ConvkitReluGrad` (convkit's own, ReLU's gradient, registered over tfjs's): dy * step(x)
+ *   in one pass instead of a Step and a Multiply.
  * - `AvgPoolGrad` (wrapped: tfjs's tests every filter tap of every input pixel): each
  *   output's gradient added once into its window.
  * - `Slice` (wrapped: tfjs's copies the whole input out of the heap first): heap to heap,
@@ -73,6 +76,7 @@ const CONFIGS: tf.KernelConfig[] = [
   batchNormForwardConfig,
   batchNormBackwardConfig,
   batchNormInferenceConfig,
+  reluGradConfig,
 ];
 
 /**

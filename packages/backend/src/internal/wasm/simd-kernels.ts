@@ -162,6 +162,8 @@ export interface SimdKernels {
   padColumns(src: number, dst: number, rows: number, rowBytes: number, left: number, right: number): void;
   /** `bytes` zero bytes from dst: a bulk `memory.fill`. */
   zeroBytes(dst: number, bytes: number): void;
+  /** dx[i] = dy[i] * step(x[i]) for i < count (a multiple of 4): see relu-grad.ts. */
+  reluGrad(dy: number, x: number, dx: number, count: number): void;
   /**
    * Depthwise filter gradient, channel multiplier 1: acc[(a*kw + e)*C + c] += sum over
    * (n, p, q) of x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, c], 4 channels
@@ -876,6 +878,27 @@ function zeroBytes(): FunctionDef {
   return { name: 'zeroBytes', params: 2, results: [], locals: {}, body };
 }
 
+/**
+ * dx = dy * step(x), 4 floats a step, step(x) = 1 where x > 0, NaN where x is NaN, else 0
+ * (tfjs's Step, as its cpu backend computes it), so the product has the bits of the
+ * Step-then-Multiply pair this replaces.
+ */
+function reluGrad(): FunctionDef {
+  const [dy, x, dx, count] = [0, 1, 2, 3];
+  const [i, at, xs] = [4, 5, 6]; // at = 4*i, the byte offset
+  const body: Code = forLoop(i, op.i32(0), op.get(count), 4, [
+    [...op.get(i), ...op.i32(2), ...op.shl, ...op.set(at)],
+    [...op.get(x), ...op.get(at), ...op.add, ...op.load(), ...op.set(xs)],
+    [...op.get(dx), ...op.get(at), ...op.add],
+    [...op.get(dy), ...op.get(at), ...op.add, ...op.load()],
+    // step(x) = (x > 0 ? 1.0 : 0.0) | (x is NaN ? x : 0)
+    [...op.get(xs), ...op.f32Const(0), ...op.splat, ...op.gt, ...op.f32Const(1), ...op.splat, ...op.and],
+    [...op.get(xs), ...op.get(xs), ...op.get(xs), ...op.ne, ...op.and, ...op.or],
+    [...op.fmul, ...op.store()],
+  ]);
+  return { name: 'reluGrad', params: 4, results: [], locals: { i32: 2, v128: 1 }, body };
+}
+
 /** dst rows of left + row + right bytes: zeros, src's row, zeros (see `SimdKernels.padColumns`). */
 function padColumns(): FunctionDef {
   const [src, dst, rows, rowBytes, left, right] = [0, 1, 2, 3, 4, 5];
@@ -1188,6 +1211,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           packFilter(),
           padColumns(),
           zeroBytes(),
+          reluGrad(),
           depthwiseFilterGrad(),
           sumPattern(),
           addPattern(),
