@@ -20,8 +20,12 @@ torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
 torch.manual_seed(0)
 
 def median_seconds(fn, warmup=2, minimum=3):
-    for _ in range(warmup):
+    # Warm-up: at least `warmup` calls and 1 s, as lenet-tfjs.mjs.
+    warm_until = time.perf_counter() + 1.0
+    calls = 0
+    while calls < warmup or time.perf_counter() < warm_until:
         fn()
+        calls += 1
     samples = []
     deadline = time.perf_counter() + BUDGET
     while len(samples) < minimum or (time.perf_counter() < deadline and len(samples) < 200):

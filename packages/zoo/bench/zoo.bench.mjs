@@ -128,9 +128,15 @@ function tflCifarResnet20B(numClasses = 10) {
 
 // ---------------------------------------------------------------------------- measurement
 
-/** Median milliseconds of `fn` (returns tensors to read back and dispose) after one warm-up. */
+/**
+ * Median milliseconds of `fn` (returns tensors to read back and dispose) after a warm-up of at
+ * least 2 calls and 1 s (zoo_torch.py does the same). With one warm-up call, ResNet-18 at batch
+ * 1 on 2 threads ran its next ten calls at 60 to 75 ms before settling at 48 to 55: the timed
+ * runs measured the warm-up.
+ */
 async function time(fn, runs = RUNS) {
-  await settle(fn());
+  const warmUntil = performance.now() + 1000;
+  for (let i = 0; i < 2 || performance.now() < warmUntil; i++) await settle(fn());
   const times = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();

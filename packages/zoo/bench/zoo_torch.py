@@ -22,7 +22,12 @@ torch.set_num_threads(THREADS)
 
 
 def median_ms(fn):
-    fn()
+    # Warm-up: at least 2 calls and 1 s, as zoo.bench.mjs.
+    warm_until = time.perf_counter() + 1.0
+    calls = 0
+    while calls < 2 or time.perf_counter() < warm_until:
+        fn()
+        calls += 1
     times = []
     for _ in range(RUNS):
         t0 = time.perf_counter()
