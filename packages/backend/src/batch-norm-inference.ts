@@ -44,7 +44,16 @@ export function batchNormInference(
     (args[args.length - 1] as tf.GradSaveFunc)([xx, ...given]);
     return {
       value: y,
-      gradFunc: (dy, saved) => gradients(dy as tf.Tensor, saved, mean, variance, weight !== undefined, bias !== undefined, eps),
+      gradFunc: (dy, saved) =>
+        gradients(
+          dy as tf.Tensor,
+          saved,
+          mean,
+          variance,
+          weight !== undefined,
+          bias !== undefined,
+          eps,
+        ),
     };
   });
   return op(x, ...params);

@@ -1208,18 +1208,36 @@ describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference
   /** y, and the gradients of sum(y * r) in x and in whichever of weight and bias are given. */
   const run = (shape: number[], weighted: boolean, biased: boolean) => () => {
     const c = shape[shape.length - 1];
-    const x = tf.tensor(randomValues(size(shape), 71), shape).mul(3).add(0.5);
+    const x = tf
+      .tensor(randomValues(size(shape), 71), shape)
+      .mul(3)
+      .add(0.5);
     const r = tf.tensor(randomValues(size(shape), 72), shape);
     const mean = tf.tensor(randomValues(c, 73));
     const variance = tf.tensor(randomValues(c, 74)).abs().add(0.1);
     const w = tf.tensor(randomValues(c, 75)).add(1.5);
     const b = tf.tensor(randomValues(c, 76));
     const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-      batchNormInference(xx, mean, variance, weighted ? ww : undefined, biased ? bb : undefined, 1e-3)
+      batchNormInference(
+        xx,
+        mean,
+        variance,
+        weighted ? ww : undefined,
+        biased ? bb : undefined,
+        1e-3,
+      )
         .mul(r)
         .sum();
-    const grads = tf.grads((xx, ww, bb) => f(xx, ww, bb).add(ww.sum().add(bb.sum()).mul(0)))([x, w, b]);
-    return [f(x, w, b), batchNormInference(x, mean, variance, weighted ? w : undefined, biased ? b : undefined, 1e-3), ...grads];
+    const grads = tf.grads((xx, ww, bb) => f(xx, ww, bb).add(ww.sum().add(bb.sum()).mul(0)))([
+      x,
+      w,
+      b,
+    ]);
+    return [
+      f(x, w, b),
+      batchNormInference(x, mean, variance, weighted ? w : undefined, biased ? b : undefined, 1e-3),
+      ...grads,
+    ];
   };
   for (const shape of shapes) {
     it(`[${shape}] matches the cpu backend, forward and gradients`, async () => {
@@ -1239,11 +1257,15 @@ describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference
     await use('wasm');
     const shape = [2, 7, 7, 24];
     const x = tf.tensor(randomValues(size(shape), 81), shape).mul(4);
-    const [mean, variance, w, b] = [82, 83, 84, 85].map((seed) => tf.tensor(randomValues(24, seed)));
+    const [mean, variance, w, b] = [82, 83, 84, 85].map((seed) =>
+      tf.tensor(randomValues(24, seed)),
+    );
     const v = variance.abs().add(0.01);
     const profile = await tf.profile(() => batchNormInference(x, mean, v, w, b));
     // (tf.customGrad's own record has no kernel name.)
-    expect(profile.kernels.map((k) => k.name).filter(Boolean)).toEqual(['ConvkitBatchNormInference']);
+    expect(profile.kernels.map((k) => k.name).filter(Boolean)).toEqual([
+      'ConvkitBatchNormInference',
+    ]);
     const fused = batchNormInference(x, mean, v, w, b).dataSync();
     const invStd = tf.rsqrt(tf.add(v, 1e-5));
     const scale = tf.mul(invStd, w);
@@ -1258,9 +1280,9 @@ describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference
     expect(() => batchNormInference(x, tf.zeros([4]), tf.ones([3]))).toThrow(
       /batchNormInference: expected mean of shape \[3\] \(the input's last axis, input shape \[4,3\]\), received \[4\]/,
     );
-    expect(() => batchNormInference(x, tf.zeros([3]), tf.ones([3]), undefined, tf.zeros([1, 3]))).toThrow(
-      /expected bias of shape \[3\].*received \[1,3\]/,
-    );
+    expect(() =>
+      batchNormInference(x, tf.zeros([3]), tf.ones([3]), undefined, tf.zeros([1, 3])),
+    ).toThrow(/expected bias of shape \[3\].*received \[1,3\]/);
   });
 
   it('leaves no tensor behind, forward and backward', async () => {
@@ -1296,20 +1318,28 @@ describe('ReLU gradient (ConvkitReluGrad: dy * step(x) in one pass)', () => {
     return tf.grad((xx: tf.Tensor) => tf.relu(xx).mul(r).sum())(x);
   };
   // Tails of 1 to 3 floats past the last 4, and one large enough to split between threads.
-  it.each([[[5]], [[2, 3, 7]], [[64, 28, 28, 6]], [[4, 33]]])('%j equals the cpu backend', async (shape) => {
-    const [expected] = await runOn('cpu', run(shape as number[]));
-    const [actual] = await runOn('wasm', run(shape as number[]));
-    // Every value the same, NaN for NaN and -0 for -0 included.
-    const differs = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
-    expect(differs, `first difference at ${differs}: ${actual[differs]} vs ${expected[differs]}`).toBe(-1);
-    expect(Number.isNaN(actual[2]), 'a NaN input passes NaN back').toBe(true);
-  });
+  it.each([[[5]], [[2, 3, 7]], [[64, 28, 28, 6]], [[4, 33]]])(
+    '%j equals the cpu backend',
+    async (shape) => {
+      const [expected] = await runOn('cpu', run(shape as number[]));
+      const [actual] = await runOn('wasm', run(shape as number[]));
+      // Every value the same, NaN for NaN and -0 for -0 included.
+      const differs = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
+      expect(
+        differs,
+        `first difference at ${differs}: ${actual[differs]} vs ${expected[differs]}`,
+      ).toBe(-1);
+      expect(Number.isNaN(actual[2]), 'a NaN input passes NaN back').toBe(true);
+    },
+  );
 
   it('is one kernel on wasm, not a Step and a Multiply', async () => {
     await use('wasm');
     const x = tf.tensor(randomValues(40, 63), [4, 10]);
     const dy = tf.onesLike(x);
-    const profile = await tf.profile(() => tf.grad((xx: tf.Tensor) => tf.relu(xx).mul(dy).sum())(x));
+    const profile = await tf.profile(() =>
+      tf.grad((xx: tf.Tensor) => tf.relu(xx).mul(dy).sum())(x),
+    );
     const names = profile.kernels.map((k) => k.name);
     expect(names).toContain('ConvkitReluGrad');
     expect(names).not.toContain('Step');

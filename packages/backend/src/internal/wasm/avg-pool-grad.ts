@@ -35,7 +35,8 @@ export function makeAvgPoolGrad(original: KernelFunc): KernelFunc {
     const out = backend.typedArrayFromHeap(dx as never) as Float32Array;
     const grad = backend.typedArrayFromHeap(dy as never) as Float32Array;
     const simd = simdKernels(backend);
-    if (simd) simd.zeroBytes(out.byteOffset, out.byteLength); // see zeroBytes: SAB fill is slow
+    // In wasm: fill(0) on the threaded build's SharedArrayBuffer heap is slow (see zeroBytes).
+    if (simd) simd.zeroBytes(out.byteOffset, out.byteLength);
     else out.fill(0);
     addWindows(grad, out, info, dy.shape as number[]);
     // A 1x1 window (a strided subsample: option-A shortcuts) has nothing to average; the loop

@@ -301,15 +301,28 @@ function inference(args: {
       return t ? scope.f32(t).slice() : undefined;
     };
     const [mean, variance, weight, bias] = ['mean', 'variance', 'weight', 'bias'].map(values);
-    const invStd = perChannel(c, (j) => 1 / f32(Math.sqrt(f32((variance as Float32Array)[j] + eps))));
+    const invStd = perChannel(
+      c,
+      (j) => 1 / f32(Math.sqrt(f32((variance as Float32Array)[j] + eps))),
+    );
     const scale = weight ? perChannel(c, (j) => invStd[j] * weight[j]) : invStd;
-    const shift = perChannel(c, (j) => (bias?.[j] ?? 0) - f32((mean as Float32Array)[j] * scale[j]));
+    const shift = perChannel(
+      c,
+      (j) => (bias?.[j] ?? 0) - f32((mean as Float32Array)[j] * scale[j]),
+    );
     const scalePattern = pattern(scope, walk, scale);
     const shiftPattern = pattern(scope, walk, shift);
     const y = scope.alloc(x.shape);
     runChunks(backend, simd, walk, (_, start, end) => ({
       name: 'bnAffine',
-      args: [ptr(x, start), ptr(scalePattern), ptr(shiftPattern), ptr(y, start), end - start, walk.period],
+      args: [
+        ptr(x, start),
+        ptr(scalePattern),
+        ptr(shiftPattern),
+        ptr(y, start),
+        end - start,
+        walk.period,
+      ],
     }));
     const ys = scope.f32(y);
     const xs = scope.f32(x);

@@ -27,7 +27,10 @@ function reluGrad(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm })
       const { run, threads } = simdRunner(backend, simd, whole);
       run(
         splitRange(whole, threads, 4).map(([i0, i1]) => [
-          { name: 'reluGrad', args: [ptr(dy) + 4 * i0, ptr(x) + 4 * i0, ptr(dx) + 4 * i0, i1 - i0] },
+          {
+            name: 'reluGrad',
+            args: [ptr(dy) + 4 * i0, ptr(x) + 4 * i0, ptr(dx) + 4 * i0, i1 - i0],
+          },
         ]),
       );
     }
