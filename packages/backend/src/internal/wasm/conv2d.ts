@@ -54,8 +54,9 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
 }
 
 /**
- * Which kernel runs a convolution: `direct` wherever its register block fits, rows of 4 or
- * more pixels (`auto`), or as `tuning.conv` forces. It was measured faster than XNNPACK on
+ * Which kernel runs a convolution: `direct` for rows of 4 or more pixels (`auto`; the kernel
+ * takes narrower rows, as one block of 1 to 3 pixels, but those were not measured against
+ * XNNPACK), or as `tuning.conv` forces. It was measured faster than XNNPACK on
  * every such shape here, 2 threads against XNNPACK's 2: 56x56x64 3x3 95 vs 74 GFLOP/s,
  * ResNet-18's 512-channel layer at batch 1 90 vs 65; and, since XNNPACK keeps one thread once
  * convkit's kernel workers run (loaders.ts), RGB stems 3.2 vs 7.3 ms and LeNet-5's second

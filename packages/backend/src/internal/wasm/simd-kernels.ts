@@ -123,7 +123,7 @@ export interface SimdKernels {
     c1: number,
   ): void;
   /**
-   * Direct convolution for Ow >= 4, output rows [row0, row1) of the flattened N*Oh and
+   * Direct convolution (any Ow), output rows [row0, row1) of the flattened N*Oh and
    * output channels [ob0, ob1) (multiples of 8; ob1 up to Co rounded up to 8, the last
    * block storing only its Co % 8 outputs):
    * y[R = b*Oh + p, q, o] = sum over (a, e, c) of
@@ -751,10 +751,11 @@ function filterGradDirect(fma: boolean): FunctionDef {
 }
 
 /**
- * Direct convolution (no im2col), for Ow >= 4: see `SimdKernels.convDirect`.
+ * Direct convolution (no im2col): see `SimdKernels.convDirect`.
  * Per block of 8 output channels (its filter as `packFilter` laid it out), output row and
- * block of 4 output pixels (the last block moved back to end at Ow, recomputing a few
- * pixels), 8 accumulators take every tap: for each filter row a whose input row exists, for
+ * block of 4 output pixels (the 1 to 3 past the last multiple of 4 as one narrower block:
+ * moving the last block back to end at Ow instead recomputed 1 to 3 pixels, an eighth of
+ * the work at Ow = 7 or 14), 8 accumulators take every tap: for each filter row a whose input row exists, for
  * each of `tapCols` runs of `tapLen` floats (the whole filter row when dw = 1, as x and the
  * HWIO filter are then both contiguous along (e, c)), each step loads the block's 8 filter
  * values of one (e, c) and broadcasts one x value per pixel: 6 loads per 8 multiply-adds,
@@ -766,71 +767,84 @@ function convDirect(fma: boolean): FunctionDef {
   const px = [37, 38, 39, 40]; // byte address of pixel qq + i's x at the current (e, c)
   const acc = [41, 42, 43, 44, 45, 46, 47, 48]; // v128: acc[2*i + k], pixel qq + i, outputs ob + 4k ..
   const [w0, w1, xs] = [49, 50, 51];
-  /** One (e, c) step: the block's 8 filter outputs times each pixel's x, then every pointer on. */
-  const step: Code[] = [
-    [...op.get(wptr), ...op.load(), ...op.set(w0), ...op.get(wptr), ...op.load(16), ...op.set(w1)],
-    ...px.map((pi, i) => [
-      ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
-      ...[w0, w1].flatMap((wv, k) => {
-        const s = acc[2 * i + k];
-        return fma
-          ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
-          : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
-      }),
-    ]),
-    ...px.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
-    [...op.get(wptr), ...op.i32(32), ...op.add, ...op.set(wptr)],
-  ];
-  const run: Code[] = [
-    // px[i] = xRow + e*eStep + i*pixStep; wptr = wbase + 32*(a*tapCols + e)*tapLen
-    [...op.get(xRow), ...op.get(e), ...op.get(eStep), ...op.mul, ...op.add, ...op.set(px[0])],
-    ...px.slice(1).map((pi, i) => [...op.get(px[i]), ...op.get(pixStep), ...op.add, ...op.set(pi)]),
-    [...op.get(a), ...op.get(tapCols), ...op.mul, ...op.get(e), ...op.add, ...op.get(tapLen), ...op.mul, ...op.i32(5), ...op.shl,
-      ...op.get(wbase), ...op.add, ...op.set(wptr)],
-    // One step per iteration: unrolled further, V8 hoists the broadcasts and spills accumulators.
-    forLoop(j, op.i32(0), op.get(tapLen), 1, step),
-  ];
-  const zero = [...op.f32Const(0), ...op.splat];
-  const pixelBlock: Code[] = [
-    // qq = min(q, Ow - 4)
-    [...op.get(q), ...op.get(ow), ...op.i32(4), ...op.sub, ...op.get(q), ...op.get(ow), ...op.i32(4), ...op.sub, ...op.ltS, ...op.select, ...op.set(qq)],
-    ...acc.map((s) => [...zero, ...op.set(s)]),
-    forLoop(a, op.i32(0), op.get(kh), 1, [
-      [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.get(dh), ...op.mul, ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+  /**
+   * The block of `pixels` (4, or the 1 to 3 past the last multiple of 4) output pixels qq ..:
+   * every tap into 2 accumulators a pixel, then stored. Each pixel sums its taps in the same
+   * order whatever its block's size, so the bits do not depend on where the blocks fall.
+   */
+  const pixelBlock = (pixels: number): Code[] => {
+    const pxs = px.slice(0, pixels);
+    /** One (e, c) step: the block's 8 filter outputs times each pixel's x, then every pointer on. */
+    const step: Code[] = [
+      [...op.get(wptr), ...op.load(), ...op.set(w0), ...op.get(wptr), ...op.load(16), ...op.set(w1)],
+      ...pxs.map((pi, i) => [
+        ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
+        ...[w0, w1].flatMap((wv, k) => {
+          const s = acc[2 * i + k];
+          return fma
+            ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
+            : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
+        }),
+      ]),
+      ...pxs.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
+      [...op.get(wptr), ...op.i32(32), ...op.add, ...op.set(wptr)],
+    ];
+    const run: Code[] = [
+      // px[i] = xRow + e*eStep + i*pixStep; wptr = wbase + 32*(a*tapCols + e)*tapLen
+      [...op.get(xRow), ...op.get(e), ...op.get(eStep), ...op.mul, ...op.add, ...op.set(px[0])],
+      ...pxs.slice(1).map((pi, i) => [...op.get(px[i]), ...op.get(pixStep), ...op.add, ...op.set(pi)]),
+      [...op.get(a), ...op.get(tapCols), ...op.mul, ...op.get(e), ...op.add, ...op.get(tapLen), ...op.mul, ...op.i32(5), ...op.shl,
+        ...op.get(wbase), ...op.add, ...op.set(wptr)],
+      // One step per iteration: unrolled further, V8 hoists the broadcasts and spills accumulators.
+      forLoop(j, op.i32(0), op.get(tapLen), 1, step),
+    ];
+    const zero = [...op.f32Const(0), ...op.splat];
+    return [
+      ...acc.slice(0, 2 * pixels).map((s) => [...zero, ...op.set(s)]),
+      forLoop(a, op.i32(0), op.get(kh), 1, [
+        [...op.get(p), ...op.get(sh), ...op.mul, ...op.get(a), ...op.get(dh), ...op.mul, ...op.add, ...op.get(top), ...op.sub, ...op.set(r)],
+        op.block(
+          [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
+          [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
+          // xRow = x + 4*((b*H + r)*Wp*Ci) + qq*pixStep
+          [...op.get(b), ...op.get(h), ...op.mul, ...op.get(r), ...op.add, ...op.get(wp), ...op.mul, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
+            ...op.get(x), ...op.add, ...op.get(qq), ...op.get(pixStep), ...op.mul, ...op.add, ...op.set(xRow)],
+          forLoop(e, op.i32(0), op.get(tapCols), 1, run),
+        ),
+      ]),
+      // y[R, qq + i, ob ..] = acc
+      [...op.get(R), ...op.get(ow), ...op.mul, ...op.get(qq), ...op.add, ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl,
+        ...op.get(y), ...op.add, ...op.set(yp)],
       op.block(
-        [...op.get(r), ...op.i32(0), ...op.ltS, ...op.brIf(0)],
-        [...op.get(r), ...op.get(h), ...op.geS, ...op.brIf(0)],
-        // xRow = x + 4*((b*H + r)*Wp*Ci) + qq*pixStep
-        [...op.get(b), ...op.get(h), ...op.mul, ...op.get(r), ...op.add, ...op.get(wp), ...op.mul, ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl,
-          ...op.get(x), ...op.add, ...op.get(qq), ...op.get(pixStep), ...op.mul, ...op.add, ...op.set(xRow)],
-        forLoop(e, op.i32(0), op.get(tapCols), 1, run),
-      ),
-    ]),
-    // y[R, qq + i, ob ..] = acc
-    [...op.get(R), ...op.get(ow), ...op.mul, ...op.get(qq), ...op.add, ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl,
-      ...op.get(y), ...op.add, ...op.set(yp)],
-    op.block(
-      op.block(
-        // The last block of Co % 8 != 0 outputs keeps only its first Co - ob lanes.
-        [...op.get(co), ...op.get(ob), ...op.sub, ...op.i32(8), ...op.ltS, ...op.brIf(0)],
-        ...px.map((_, i) => [
-          ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(),
-          ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
+        op.block(
+          // The last block of Co % 8 != 0 outputs keeps only its first Co - ob lanes.
+          [...op.get(co), ...op.get(ob), ...op.sub, ...op.i32(8), ...op.ltS, ...op.brIf(0)],
+          ...pxs.map((_, i) => [
+            ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(),
+            ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
+            ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
+          ]),
+          op.br(1),
+        ),
+        ...pxs.map((_, i) => [
+          ...Array.from({ length: 8 }, (_, l) =>
+            op.block(
+              [...op.i32(l), ...op.get(co), ...op.get(ob), ...op.sub, ...op.geS, ...op.brIf(0)],
+              [...op.get(yp), ...op.get(acc[2 * i + (l >> 2)]), ...op.lane(l & 3), ...op.f32StoreAt(4 * l)],
+            ),
+          ).flat(),
           ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
         ]),
-        op.br(1),
       ),
-      ...px.map((_, i) => [
-        ...Array.from({ length: 8 }, (_, l) =>
-          op.block(
-            [...op.i32(l), ...op.get(co), ...op.get(ob), ...op.sub, ...op.geS, ...op.brIf(0)],
-            [...op.get(yp), ...op.get(acc[2 * i + (l >> 2)]), ...op.lane(l & 3), ...op.f32StoreAt(4 * l)],
-          ),
-        ).flat(),
-        ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
-      ]),
+    ];
+  };
+  /** The 1 to 3 pixels past the last block of 4, at qq = q: one block of that many. */
+  const tail: Code[] = [1, 2, 3].map((pixels) =>
+    op.block(
+      [...op.get(ow), ...op.get(q), ...op.sub, ...op.i32(pixels), ...op.ne32, ...op.brIf(0)],
+      ...pixelBlock(pixels),
     ),
-  ];
+  );
   const body: Code = [
     ...op.get(co), ...op.i32(2), ...op.shl, ...op.set(ldw4),
     ...op.get(sw), ...op.get(ci), ...op.mul, ...op.i32(2), ...op.shl, ...op.set(pixStep),
@@ -842,7 +856,19 @@ function convDirect(fma: boolean): FunctionDef {
       forLoop(R, op.get(row0), op.get(row1), 1, [
         // b = R / Oh; p = R - b*Oh
         [...op.get(R), ...op.get(R), ...op.get(oh), ...op.divS, ...op.tee(b), ...op.get(oh), ...op.mul, ...op.sub, ...op.set(p)],
-        forLoop(q, op.i32(0), op.get(ow), 4, pixelBlock),
+        // Blocks of 4 pixels while 4 fit (q + 4 <= Ow), then the rest as one narrower block.
+        [...op.i32(0), ...op.set(q)],
+        op.block(
+          op.loop(
+            [...op.get(q), ...op.i32(4), ...op.add, ...op.get(ow), ...op.gtS, ...op.brIf(1)],
+            [...op.get(q), ...op.set(qq)],
+            ...pixelBlock(4),
+            [...op.get(q), ...op.i32(4), ...op.add, ...op.set(q)],
+            op.br(0),
+          ),
+        ),
+        [...op.get(q), ...op.set(qq)],
+        ...tail,
       ]),
     ]),
   ];
