@@ -326,6 +326,28 @@ describe('HTTP server over 127.0.0.1', () => {
         /more than 4 text fields in one request/,
       ],
       [
+        'a 2 MB text field next to an image',
+        () => {
+          const f = new FormData();
+          f.append('note', 'x'.repeat(2 << 20));
+          f.append('image', new Blob([good]), 'a.png');
+          return post('/v1/models/fmnist/predict', f);
+        },
+        413,
+        /text field 'note' is longer than 1024 bytes/,
+      ],
+      [
+        'a text field named __proto__',
+        () => {
+          const f = new FormData();
+          f.append('__proto__', 'x');
+          f.append('image', new Blob([good]), 'a.png');
+          return post('/v1/models/fmnist/predict', f);
+        },
+        400,
+        /prototype property is not allowed as field name/,
+      ],
+      [
         'multipart cut short',
         () =>
           post(

@@ -23,7 +23,7 @@ import { ENGINES, type InferenceEngine, tfjsEngine } from '../inference-engine';
 import type { LoadedModel } from '../model-files';
 import { MicroBatcher, QueueFullError } from './batcher';
 import { explainRoute } from './explain-route';
-import { multipartFiles } from './multipart-files';
+import { MAX_TEXT_FIELD_BYTES, multipartFiles } from './multipart-files';
 
 export interface ServerOptions {
   models: LoadedModel[];
@@ -226,7 +226,11 @@ export async function buildServer(
   // Text fields are counted by multipartFiles (MAX_TEXT_FIELDS), not by the parser: the
   // parser's fields limit reached the route as a 'Premature close' of the next part, which
   // cannot be told from a body cut short.
-  const multipartLimits = { fileSize: bodyLimit, files: maxImages };
+  const multipartLimits = {
+    fileSize: bodyLimit,
+    files: maxImages,
+    fieldSize: MAX_TEXT_FIELD_BYTES,
+  };
   await app.register(multipart, { limits: multipartLimits });
   // Raw image bodies: the bytes as a Buffer, decoded in the handler.
   app.addContentTypeParser(

@@ -3,12 +3,15 @@ import { InputError } from '../inference';
 
 /** Text fields a request may carry next to its images (none is read today: room for options). */
 export const MAX_TEXT_FIELDS = 4;
+/** Bytes of one text field the parser keeps (the parser's `fieldSize`); longer ones are refused. */
+export const MAX_TEXT_FIELD_BYTES = 1024;
 
 /**
  * The file parts of a multipart request, each read whole, in order. The parser's own errors
  * (no boundary, a part cut short) carry no status: they are the client's malformed body, so
  * they become 400s that say so instead of 500s. Errors with a status (a file over the size
- * limit: 413) pass through. More than MAX_TEXT_FIELDS text fields: 413 naming the limit.
+ * limit: 413) pass through. More than MAX_TEXT_FIELDS text fields, or one longer than
+ * MAX_TEXT_FIELD_BYTES (the parser keeps no more of it): 413 naming the limit.
  */
 export async function* multipartFiles(
   request: FastifyRequest,
@@ -22,6 +25,12 @@ export async function* multipartFiles(
     if (part.type !== 'file') {
       if (++fields > MAX_TEXT_FIELDS) {
         throw new InputError(`more than ${MAX_TEXT_FIELDS} text fields in one request`, 413);
+      }
+      if (part.valueTruncated) {
+        throw new InputError(
+          `text field '${part.fieldname}' is longer than ${MAX_TEXT_FIELD_BYTES} bytes`,
+          413,
+        );
       }
       continue;
     }
