@@ -1099,15 +1099,18 @@ describe('BatchMatMul with transposes (the dense layers backward pass)', () => {
   });
 });
 
+/**
+ * Batch-norm inputs: tails past the last whole block (C = 3: blocks of 12), several chunks
+ * (131072 floats), rank 2, and C = 10 (blocks of 20).
+ */
+const batchNormShapes = [
+  [5, 7, 3],
+  [8, 32, 32, 16],
+  [64, 6],
+  [4, 9, 9, 10],
+];
+
 describe('batch norm in train mode (batchNormTraining: ConvkitBatchNormForward / Backward)', () => {
-  // Tails past the last whole block (C = 3: blocks of 12), several chunks (131072 floats),
-  // rank 2, and C = 10 (blocks of 20).
-  const shapes = [
-    [5, 7, 3],
-    [8, 32, 32, 16],
-    [64, 6],
-    [4, 9, 9, 10],
-  ];
   /** y, mean, variance, and the gradients of sum(y * r) in x, weight and bias. */
   const run = (shape: number[], affine: boolean) => () => {
     const c = shape[shape.length - 1];
@@ -1130,7 +1133,7 @@ describe('batch norm in train mode (batchNormTraining: ConvkitBatchNormForward /
     const grads = affine ? tf.grads(f)([x, w, b]) : [tf.grad((xx: tf.Tensor) => f(xx, w, b))(x)];
     return [y, mean, variance, ...grads];
   };
-  for (const shape of shapes) {
+  for (const shape of batchNormShapes) {
     it.each([true, false])(`[${shape}] matches the cpu backend (simd %s)`, async (simd) => {
       await withTuning({ simd }, () => compareBackends('batch norm', run(shape, true), 1e-4));
     });
@@ -1198,13 +1201,6 @@ describe('batch norm in train mode (batchNormTraining: ConvkitBatchNormForward /
 });
 
 describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference)', () => {
-  // C = 3 (blocks of 12, a tail), several chunks, rank 2, C = 10 (blocks of 20).
-  const shapes = [
-    [5, 7, 3],
-    [8, 32, 32, 16],
-    [64, 6],
-    [4, 9, 9, 10],
-  ];
   /** y, and the gradients of sum(y * r) in x and in whichever of weight and bias are given. */
   const run = (shape: number[], weighted: boolean, biased: boolean) => () => {
     const c = shape[shape.length - 1];
@@ -1239,7 +1235,7 @@ describe('batch norm in eval mode (batchNormInference: ConvkitBatchNormInference
       ...grads,
     ];
   };
-  for (const shape of shapes) {
+  for (const shape of batchNormShapes) {
     it(`[${shape}] matches the cpu backend, forward and gradients`, async () => {
       await compareBackends('eval batch norm', run(shape, true, true), 1e-4);
     });

@@ -33,21 +33,11 @@ export function affine(x: tf.Tensor, weight?: tf.Tensor, bias?: tf.Tensor): tf.T
 }
 
 /**
- * Inference-mode batch normalization with given statistics over the last (channel) axis:
- * `(x - mean) / sqrt(variance + eps) * weight + bias`, each a `[C]` vector, computed as
- * `x * scale + shift`.
+ * Inference-mode batch normalization with given `[C]` statistics over the last (channel) axis
+ * (torch.nn.functional.batch_norm with training=False): @convkit/backend's
+ * `batchNormInference`, one fused pass on wasm.
  */
-export function batchNorm(
-  x: tf.Tensor,
-  mean: tf.Tensor,
-  variance: tf.Tensor,
-  weight?: tf.Tensor,
-  bias?: tf.Tensor,
-  eps = 1e-5,
-): tf.Tensor {
-  // PyTorch's form, x * scale + shift (one fused pass on wasm): see batchNormInference.
-  return batchNormInference(x, mean, variance, weight, bias, eps);
-}
+export const batchNorm = batchNormInference;
 
 /**
  * Layer normalization over the trailing `normalizedShape.length` axes (torch.nn.functional

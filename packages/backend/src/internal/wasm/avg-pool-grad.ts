@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Info, KernelFunc } from './kernel-scope';
-import { simdKernels } from './simd-kernels';
+import { type Info, type KernelFunc, zeroHeap } from './kernel-scope';
 
 /**
  * `AvgPoolGrad` on wasm, wrapped: tfjs's visits, for every input pixel, every filter tap and
@@ -34,10 +33,7 @@ export function makeAvgPoolGrad(original: KernelFunc): KernelFunc {
     const dx = backend.makeOutput(input.shape, 'float32') as Info;
     const out = backend.typedArrayFromHeap(dx as never) as Float32Array;
     const grad = backend.typedArrayFromHeap(dy as never) as Float32Array;
-    const simd = simdKernels(backend);
-    // In wasm: fill(0) on the threaded build's SharedArrayBuffer heap is slow (see zeroBytes).
-    if (simd) simd.zeroBytes(out.byteOffset, out.byteLength);
-    else out.fill(0);
+    zeroHeap(backend, dx);
     addWindows(grad, out, info, dy.shape as number[]);
     // A 1x1 window (a strided subsample: option-A shortcuts) has nothing to average; the loop
     // over the whole input took most of this kernel's 5 ms in a CIFAR ResNet-20 step.

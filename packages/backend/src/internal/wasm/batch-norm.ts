@@ -115,6 +115,41 @@ function perChannel(
   return out;
 }
 
+/**
+ * y = x * scale + shift per channel (each product rounded to float32 before the sum), the
+ * last pass of the train-mode forward and the whole of the eval-mode one: SIMD `bnAffine`
+ * over the chunks, the few floats past the last whole block in JS.
+ */
+function affine(
+  scope: KernelScope,
+  simd: SimdKernels,
+  walk: ChannelWalk,
+  x: Info,
+  scale: ArrayLike<number>,
+  shift: ArrayLike<number>,
+): Info {
+  const { backend } = scope;
+  const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
+  const [scalePattern, shiftPattern] = [scale, shift].map((v) => pattern(scope, walk, v));
+  const y = scope.alloc(x.shape);
+  runChunks(backend, simd, walk, (_, start, end) => ({
+    name: 'bnAffine',
+    args: [
+      ptr(x, start),
+      ptr(scalePattern),
+      ptr(shiftPattern),
+      ptr(y, start),
+      end - start,
+      walk.period,
+    ],
+  }));
+  const [ys, xs] = [scope.f32(y), scope.f32(x)];
+  const c = walk.c;
+  for (let i = walk.whole; i < walk.total; i++)
+    ys[i] = Math.fround(xs[i] * scale[i % c]) + shift[i % c];
+  return y;
+}
+
 /** A [P] pattern: `values` ([C]) repeated. */
 function pattern(scope: KernelScope, walk: ChannelWalk, values: ArrayLike<number>): Info {
   const out = scope.alloc([walk.period]);
@@ -172,25 +207,7 @@ function forward(args: {
     const bias = scope.f32(inputs.bias as Info).slice();
     const scale = perChannel(c, (j) => weight[j] / Math.sqrt(variance[j] + eps));
     const shift = perChannel(c, (j) => bias[j] - mean[j] * scale[j]);
-    const scalePattern = pattern(scope, walk, scale);
-    const shiftPattern = pattern(scope, walk, shift);
-    const y = scope.alloc(x.shape);
-    runChunks(backend, simd, walk, (_, start, end) => ({
-      name: 'bnAffine',
-      args: [
-        ptr(x, start),
-        ptr(scalePattern),
-        ptr(shiftPattern),
-        ptr(y, start),
-        end - start,
-        period,
-      ],
-    }));
-    const ys = scope.f32(y);
-    const xs3 = scope.f32(x);
-    for (let i = walk.whole; i < walk.total; i++) {
-      ys[i] = Math.fround(xs3[i] * scale[i % c]) + shift[i % c];
-    }
+    const y = affine(scope, simd, walk, x, scale, shift);
     return [y, vector(scope, mean), vector(scope, variance)].map((t) => scope.keep(t));
   } finally {
     scope.dispose();
@@ -295,7 +312,6 @@ function inference(args: {
   const walk = new ChannelWalk(tf.util.sizeFromShape(x.shape), c);
   const scope = new KernelScope(backend);
   try {
-    const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
     const values = (name: string) => {
       const t = inputs[name] as Info | undefined;
       return t ? scope.f32(t).slice() : undefined;
@@ -310,24 +326,7 @@ function inference(args: {
       c,
       (j) => (bias?.[j] ?? 0) - f32((mean as Float32Array)[j] * scale[j]),
     );
-    const scalePattern = pattern(scope, walk, scale);
-    const shiftPattern = pattern(scope, walk, shift);
-    const y = scope.alloc(x.shape);
-    runChunks(backend, simd, walk, (_, start, end) => ({
-      name: 'bnAffine',
-      args: [
-        ptr(x, start),
-        ptr(scalePattern),
-        ptr(shiftPattern),
-        ptr(y, start),
-        end - start,
-        walk.period,
-      ],
-    }));
-    const ys = scope.f32(y);
-    const xs = scope.f32(x);
-    for (let i = walk.whole; i < walk.total; i++) ys[i] = f32(xs[i] * scale[i % c]) + shift[i % c];
-    return scope.keep(y);
+    return scope.keep(affine(scope, simd, walk, x, scale, shift));
   } finally {
     scope.dispose();
   }
