@@ -381,6 +381,24 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
     );
   });
 
+  it('the GEMM filter gradient in image chunks, one thread each (a small chunk budget)', async () => {
+    // 1 input channel and 6 outputs, as LeNet-5's first layer: 9 patch rows of 72 pixels an
+    // image; chunks of 2 images, the last one image.
+    const xShape: [number, number, number, number] = [5, 9, 8, 1];
+    const wShape: [number, number, number, number] = [3, 3, 1, 6];
+    const xv = randomValues(size(xShape), 19);
+    const wv = randomValues(size(wShape), 20);
+    await withTuning({ backpropFilter: 'gemm', filterChunkFloats: 2 * 9 * 72 }, () =>
+      compareBackends('image chunks', () => {
+        const f = (a: tf.Tensor, b: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same');
+          return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 21), y.shape)));
+        };
+        return tf.grads(f)([tf.tensor4d(xv, xShape), tf.tensor4d(wv, wShape)]);
+      }),
+    );
+  });
+
   it('the direct filter gradient in passes over blocks of channels (a small pass budget)', async () => {
     const xShape: [number, number, number, number] = [3, 7, 6, 16];
     const wShape: [number, number, number, number] = [3, 3, 16, 8];
@@ -653,6 +671,10 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
       pad: 2,
     },
     { name: '1 output, stride 2', x: [2, 11, 10, 5], w: [3, 3, 5, 1], strides: 2, pad: 'same' },
+    // With the 6, 12 and 29 outputs above, every count of lanes the last block stores (1 to 7).
+    { name: '2 outputs', x: [1, 5, 8, 3], w: [2, 2, 3, 2], strides: 1, pad: 'valid' },
+    { name: '3 outputs', x: [2, 7, 9, 4], w: [3, 3, 4, 3], strides: 1, pad: 'same' },
+    { name: '7 outputs', x: [2, 6, 7, 5], w: [3, 3, 5, 7], strides: 1, pad: 'same' },
     {
       name: '29 outputs: 4 blocks, the last a part',
       x: [2, 9, 9, 3],

@@ -815,28 +815,34 @@ function convDirect(fma: boolean): FunctionDef {
       // y[R, qq + i, ob ..] = acc
       [...op.get(R), ...op.get(ow), ...op.mul, ...op.get(qq), ...op.add, ...op.get(co), ...op.mul, ...op.get(ob), ...op.add, ...op.i32(2), ...op.shl,
         ...op.get(y), ...op.add, ...op.set(yp)],
+      // The last block of Co % 8 != 0 outputs keeps only its first Co - ob lanes: one branch
+      // per block picks the store sequence for that many (per-lane branches cost LeNet-5's
+      // 6-output first layer a quarter of its time).
       op.block(
-        op.block(
-          // The last block of Co % 8 != 0 outputs keeps only its first Co - ob lanes.
-          [...op.get(co), ...op.get(ob), ...op.sub, ...op.i32(8), ...op.ltS, ...op.brIf(0)],
-          ...pxs.map((_, i) => [
-            ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(),
-            ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
-            ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
-          ]),
-          op.br(1),
+        ...[8, 1, 2, 3, 4, 5, 6, 7].map((lanes) =>
+          op.block(
+            // skip unless Co - ob is `lanes` (or, for 8, at least 8)
+            [...op.get(co), ...op.get(ob), ...op.sub, ...op.i32(lanes), ...(lanes === 8 ? op.ltS : op.ne32), ...op.brIf(0)],
+            ...pxs.map((_, i) => [
+              ...storeLanes(acc[2 * i], acc[2 * i + 1], lanes),
+              ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
+            ]),
+            op.br(1),
+          ),
         ),
-        ...pxs.map((_, i) => [
-          ...Array.from({ length: 8 }, (_, l) =>
-            op.block(
-              [...op.i32(l), ...op.get(co), ...op.get(ob), ...op.sub, ...op.geS, ...op.brIf(0)],
-              [...op.get(yp), ...op.get(acc[2 * i + (l >> 2)]), ...op.lane(l & 3), ...op.f32StoreAt(4 * l)],
-            ),
-          ).flat(),
-          ...op.get(yp), ...op.get(ldw4), ...op.add, ...op.set(yp),
-        ]),
       ),
     ];
+    /** Store the first `lanes` of the 8 floats in (lo, hi) at yp. */
+    function storeLanes(lo: number, hi: number, lanes: number): Code {
+      const whole = [lo, hi].slice(0, lanes >> 2);
+      const part = lanes & 3 ? (lanes < 4 ? lo : hi) : undefined;
+      return [
+        ...whole.flatMap((v, k) => [...op.get(yp), ...op.get(v), ...op.store(16 * k)]),
+        ...Array.from({ length: lanes & 3 }, (_, l) =>
+          part === undefined ? [] : [...op.get(yp), ...op.get(part), ...op.lane(l), ...op.f32StoreAt(16 * whole.length + 4 * l)],
+        ).flat(),
+      ];
+    }
   };
   /** The 1 to 3 pixels past the last block of 4, at qq = q: one block of that many. */
   const tail: Code[] = [1, 2, 3].map((pixels) =>
@@ -1152,6 +1158,8 @@ export const tuning = {
   matMul: 'auto' as 'auto' | 'xnnpack',
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
+  /** Floats of patches per image chunk of the GEMM filter gradient (512 KB, half an L2). */
+  filterChunkFloats: 1 << 17,
   /** Floats of dW one pass of the direct filter gradient adds into (1 MB, an L2). */
   directPassFloats: 1 << 18,
   /** Narrowest dy (Ow) for which `auto` picks the direct filter gradient. */
@@ -1159,6 +1167,8 @@ export const tuning = {
   fma: true,
   parallel: true,
   parallelMinMacs: 1 << 20,
+  /** Microseconds the kernel threads poll for the next call before they sleep (kernel-workers.ts). */
+  spinMicros: 2000,
 };
 
 /**
@@ -1355,6 +1365,7 @@ export async function startSimdKernelWorkers(
       memory,
       local as unknown as Record<string, unknown>,
       threads,
+      () => tuning.spinMicros,
     );
     workerPools.set(memory, { pool, fma: key.fma });
     return undefined;
