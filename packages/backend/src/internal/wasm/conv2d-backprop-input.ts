@@ -8,6 +8,7 @@ import {
   NCHW_TO_NHWC,
   NHWC_TO_NCHW,
   nhwcConvInfo,
+  view,
   withScope,
 } from './kernel-scope';
 import { splitRange } from './kernel-workers';
@@ -76,22 +77,44 @@ export function conv2DBackpropInput(args: {
  * Rotate an HWIO filter by 180 degrees spatially. For a regular convolution also swap I and O
  * ([kh, kw, Ci, Co] -> [kh, kw, Co, Ci]); for a depthwise one ([kh, kw, C, M]) lay it out as a
  * multiplier-1 depthwise filter over C*M channels ([kh, kw, C*M, 1], channel c*M + m).
+ *
+ * The swap is the SIMD `transpose2d` per tap, the taps split between the kernel threads:
+ * as a JS loop (strided writes, a cache miss each for wide layers) it took about 7 ms of
+ * ResNet-18's 512-channel input gradient at batch 1.
  */
 export function rotateFilter(scope: KernelScope, filter: Info, depthwise: boolean): Info {
   const [kh, kw, ci, co] = filter.shape;
   const out = scope.alloc(depthwise ? [kh, kw, ci * co, 1] : [kh, kw, co, ci]);
-  const src = scope.f32(filter);
-  const dst = scope.f32(out);
   const taps = kh * kw;
   const block = ci * co;
+  const simd = simdKernels(scope.backend);
+  if (simd && !depthwise) {
+    const [src, dst] = [
+      heapOffset(scope.backend, filter.dataId),
+      heapOffset(scope.backend, out.dataId),
+    ];
+    const { run, threads } = simdRunner(scope.backend, simd, taps * block);
+    const tap = (t: number) => ({
+      name: 'transpose2d',
+      args: [src + t * block * 4, dst + (taps - 1 - t) * block * 4, ci, co, ci],
+    });
+    run(
+      splitRange(taps, threads).map(([t0, t1]) =>
+        Array.from({ length: t1 - t0 }, (_, i) => tap(t0 + i)),
+      ),
+    );
+    return out;
+  }
+  const from = scope.f32(filter);
+  const to = scope.f32(out);
   for (let t = 0; t < taps; t++) {
     const s0 = t * block;
     const d0 = (taps - 1 - t) * block;
     if (depthwise) {
-      dst.set(src.subarray(s0, s0 + block), d0);
+      to.set(from.subarray(s0, s0 + block), d0);
     } else {
       for (let i = 0; i < ci; i++) {
-        for (let o = 0; o < co; o++) dst[d0 + o * ci + i] = src[s0 + i * co + o];
+        for (let o = 0; o < co; o++) to[d0 + o * ci + i] = from[s0 + i * co + o];
       }
     }
   }
@@ -157,30 +180,37 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
 };
 
 /**
- * Cost model, fitted to nine shapes measured on 2 threads (LeNet-5's and ResNet-20's among
- * them; each pick below right, or within 4% of right): the convolution computes
- * H*W*kh*kw*Ci8*Co MACs (its zero-inserted / padded border included; Ci8 = Ci rounded up to
- * the direct convolution's blocks of 8 outputs), the GEMM Oh*Ow*kh*kw*Ci column elements,
- * each costing Co MACs plus about 50 MACs' time (its dot product's reduction and store and
- * the col2im's add: ~1 ns). So the GEMM wins for stride > 1 and for 'valid' layers with many
- * outputs, the convolution for 'same' and small 'valid' ones. Measured: LeNet-5's second
- * layer 0.99 ms by convolution against 1.25 by GEMM; the same layer with 64 outputs 2.1 by
- * GEMM against 3.0; ResNet-20's stride-2 layers 1.0 and 0.71 by GEMM against 2.0 and 1.7
- * (batch 16); 30x30x16 -> 32 'valid' 3.2 by convolution against 5.5.
+ * Cost model, in multiply-adds per image, fitted to nine shapes measured on 2 threads
+ * (bench shapes of LeNet-5, ResNet-20 and ResNet-18; every pick below right): the convolution
+ * computes H*W*kh*kw*Ci8*Co (its zero-inserted and padded border included; Ci8 = Ci rounded up
+ * to the direct convolution's blocks of 8 outputs); the GEMM, a 1x1 convolution, computes
+ * Oh*Ow*Co*K8 for its K = kh*kw*Ci columns (rounded up to eights), and the col2im adds each
+ * of its Oh*Ow*K column elements back at about 12 multiply-adds' time (8 to 18 measured).
+ * So the GEMM wins for stride > 1 and for 'valid' layers with few outputs, the convolution
+ * for 'same' layers. Measured (ms, GEMM against convolution): LeNet-5's second layer at batch
+ * 64 0.68 against 0.82; ResNet-20's stride-2 16 -> 32 at batch 32 1.25 against 4.1, its 3x3
+ * 16 -> 16 'same' 3.1 against 2.0; ResNet-18's 512-channel 7x7 layer at batch 1 7.8 against
+ * 5.9 and its stride-2 128 -> 256 2.5 against 7.3; 56x56x64 at batch 8 27 against 20; 30x30x16
+ * -> 32 'valid' 0.90 against 0.77.
  */
 function preferGemm(info: tf.backend_util.Conv2DInfo, dyPixels: number): boolean {
   if (tuning.backpropInput !== 'auto') return tuning.backpropInput === 'gemm';
   const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
-  return dyPixels * ci * (co + 50) < h * w * blocksOf8(ci) * co;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const columns = kh * kw * ci;
+  const gemm = dyPixels * (co * blocksOf8(columns) + 12 * columns);
+  return gemm < h * w * kh * kw * blocksOf8(ci) * co;
 }
 
 /**
- * dx by GEMM and col2im: cols = dy [N*Oh*Ow, Co] x W^T [Co, kh*kw*Ci] as the SIMD `gemmNT`
- * (dot products along Co of dy's rows and the HWIO filter's rows, both read in place: no
- * transpose, no packing), then the SIMD `col2im` adds each column block into the window of dx
- * it came from. Exact FLOPs for any stride and padding (no inserted zeros, no padded border),
- * plus one vectorized pass over the columns. Dilation 1 only. The batch is split so that cols
- * stays under 32 MB. On the kernel threads the GEMM splits rows of cols, the col2im images.
+ * dx by GEMM and col2im: cols = dy [N*Oh*Ow, Co] x W^T [Co, kh*kw*Ci], run as a 1x1
+ * convolution over dy's pixels (convkit's direct convolution, with the filter transposed
+ * once by the SIMD `transpose2d`; `gemmNT`'s dot products along Co spent as long reducing
+ * as multiplying when Co is 16 to 32), then the SIMD `col2im` adds each column block into
+ * the window of dx it came from. Exact FLOPs for any stride and padding (no inserted zeros,
+ * no padded border), plus one vectorized pass over the columns. Dilation 1 only. The batch is
+ * split so that cols stays under 32 MB. On the kernel threads the convolution splits blocks
+ * of columns, the col2im images.
  */
 export function backpropInputByGemm(
   scope: KernelScope,
@@ -200,16 +230,19 @@ export function backpropInputByGemm(
   const chunk = Math.max(1, Math.min(n, Math.floor(tuning.maxColumnFloats / (oh * ow * kkc))));
   const pixels = oh * ow;
   const { top, left } = info.padInfo;
+  // W transposed to [Co, kh*kw*Ci]: the filter of a 1x1 convolution over dy's pixels.
+  const wt = scope.alloc([1, 1, co, kkc]);
+  run([[{ name: 'transpose2d', args: [ptr(filter), ptr(wt), kkc, co, kkc] }]]);
+  const noPads = { top: 0, bottom: 0, left: 0, right: 0 };
   for (let n0 = 0; n0 < n; n0 += chunk) {
     const m = Math.min(chunk, n - n0);
-    const cols = scope.alloc([m * pixels, kkc]);
-    const dyRows = ptr(dy) + n0 * pixels * co * 4;
+    const rows = view(dy, [n * pixels, co]);
+    const dyRows =
+      m === n
+        ? rows
+        : scope.run('Slice', { x: rows }, { begin: [n0 * pixels, 0], size: [m * pixels, co] });
     // cols[r, (a, e, c)] = sum_o dy[n0 * Oh*Ow + r, o] * W[(a, e, c), o]
-    const gemm = ([r0, r1]: [number, number]) => ({
-      name: 'gemmNT',
-      args: [dyRows + r0 * co * 4, ptr(filter), ptr(cols) + r0 * kkc * 4, r1 - r0, kkc, co, co, 0],
-    });
-    run(splitRange(m * pixels, threads, 4).map((rows) => [gemm(rows)]));
+    const cols = scope.conv2d(view(dyRows, [1, 1, m * pixels, co]), wt, [1, 1], [1, 1], noPads);
     const images = ([i0, i1]: [number, number]) => ({
       name: 'col2im',
       args: [
