@@ -27,6 +27,10 @@ const wLarge = normal([3, 3, 13, 29]) as tf.Tensor4D;
 // channels, so that the shares end with a narrower block of 2 (1 thread), 3 (2) or 1 (3).
 const xDirect = normal([6, 19, 19, 14]) as tf.Tensor4D;
 const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
+// And one with under 8 input channels, which the direct filter gradient splits by chunks of
+// images (3 chunks of 2, 2 and 1), large enough to run on the kernel threads.
+const xFew = normal([5, 24, 24, 6]) as tf.Tensor4D;
+const wFew = normal([3, 3, 6, 8]) as tf.Tensor4D;
 // And one the direct convolution takes forward and for its input gradient (16 and 24
 // channels), large enough to split its output rows between the threads.
 const xConv = normal([3, 17, 17, 16]) as tf.Tensor4D;
@@ -54,6 +58,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [dx2, dw2] = tf.grads(conv(2, 'valid'))([x, w]);
   const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
   const [, dwDirect] = tf.grads(conv(2, 'same'))([xDirect, wDirect]);
+  const [, dwFew] = tf.grads(conv(1, 'same'))([xFew, wFew]);
   const [dxConv] = tf.grads(conv(1, 'same'))([xConv, wConv]);
   const [dxPart] = tf.grads(conv(1, 'same'))([xPart, wPart]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
@@ -72,6 +77,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convStride2FilterGrad: dw2,
     convLargeFilterGrad: dwLarge,
     convDirectFilterGrad: dwDirect,
+    convDirectImageChunksFilterGrad: dwFew,
     convDirectForward: tf.conv2d(xConv, wConv, 1, 'same'),
     convDirectInputGrad: dxConv,
     convWideForward: tf.conv2d(xWide, wWide, 1, 'same'),
