@@ -31,6 +31,10 @@ const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
 // images (3 chunks of 2, 2 and 1), large enough to run on the kernel threads.
 const xFew = normal([5, 24, 24, 6]) as tf.Tensor4D;
 const wFew = normal([3, 3, 6, 8]) as tf.Tensor4D;
+// And a bias add, its gradient (a sum over the leading axes) and a ReLU gradient over 196K
+// floats of 12 channels: passes in fixed chunks, split between the threads.
+const xBias = normal([16, 32, 32, 12]);
+const bias = normal([12]);
 // And one the direct convolution takes forward and for its input gradient (16 and 24
 // channels), large enough to split its output rows between the threads.
 const xConv = normal([3, 17, 17, 16]) as tf.Tensor4D;
@@ -59,6 +63,9 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
   const [, dwDirect] = tf.grads(conv(2, 'same'))([xDirect, wDirect]);
   const [, dwFew] = tf.grads(conv(1, 'same'))([xFew, wFew]);
+  const [dxBias, dBias] = tf.grads((xx: tf.Tensor, bb: tf.Tensor) =>
+    tf.add(xx, bb).relu().square().sum(),
+  )([xBias, bias]);
   const [dxConv] = tf.grads(conv(1, 'same'))([xConv, wConv]);
   const [dxPart] = tf.grads(conv(1, 'same'))([xPart, wPart]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
@@ -78,6 +85,9 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convLargeFilterGrad: dwLarge,
     convDirectFilterGrad: dwDirect,
     convDirectImageChunksFilterGrad: dwFew,
+    biasAdd: tf.add(xBias, bias),
+    biasReluInputGrad: dxBias,
+    biasGrad: dBias,
     convDirectForward: tf.conv2d(xConv, wConv, 1, 'same'),
     convDirectInputGrad: dxConv,
     convWideForward: tf.conv2d(xWide, wWide, 1, 'same'),

@@ -1,14 +1,8 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { ChannelWalk, foldChunks, pattern, runChunks } from './channel-walk';
 import { type Info, KernelScope } from './kernel-scope';
-import { type KernelCall, splitRange } from './kernel-workers';
-import {
-  heapOffset,
-  type SimdKernels,
-  simdKernels,
-  simdKernelWorkers,
-  tuning,
-} from './simd-kernels';
+import { heapOffset, type SimdKernels, simdKernels } from './simd-kernels';
 
 /**
  * Batch normalization in train mode on wasm, channels last, as two kernels (the op and its
@@ -23,10 +17,9 @@ import {
  *
  * Composed from tfjs ops, the same work took about 20 kernels per layer and a `ones(x.shape)`
  * tensor filled in JavaScript for each Mean gradient; here it is five passes over the data.
- * The data is walked in blocks of P = lcm(C, 4) floats (see bias-add-and-sum.ts), in fixed
- * chunks of whole blocks: each chunk sums into its own [P] float32 accumulators, and the
- * chunks are folded into float64 per channel in order, so the chunks can be split between
- * convkit's kernel workers with the same bits on any thread count.
+ * The data is walked in blocks of P = lcm(C, 4) floats, in fixed chunks of whole blocks
+ * (channel-walk.ts), so the chunks can be split between convkit's kernel workers with the
+ * same bits on any thread count.
  */
 
 export const BATCH_NORM_FORWARD = 'ConvkitBatchNormForward';
@@ -34,71 +27,10 @@ export const BATCH_NORM_FORWARD = 'ConvkitBatchNormForward';
 export const BATCH_NORM_INFERENCE = 'ConvkitBatchNormInference';
 export const BATCH_NORM_BACKWARD = 'ConvkitBatchNormBackward';
 
-/** Floats per chunk (rounded down to whole blocks): 128 KB, a few per core. */
-const CHUNK_FLOATS = 1 << 15;
-
-function lcm4(c: number): number {
-  return c % 4 === 0 ? c : c % 2 === 0 ? 2 * c : 4 * c;
-}
-
 /** Whether the fused kernels can run on the active backend (wasm, SIMD compiled). */
 export function fusedBatchNormAvailable(): boolean {
   if (tf.getBackend() !== 'wasm' || !tf.getKernel(BATCH_NORM_FORWARD, 'wasm')) return false;
   return simdKernels(tf.backend() as BackendWasm) !== undefined;
-}
-
-/** The walk of one tensor of `total` floats with `c` channels. */
-class ChannelWalk {
-  readonly period: number;
-  /** Floats in whole blocks; the rest (< P) is done in JS. */
-  readonly whole: number;
-  readonly chunks: [number, number][];
-
-  constructor(
-    readonly total: number,
-    readonly c: number,
-  ) {
-    this.period = lcm4(c);
-    this.whole = total - (total % this.period);
-    const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / this.period)) * this.period;
-    this.chunks = [];
-    for (let start = 0; start < this.whole; start += chunk) {
-      this.chunks.push([start, Math.min(this.whole, start + chunk)]);
-    }
-  }
-}
-
-/** Runs per-chunk calls on the kernel workers when there are any (else here), in order. */
-function runChunks(
-  backend: BackendWasm,
-  simd: SimdKernels,
-  walk: ChannelWalk,
-  call: (chunk: number, start: number, end: number) => KernelCall,
-): void {
-  const calls = walk.chunks.map(([start, end], i) => call(i, start, end));
-  const workers = walk.whole >= tuning.parallelMinMacs / 8 ? simdKernelWorkers(backend) : undefined;
-  if (workers && calls.length > 1) {
-    workers.run(splitRange(calls.length, workers.threads).map(([a, b]) => calls.slice(a, b)));
-    return;
-  }
-  for (const { name, args } of calls) {
-    (simd[name as keyof SimdKernels] as (...a: number[]) => void)(...args);
-  }
-}
-
-/** Per-channel float64 sums of `k` accumulators of [chunks, k, P] floats. */
-function foldChunks(scope: KernelScope, acc: Info, walk: ChannelWalk, k: number): Float64Array[] {
-  const values = scope.f32(acc);
-  const { period, c } = walk;
-  const sums = Array.from({ length: k }, () => new Float64Array(c));
-  for (let chunk = 0; chunk < walk.chunks.length; chunk++) {
-    for (let which = 0; which < k; which++) {
-      const base = (chunk * k + which) * period;
-      const out = sums[which];
-      for (let j = 0; j < period; j++) out[j % c] += values[base + j];
-    }
-  }
-  return sums;
 }
 
 /**
@@ -148,14 +80,6 @@ function affine(
   for (let i = walk.whole; i < walk.total; i++)
     ys[i] = Math.fround(xs[i] * scale[i % c]) + shift[i % c];
   return y;
-}
-
-/** A [P] pattern: `values` ([C]) repeated. */
-function pattern(scope: KernelScope, walk: ChannelWalk, values: ArrayLike<number>): Info {
-  const out = scope.alloc([walk.period]);
-  const data = scope.f32(out);
-  for (let j = 0; j < walk.period; j++) data[j] = values[j % walk.c];
-  return out;
 }
 
 function vector(scope: KernelScope, values: ArrayLike<number>): Info {

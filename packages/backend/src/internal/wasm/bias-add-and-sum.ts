@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ChannelWalk, foldChunks, lcm4, pattern, runChunks } from './channel-walk';
 import { type Info, type KernelFunc, view, withScope } from './kernel-scope';
 import { heapOffset, simdKernels } from './simd-kernels';
 
@@ -8,17 +9,12 @@ import { heapOffset, simdKernels } from './simd-kernels';
  * tfjs-backend-wasm adds a [C] bias to an [N, H, W, C] activation through XNNPACK's generic
  * broadcasting add, and sums the bias gradient over axes [0, 1, 2] by first transposing the
  * whole tensor to [C, N*H*W]; with few channels (LeNet's 6) both run far below memory speed
- * (0.7 and 0.5 ms for a 64x28x28x6 tensor). Here the flat data is walked in blocks of
- * P = lcm(C, 4) floats, so the channel of every float in a block is fixed: the add streams
- * `x + pattern` (the bias repeated P/C times) and the sum accumulates P running sums, both 4
- * floats per SIMD step (simd-kernels.ts); the sum then folds the P lanes into C outputs in
- * float64. The few floats past the last whole block are done in JS. Other shapes, dtypes, or
- * no SIMD: tfjs's own kernel.
+ * (0.7 and 0.5 ms for a 64x28x28x6 tensor). Here both walk the channels as batch norm does
+ * (channel-walk.ts: blocks of P = lcm(C, 4) floats in fixed chunks, split between the kernel
+ * threads): the add streams `x + pattern` (the bias repeated P/C times) and the sum
+ * accumulates P running sums per chunk, folded into C outputs in float64. The few floats past
+ * the last whole block are done in JS. Other shapes, dtypes, or no SIMD: tfjs's own kernel.
  */
-
-function lcm4(c: number): number {
-  return c % 4 === 0 ? c : c % 2 === 0 ? 2 * c : 4 * c;
-}
 
 /** `Add` with a bias operand: b's size is the last dimension of a (or the other way round). */
 export function makeBiasAdd(original: KernelFunc): KernelFunc {
@@ -39,20 +35,17 @@ export function makeBiasAdd(original: KernelFunc): KernelFunc {
     const simd = isBias ? simdKernels(backend) : undefined;
     if (!simd) return original(args);
     return withScope(backend, (scope) => {
-      const period = lcm4(c);
-      const total = tf.util.sizeFromShape(big.shape);
-      const whole = total - (total % period);
-      const pattern = scope.alloc([period]);
+      const walk = new ChannelWalk(tf.util.sizeFromShape(big.shape), c);
+      const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
+      // A copy: the pattern's allocation may grow the heap, detaching views of it.
+      const repeated = pattern(scope, walk, scope.f32(bias).slice());
       const out = scope.alloc(big.shape);
-      const pat = scope.f32(pattern);
-      const bs = scope.f32(bias);
-      for (let j = 0; j < period; j++) pat[j] = bs[j % c];
-      const ptr = (t: Info) => heapOffset(backend, t.dataId);
-      simd.addPattern(ptr(big), ptr(pattern), ptr(out), whole, period);
-      const xs = scope.f32(big);
-      const os = scope.f32(out);
-      const bs2 = scope.f32(bias);
-      for (let i = whole; i < total; i++) os[i] = xs[i] + bs2[i % c];
+      runChunks(backend, simd, walk, (_, start, end) => ({
+        name: 'addPattern',
+        args: [ptr(big, start), ptr(repeated), ptr(out, start), end - start, walk.period],
+      }));
+      const [xs, os, bs] = [big, out, bias].map((t) => scope.f32(t));
+      for (let i = walk.whole; i < walk.total; i++) os[i] = xs[i] + bs[i % c];
       return out;
     });
   };
@@ -73,23 +66,20 @@ export function makeLeadingSum(original: KernelFunc): KernelFunc {
     if (!simd) return original(args);
     return withScope(backend, (scope) => {
       const inner = x.shape.slice(k);
-      const c = tf.util.sizeFromShape(inner);
-      const period = lcm4(c);
-      const total = rows * c;
-      const whole = total - (total % period);
-      const acc = scope.alloc([period], 'float32', true);
-      const out = scope.alloc(inner);
-      simd.sumPattern(
-        heapOffset(backend, x.dataId),
-        heapOffset(backend, acc.dataId),
-        whole,
-        period,
+      const walk = new ChannelWalk(
+        rows * tf.util.sizeFromShape(inner),
+        tf.util.sizeFromShape(inner),
       );
-      const sums = new Float64Array(c);
-      const accs = scope.f32(acc);
-      for (let j = 0; j < period; j++) sums[j % c] += accs[j];
+      const acc = scope.alloc([walk.chunks.length, walk.period], 'float32', true);
+      const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
+      runChunks(backend, simd, walk, (i, start, end) => ({
+        name: 'sumPattern',
+        args: [ptr(x, start), ptr(acc, i * walk.period), end - start, walk.period],
+      }));
+      const [sums] = foldChunks(scope, acc, walk, 1);
       const xs = scope.f32(x);
-      for (let i = whole; i < total; i++) sums[i % c] += xs[i];
+      for (let i = walk.whole; i < walk.total; i++) sums[i % walk.c] += xs[i];
+      const out = scope.alloc(inner);
       scope.f32(out).set(sums);
       const shape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...inner] : inner;
       return view(out, shape);

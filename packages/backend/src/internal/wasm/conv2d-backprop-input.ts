@@ -12,7 +12,14 @@ import {
   withScope,
 } from './kernel-scope';
 import { splitRange } from './kernel-workers';
-import { heapOffset, type SimdKernels, simdKernels, simdRunner, tuning } from './simd-kernels';
+import {
+  heapOffset,
+  type SimdKernels,
+  simdKernels,
+  simdPassRunner,
+  simdRunner,
+  tuning,
+} from './simd-kernels';
 
 /**
  * `Conv2DBackpropInput` on wasm, replacing tfjs-backend-wasm's own, which is a scalar C++
@@ -93,7 +100,7 @@ export function rotateFilter(scope: KernelScope, filter: Info, depthwise: boolea
       heapOffset(scope.backend, filter.dataId),
       heapOffset(scope.backend, out.dataId),
     ];
-    const { run, threads } = simdRunner(scope.backend, simd, taps * block);
+    const { run, threads } = simdPassRunner(scope.backend, simd, taps * block);
     const tap = (t: number) => ({
       name: 'transpose2d',
       args: [src + t * block * 4, dst + (taps - 1 - t) * block * 4, ci, co, ci],
@@ -264,6 +271,7 @@ export function backpropInputByGemm(
     });
     run(splitRange(m, threads).map((range) => [images(range)]));
     scope.free(cols);
+    if (dyRows !== rows) scope.free(dyRows);
   }
   return dx;
 }

@@ -2,7 +2,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Info, withScope } from './kernel-scope';
 import { splitRange } from './kernel-workers';
-import { heapOffset, simdKernels, simdRunner } from './simd-kernels';
+import { heapOffset, simdKernels, simdPassRunner } from './simd-kernels';
 
 /**
  * The gradient of ReLU on wasm, dx = dy * step(x), as one pass (SIMD `reluGrad`, split
@@ -24,7 +24,7 @@ function reluGrad(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm })
     const whole = simd ? count - (count % 4) : 0;
     if (simd && whole > 0) {
       const ptr = (t: Info) => heapOffset(backend, t.dataId);
-      const { run, threads } = simdRunner(backend, simd, whole);
+      const { run, threads } = simdPassRunner(backend, simd, whole);
       run(
         splitRange(whole, threads, 4).map(([i0, i1]) => [
           {

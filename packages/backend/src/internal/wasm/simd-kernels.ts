@@ -1167,6 +1167,8 @@ export const tuning = {
   fma: true,
   parallel: true,
   parallelMinMacs: 1 << 20,
+  /** Floats from which a memory-bound pass (batch norm, bias add and sum, ReLU gradient) is split. */
+  parallelMinFloats: 1 << 17,
   /** Microseconds the kernel threads poll for the next call before they sleep (kernel-workers.ts). */
   spinMicros: 2000,
 };
@@ -1399,7 +1401,28 @@ export function simdRunner(
   simd: SimdKernels,
   macs: number,
 ): { run: KernelRunner; threads: number } {
-  const workers = macs >= tuning.parallelMinMacs ? simdKernelWorkers(backend) : undefined;
+  return runnerOn(backend, simd, macs >= tuning.parallelMinMacs);
+}
+
+/**
+ * As `simdRunner`, for one pass over `floats` floats, bound by memory rather than arithmetic:
+ * split from `tuning.parallelMinFloats` (a ReLU gradient over LeNet-5's 300K floats, which
+ * stayed on one thread under the multiply-add threshold).
+ */
+export function simdPassRunner(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  floats: number,
+): { run: KernelRunner; threads: number } {
+  return runnerOn(backend, simd, floats >= tuning.parallelMinFloats);
+}
+
+function runnerOn(
+  backend: BackendWasm,
+  simd: SimdKernels,
+  parallel: boolean,
+): { run: KernelRunner; threads: number } {
+  const workers = parallel ? simdKernelWorkers(backend) : undefined;
   if (workers) return { run: (shares) => workers.run(shares), threads: workers.threads };
   const run: KernelRunner = (shares) => {
     for (const call of shares.flat()) {
