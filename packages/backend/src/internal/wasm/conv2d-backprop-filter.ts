@@ -340,7 +340,7 @@ function sumImageChunks(
 
 /**
  * sum += parts[c] for c = 0 .. count - 1 in order, float32 adds: each part `size` floats, `stride`
- * apart. The order makes the result that of accumulating chunk after chunk on one thread.
+ * apart. One fixed order, so the result does not depend on which thread summed which chunk.
  */
 function addInOrder(
   sum: Float32Array,
