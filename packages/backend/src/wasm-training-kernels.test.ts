@@ -283,6 +283,27 @@ describe('conv2d gradients (Conv2DBackpropFilter, Conv2DBackpropInput)', () => {
       strides: 1,
       pad: 'same',
     },
+    // One input channel, stride 1: the planar filter gradient (dy rows padded to 4 pixels,
+    // filter columns in blocks of 4, output channels in pairs).
+    {
+      name: 'single input channel, rows not in fours, 7 filter columns, odd outputs',
+      x: [6, 9, 11, 1],
+      w: [3, 7, 1, 5],
+      strides: 1,
+      pad: 'same',
+    },
+    {
+      name: 'single input channel, asymmetric pads cropping the last row and column',
+      x: [5, 10, 13, 1],
+      w: [4, 2, 1, 3],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [0, 1],
+        [0, 0],
+      ],
+    },
     // Output channels in eights: the direct filter gradient's shapes (input channels in
     // blocks of 4, then one block of the 1 to 3 left).
     {

@@ -31,6 +31,10 @@ const wDirect = normal([3, 3, 14, 24]) as tf.Tensor4D;
 // images (3 chunks of 2, 2 and 1), large enough to run on the kernel threads.
 const xFew = normal([5, 24, 24, 6]) as tf.Tensor4D;
 const wFew = normal([3, 3, 6, 8]) as tf.Tensor4D;
+// And a 1-channel input (the planar filter gradient: 4 chunks of 3, 3, 3 and 2 images), with
+// rows of 30 pixels (padded to 32) and 5 outputs.
+const xGrey = normal([11, 30, 30, 1]) as tf.Tensor4D;
+const wGrey = normal([5, 5, 1, 5]) as tf.Tensor4D;
 // And a bias add, its gradient (a sum over the leading axes) and a ReLU gradient over 196K
 // floats of 12 channels: passes in fixed chunks, split between the threads.
 const xBias = normal([16, 32, 32, 12]);
@@ -63,6 +67,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [, dwLarge] = tf.grads(conv(1, 'same'))([xLarge, wLarge]);
   const [, dwDirect] = tf.grads(conv(2, 'same'))([xDirect, wDirect]);
   const [, dwFew] = tf.grads(conv(1, 'same'))([xFew, wFew]);
+  const [, dwGrey] = tf.grads(conv(1, 'same'))([xGrey, wGrey]);
   const [dxBias, dBias] = tf.grads((xx: tf.Tensor, bb: tf.Tensor) =>
     tf.add(xx, bb).relu().square().sum(),
   )([xBias, bias]);
@@ -85,6 +90,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convLargeFilterGrad: dwLarge,
     convDirectFilterGrad: dwDirect,
     convDirectImageChunksFilterGrad: dwFew,
+    convPlanarFilterGrad: dwGrey,
     biasAdd: tf.add(xBias, bias),
     biasReluInputGrad: dxBias,
     biasGrad: dBias,

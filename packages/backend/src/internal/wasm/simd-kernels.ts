@@ -123,6 +123,30 @@ export interface SimdKernels {
     c1: number,
   ): void;
   /**
+   * Filter gradient of a 1-channel input, stride and dilation 1, for images [n0, n0 + m):
+   * lanes[((a*kw + e)*Co + o)*4 + l] = sum over (b, p, q = 4t + l) of
+   * xp[b, p + a - top, q + e] * dyt[o, (b*Oh + p)*ow4 + q], with xp the input as [N, hx, wp]
+   * rows already padded on the left and right (wp >= ow4 + kw - 1; rows outside [0, hx)
+   * count as zeros) and dyt dy transposed to [Co, npix] with rows of ow4 (a multiple of 4)
+   * pixels, zeros past Ow. The caller adds the 4 lanes.
+   */
+  filterGradPlanar(
+    xp: number,
+    dyt: number,
+    lanes: number,
+    n0: number,
+    m: number,
+    hx: number,
+    wp: number,
+    oh: number,
+    ow4: number,
+    co: number,
+    kh: number,
+    kw: number,
+    top: number,
+    npix: number,
+  ): void;
+  /**
    * Direct convolution (any Ow), output rows [row0, row1) of the flattened N*Oh and
    * output channels [ob0, ob1) (multiples of 8; ob1 up to Co rounded up to 8, the last
    * block storing only its Co % 8 outputs):
@@ -751,6 +775,88 @@ function filterGradDirect(fma: boolean): FunctionDef {
 }
 
 /**
+ * `SimdKernels.filterGradPlanar` (`fma`: as gemmNT's). Per filter row a, block of up to 4
+ * filter columns and pair of output channels, 8 accumulators hold 4 pixels' partial sums
+ * over every dy row of the images: each step loads 4 pixels of both channels' dy rows and
+ * the 4 shifted runs of x (unaligned), 6 loads per 8 multiply-adds with every lane used.
+ * (Blocks of 5 columns, 10 accumulators, ran 1.2 to 1.4x slower on one thread: 13 live
+ * vectors and V8's scratch register leave x64 too few.) A 1-channel input leaves 3 of 4
+ * broadcast lanes idle in `filterGradDirect`, and the GEMM writes and reads an im2col Kh*Kw
+ * times x's size.
+ */
+function filterGradPlanar(fma: boolean): FunctionDef {
+  const [xp, dyt, lanes, n0, m, hx, wp, oh, ow4, co, kh, kw, top, npix] = Array.from({ length: 14 }, (_, i) => i);
+  const [a, e0, ne, ob, o1, b, p, p0, p1, xq, d0p, d1p, qb, qend, row, bEnd] = Array.from({ length: 16 }, (_, i) => 14 + i);
+  const acc = Array.from({ length: 8 }, (_, i) => 30 + i); // v128: acc[2*e + j]
+  const [xv, d0, d1] = [38, 39, 40];
+  const madd = (s: number, d: number): Code =>
+    fma
+      ? [...op.get(xv), ...op.get(d), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
+      : [...op.get(s), ...op.get(xv), ...op.get(d), ...op.fmul, ...op.fadd, ...op.set(s)];
+  /** lanes address of (a, e0 + e, channel o): ((a*kw + e0 + e)*Co + o)*16 bytes. */
+  const laneAt = (e: number, o: number): Code => [
+    ...op.get(a), ...op.get(kw), ...op.mul, ...op.get(e0), ...op.add, ...op.i32(e), ...op.add, ...op.get(co), ...op.mul,
+    ...op.get(o), ...op.add, ...op.i32(4), ...op.shl, ...op.get(lanes), ...op.add,
+  ];
+  /** Sums over every dy row for filter columns [e0, e0 + count), channels ob and o1. */
+  const columns = (count: number): Code[] => {
+    const live = acc.slice(0, 2 * count);
+    const step: Code[] = [
+      [...op.get(d0p), ...op.get(qb), ...op.add, ...op.load(), ...op.set(d0)],
+      [...op.get(d1p), ...op.get(qb), ...op.add, ...op.load(), ...op.set(d1)],
+      ...Array.from({ length: count }, (_, e) => [
+        ...op.get(xq), ...op.get(qb), ...op.add, ...op.load(4 * e), ...op.set(xv),
+        ...madd(acc[2 * e], d0), ...madd(acc[2 * e + 1], d1),
+      ]),
+    ];
+    return [
+      ...live.map((v) => [...op.f32Const(0), ...op.splat, ...op.set(v)]),
+      forLoop(b, op.get(n0), op.get(bEnd), 1, [
+        forLoop(p, op.get(p0), op.get(p1), 1, [
+          // xq = xp + 4*((b*hx + p + a - top)*wp + e0); row = b*Oh + p
+          [...op.get(b), ...op.get(hx), ...op.mul, ...op.get(p), ...op.add, ...op.get(a), ...op.add, ...op.get(top), ...op.sub,
+            ...op.get(wp), ...op.mul, ...op.get(e0), ...op.add, ...op.i32(2), ...op.shl, ...op.get(xp), ...op.add, ...op.set(xq)],
+          [...op.get(b), ...op.get(oh), ...op.mul, ...op.get(p), ...op.add, ...op.get(ow4), ...op.mul, ...op.set(row)],
+          [...op.get(ob), ...op.get(npix), ...op.mul, ...op.get(row), ...op.add, ...op.i32(2), ...op.shl, ...op.get(dyt), ...op.add, ...op.set(d0p)],
+          [...op.get(o1), ...op.get(npix), ...op.mul, ...op.get(row), ...op.add, ...op.i32(2), ...op.shl, ...op.get(dyt), ...op.add, ...op.set(d1p)],
+          forLoop(qb, op.i32(0), op.get(qend), 16, step),
+        ]),
+      ]),
+      // With Co odd the last pair is (Co - 1, Co - 1): both stores write the same sums.
+      ...Array.from({ length: count }, (_, e) => [
+        ...laneAt(e, ob), ...op.get(acc[2 * e]), ...op.store(),
+        ...laneAt(e, o1), ...op.get(acc[2 * e + 1]), ...op.store(),
+      ]),
+    ];
+  };
+  const body: Code = [
+    ...op.get(ow4), ...op.i32(2), ...op.shl, ...op.set(qend),
+    ...op.get(n0), ...op.get(m), ...op.add, ...op.set(bEnd),
+    ...forLoop(a, op.i32(0), op.get(kh), 1, [
+      // dy rows p whose x row p + a - top exists: [max(0, top - a), min(Oh, hx + top - a))
+      [...op.get(top), ...op.get(a), ...op.sub, ...op.i32(0), ...op.get(top), ...op.get(a), ...op.sub, ...op.i32(0), ...op.gtS,
+        ...op.select, ...op.set(p0)],
+      [...op.get(hx), ...op.get(top), ...op.add, ...op.get(a), ...op.sub, ...op.tee(p1), ...op.get(oh), ...op.get(p1), ...op.get(oh),
+        ...op.ltS, ...op.select, ...op.set(p1)],
+      forLoop(e0, op.i32(0), op.get(kw), 4, [
+        // ne = min(4, kw - e0)
+        [...op.get(kw), ...op.get(e0), ...op.sub, ...op.tee(ne), ...op.i32(4), ...op.get(ne), ...op.i32(4), ...op.ltS, ...op.select,
+          ...op.set(ne)],
+        forLoop(ob, op.i32(0), op.get(co), 2, [
+          // o1 = min(ob + 1, Co - 1)
+          [...op.get(ob), ...op.i32(1), ...op.add, ...op.get(co), ...op.i32(1), ...op.sub, ...op.get(ob), ...op.i32(1), ...op.add,
+            ...op.get(co), ...op.ltS, ...op.select, ...op.set(o1)],
+          ...[4, 3, 2, 1].map((count) =>
+            op.block([...op.get(ne), ...op.i32(count), ...op.ne32, ...op.brIf(0)], ...columns(count)),
+          ),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'filterGradPlanar', params: 14, results: [], locals: { i32: 16, v128: 11 }, body };
+}
+
+/**
  * Direct convolution (no im2col): see `SimdKernels.convDirect`.
  * Per block of 8 output channels (its filter as `packFilter` laid it out), output row and
  * block of 4 output pixels (the 1 to 3 past the last multiple of 4 as one narrower block:
@@ -1075,9 +1181,9 @@ function batchNormKernels(): FunctionDef[] {
  */
 function transpose2d(): FunctionDef {
   const [src, dst, rows, cols, ldd] = [0, 1, 2, 3, 4];
-  const [r, c, rows4, cols4, from, to, ldb] = [5, 6, 7, 8, 9, 10, 11];
-  const v = [12, 13, 14, 15]; // v128
-  const t = [16, 17, 18, 19];
+  const [r, c, rows4, cols4, from, to, ldb, simdEnd] = [5, 6, 7, 8, 9, 10, 11, 12];
+  const v = [13, 14, 15, 16]; // v128
+  const t = [17, 18, 19, 20];
   const at = (base: number, row: Code, col: Code, stride: Code): Code => [
     ...row, ...stride, ...op.mul, ...col, ...op.add, ...op.i32(2), ...op.shl, ...op.get(base), ...op.add,
   ];
@@ -1097,16 +1203,40 @@ function transpose2d(): FunctionDef {
     [...op.get(to), ...op.get(ldd), ...op.i32(8), ...op.mul, ...op.add, ...op.get(t[1]), ...op.get(t[3]), ...op.shuffle([0, 1, 4, 5]), ...op.store()],
     [...op.get(to), ...op.get(ldd), ...op.i32(12), ...op.mul, ...op.add, ...op.get(t[1]), ...op.get(t[3]), ...op.shuffle([2, 3, 6, 7]), ...op.store()],
   ];
+  // The last cols % 4 columns of a block of 4 rows, as one 4x4 block whose loads run on into
+  // the next row (so not for the last block of rows) and whose first cols % 4 rows are stored:
+  // LeNet-5's dy (6 columns) spent 0.3 ms a step in the scalar loop.
+  const tail: Code[] = [
+    ...block.slice(0, 9),
+    [...at(dst, op.get(c), op.get(r), op.get(ldd)), ...op.set(to)],
+    [...op.get(to), ...op.get(t[0]), ...op.get(t[2]), ...op.shuffle([0, 1, 4, 5]), ...op.store()],
+    ...[1, 2].map((j) =>
+      op.block(
+        [...op.get(cols), ...op.get(cols4), ...op.sub, ...op.i32(j), ...op.leS, ...op.brIf(0)],
+        [...op.get(to), ...op.get(ldd), ...op.i32(4 * j), ...op.mul, ...op.add, ...op.get(t[j - 1]), ...op.get(t[j + 1]),
+          ...op.shuffle(j === 1 ? [2, 3, 6, 7] : [0, 1, 4, 5]), ...op.store()],
+      ),
+    ),
+  ];
   const body: Code = [
     ...op.get(rows), ...op.i32(-4), ...op.and32, ...op.set(rows4),
     ...op.get(cols), ...op.i32(-4), ...op.and32, ...op.set(cols4),
     ...op.get(cols), ...op.i32(2), ...op.shl, ...op.set(ldb),
     ...forLoop(r, op.i32(0), op.get(rows4), 4, [forLoop(c, op.i32(0), op.get(cols4), 4, block)]),
-    // the last cols % 4 columns of the full row blocks, then the last rows % 4 rows
-    ...forLoop(r, op.i32(0), op.get(rows4), 1, [forLoop(c, op.get(cols4), op.get(cols), 1, [one])]),
+    // the last cols % 4 columns of the full row blocks (but the last one: its loads would run
+    // past the source) in SIMD, then of that block, then the last rows % 4 rows
+    // simdEnd = min(rows4, rows - 4); scalar rows from the first multiple of 4 at or past it
+    ...op.get(rows), ...op.i32(4), ...op.sub, ...op.tee(simdEnd), ...op.get(rows4), ...op.get(simdEnd), ...op.get(rows4), ...op.ltS,
+    ...op.select, ...op.set(simdEnd),
+    ...forLoop(r, op.i32(0), op.get(simdEnd), 4, [
+      op.block([...op.get(cols4), ...op.get(cols), ...op.geS, ...op.brIf(0)], [...op.get(cols4), ...op.set(c)], ...tail),
+    ]),
+    ...forLoop(r, [...op.get(r), ...op.i32(0), ...op.get(r), ...op.i32(0), ...op.gtS, ...op.select], op.get(rows4), 1, [
+      forLoop(c, op.get(cols4), op.get(cols), 1, [one]),
+    ]),
     ...forLoop(r, op.get(rows4), op.get(rows), 1, [forLoop(c, op.i32(0), op.get(cols), 1, [one])]),
   ];
-  return { name: 'transpose2d', params: 5, results: [], locals: { i32: 7, v128: 8 }, body };
+  return { name: 'transpose2d', params: 5, results: [], locals: { i32: 8, v128: 8 }, body };
 }
 
 function sumPattern(): FunctionDef {
@@ -1245,6 +1375,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           im2colT(),
           gemmNT(key.fma),
           filterGradDirect(key.fma),
+          filterGradPlanar(key.fma),
           convDirect(key.fma),
           packFilter(),
           padColumns(),
