@@ -52,12 +52,14 @@ function expectClose(
 ): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
   let scale = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
+  for (let i = 0; i < expected.length; i++) {
+    if (Number.isFinite(expected[i])) scale = Math.max(scale, Math.abs(expected[i]));
+  }
   const atol = 1e-6 * Math.max(1, scale);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i];
     const b = expected[i];
-    if (Number.isNaN(b) && Number.isNaN(a)) continue;
+    if (a === b || (Number.isNaN(b) && Number.isNaN(a))) continue; // equal infinities too
     if (!(Math.abs(a - b) <= atol + rtol * Math.abs(b))) {
       throw new Error(
         `${label}: at ${i} got ${a}, expected ${b} (rtol ${rtol}, atol ${atol.toExponential(2)})`,
@@ -891,6 +893,68 @@ describe('depthwise conv2d gradients', () => {
       });
       expectClose(dw, ref.dw(dyv), `depthwise s${s} d${d} dW`);
       expectClose(dx, ref.dx(dyv), `depthwise s${s} d${d} dX`);
+    }
+  });
+});
+
+describe('maxPool forward (MaxPool: convkit 2x2 / stride 2 or tfjs)', () => {
+  const cases: {
+    name: string;
+    x: number[];
+    pad: 'valid' | 'same';
+    values?: (v: Float32Array) => Float32Array;
+  }[] = [
+    { name: '6 channels (overlapping groups of 4), LeNet-5', x: [3, 8, 10, 6], pad: 'valid' },
+    {
+      name: '4 channels, all negative',
+      x: [2, 6, 6, 4],
+      pad: 'valid',
+      values: (v) => v.map((a) => -1 - Math.abs(a)),
+    },
+    { name: 'odd size: a row and a column left over', x: [2, 9, 7, 5], pad: 'valid' },
+    { name: '9 channels, same (partial windows: tfjs)', x: [2, 7, 9, 9], pad: 'same' },
+    { name: '3 channels (tfjs)', x: [2, 6, 6, 3], pad: 'valid' },
+    {
+      name: '-Infinity windows',
+      x: [1, 4, 4, 4],
+      pad: 'valid',
+      values: (v) => v.map((a, i) => (i < 8 || (i >= 16 && i < 24) ? Number.NEGATIVE_INFINITY : a)),
+    },
+    // Large enough to split between the kernel threads where they run.
+    { name: '[16, 28, 28, 12] (split by rows)', x: [16, 28, 28, 12], pad: 'valid' },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      let xv = randomValues(size(c.x), 33);
+      if (c.values) xv = c.values(xv);
+      await compareBackends(c.name, () =>
+        tf.maxPool(tf.tensor4d(xv, c.x as [number, number, number, number]), 2, 2, c.pad),
+      );
+    });
+  }
+
+  it('a window holding NaN gives NaN, as PyTorch; the others their maximum', async () => {
+    const xv = Float32Array.from({ length: 4 * 4 * 4 }, (_, i) => (i * 7) % 13);
+    xv[2 * 4 + 1] = Number.NaN; // pixel (0, 2), channel 1: window (0, 1)
+    const [y] = await runOn('wasm', () => tf.maxPool(tf.tensor4d(xv, [1, 4, 4, 4]), 2, 2, 'valid'));
+    const at = (r: number, q: number, ch: number) => xv[(r * 4 + q) * 4 + ch];
+    for (let p = 0; p < 2; p++) {
+      for (let q = 0; q < 2; q++) {
+        for (let ch = 0; ch < 4; ch++) {
+          const got = y[(p * 2 + q) * 4 + ch];
+          if (p === 0 && q === 1 && ch === 1) {
+            expect(got).toBeNaN();
+            continue;
+          }
+          const taps = [
+            at(2 * p, 2 * q, ch),
+            at(2 * p, 2 * q + 1, ch),
+            at(2 * p + 1, 2 * q, ch),
+            at(2 * p + 1, 2 * q + 1, ch),
+          ];
+          expect(got).toBe(Math.max(...taps));
+        }
+      }
     }
   });
 });

@@ -14,6 +14,7 @@ import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input
 import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthwise-conv2d-backprop-input';
 import { identityConfig, makeCast } from './internal/wasm/identity';
+import { makeMaxPool } from './internal/wasm/max-pool';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
 import { reluGradConfig } from './internal/wasm/relu-grad';
 import { prepareSimdKernels } from './internal/wasm/simd-kernels';
@@ -50,6 +51,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  *   SIMD pass instead of a multiply, an add and five small kernels.
  * - `ConvkitReluGrad` (convkit's own, ReLU's gradient, registered over tfjs's): dy * step(x)
  *   in one pass instead of a Step and a Multiply.
+ * - `MaxPool` (wrapped: XNNPACK's keeps one thread beside convkit's workers): 2x2 windows
+ *   at stride 2, unpadded, 4 or more channels, as one SIMD pass split between the threads.
  * - `AvgPoolGrad` (wrapped: tfjs's tests every filter tap of every input pixel): each
  *   output's gradient added once into its window.
  * - `Slice` (wrapped: tfjs's copies the whole input out of the heap first): heap to heap,
@@ -94,6 +97,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.Conv2D, makeConv2D],
     [tf.Slice, makeSlice],
     [tf.AvgPoolGrad, makeAvgPoolGrad],
+    [tf.MaxPool, makeMaxPool],
   ] as const) {
     const config = wrapped(name, make);
     if (config) configs.push(config);

@@ -45,6 +45,12 @@ export interface SimdKernels {
     fullOh: number,
     fullOw: number,
   ): number;
+  /**
+   * 2x2 / stride 2 max pooling over full windows, output rows [row0, row1) of the flattened
+   * N*Oh: y[R, q, c] = max of x's 4 taps, 4 channels per step (C >= 4; the last step overlaps
+   * the one before when C % 4 != 0). f32x4.max: a NaN in the window gives NaN, as PyTorch.
+   */
+  maxPool2x2(x: number, y: number, h: number, w: number, c: number, oh: number, ow: number, row0: number, row1: number): void;
   col2im(
     cols: number,
     dx: number,
@@ -456,6 +462,37 @@ function maxPoolGrad2x2(): FunctionDef {
     ...op.get(nan), ...op.anyTrue,
   ];
   return { name: 'maxPoolGrad2x2', params: 11, results: [I32], locals: { i32: 11, v128: 10 }, body };
+}
+
+/** `SimdKernels.maxPool2x2`. */
+function maxPool2x2(): FunctionDef {
+  const [x, y, h, w, c, oh, ow, row0, row1] = Array.from({ length: 9 }, (_, i) => i);
+  const [R, b, src, dst, q, k, off, cb, rowb, a0] = Array.from({ length: 10 }, (_, i) => 9 + i);
+  const body: Code = [
+    ...op.get(c), ...op.i32(2), ...op.shl, ...op.set(cb),
+    ...op.get(w), ...op.get(cb), ...op.mul, ...op.set(rowb),
+    ...forLoop(R, op.get(row0), op.get(row1), 1, [
+      // src = x + rowb*(b*h + 2p), dst = y + 4*R*Ow*C, with b = R / Oh, p = R - b*Oh
+      [...op.get(R), ...op.get(oh), ...op.divS, ...op.tee(b), ...op.get(h), ...op.mul, ...op.get(R), ...op.get(b), ...op.get(oh),
+        ...op.mul, ...op.sub, ...op.i32(1), ...op.shl, ...op.add, ...op.get(rowb), ...op.mul, ...op.get(x), ...op.add, ...op.set(src)],
+      [...op.get(R), ...op.get(ow), ...op.mul, ...op.get(cb), ...op.mul, ...op.get(y), ...op.add, ...op.set(dst)],
+      forLoop(q, op.i32(0), op.get(ow), 1, [
+        forLoop(k, op.i32(0), op.get(c), 4, [
+          // off = 4 * min(k, C - 4)
+          [...op.get(k), ...op.get(c), ...op.i32(4), ...op.sub, ...op.get(k), ...op.get(c), ...op.i32(4), ...op.sub, ...op.ltS,
+            ...op.select, ...op.i32(2), ...op.shl, ...op.set(off)],
+          [...op.get(src), ...op.get(off), ...op.add, ...op.set(a0)],
+          [...op.get(dst), ...op.get(off), ...op.add,
+            ...op.get(a0), ...op.load(), ...op.get(a0), ...op.get(cb), ...op.add, ...op.load(), ...op.fmax,
+            ...op.get(a0), ...op.get(rowb), ...op.add, ...op.tee(a0), ...op.load(), ...op.get(a0), ...op.get(cb), ...op.add, ...op.load(),
+            ...op.fmax, ...op.fmax, ...op.store()],
+        ]),
+        [...op.get(src), ...op.get(cb), ...op.i32(1), ...op.shl, ...op.add, ...op.set(src)],
+        [...op.get(dst), ...op.get(cb), ...op.add, ...op.set(dst)],
+      ]),
+    ]),
+  ];
+  return { name: 'maxPool2x2', params: 9, results: [], locals: { i32: 10 }, body };
 }
 
 function col2im(): FunctionDef {
@@ -1371,6 +1408,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
       const assembled = assemble(
         [
           maxPoolGrad2x2(),
+          maxPool2x2(),
           col2im(),
           im2colT(),
           gemmNT(key.fma),
