@@ -897,6 +897,133 @@ describe('depthwise conv2d gradients', () => {
   });
 });
 
+describe('fused conv2d (FusedConv2D: convkit direct + one bias / activation pass, or tfjs)', () => {
+  const cases: {
+    name: string;
+    x: number[];
+    w: number[];
+    strides: 1 | 2;
+    pad: Pad;
+    activation: 'linear' | 'relu' | 'relu6' | 'elu';
+    bias?: boolean;
+    scale?: number;
+  }[] = [
+    {
+      name: 'relu, bias, 5 outputs',
+      x: [2, 9, 9, 3],
+      w: [3, 3, 3, 5],
+      strides: 1,
+      pad: 'same',
+      activation: 'relu',
+      bias: true,
+    },
+    {
+      name: 'LeNet-5 first layer, relu',
+      x: [2, 12, 12, 1],
+      w: [5, 5, 1, 6],
+      strides: 1,
+      pad: 2,
+      activation: 'relu',
+      bias: true,
+    },
+    {
+      name: 'linear, bias, stride 2',
+      x: [2, 11, 10, 4],
+      w: [3, 3, 4, 8],
+      strides: 2,
+      pad: 'same',
+      activation: 'linear',
+      bias: true,
+    },
+    {
+      name: 'relu, no bias',
+      x: [3, 8, 8, 2],
+      w: [3, 3, 2, 7],
+      strides: 1,
+      pad: 'valid',
+      activation: 'relu',
+    },
+    {
+      name: 'relu6 with values above 6',
+      x: [2, 8, 8, 3],
+      w: [3, 3, 3, 4],
+      strides: 1,
+      pad: 'same',
+      activation: 'relu6',
+      bias: true,
+      scale: 8,
+    },
+    {
+      name: 'elu (tfjs kernel)',
+      x: [2, 8, 8, 3],
+      w: [3, 3, 3, 4],
+      strides: 1,
+      pad: 'same',
+      activation: 'elu',
+      bias: true,
+    },
+    {
+      name: 'rows under 4 wide (tfjs kernel)',
+      x: [2, 5, 3, 2],
+      w: [3, 3, 2, 4],
+      strides: 1,
+      pad: 'valid',
+      activation: 'relu',
+      bias: true,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const xv = randomValues(size(c.x), 51).map((v) => v * (c.scale ?? 1));
+      const wv = randomValues(size(c.w), 52);
+      const bv = randomValues(c.w[3], 53);
+      const make = () => ({
+        x: tf.tensor4d(xv, c.x as [number, number, number, number]),
+        filter: tf.tensor4d(wv, c.w as [number, number, number, number]),
+        bias: c.bias ? tf.tensor1d(bv) : undefined,
+      });
+      const fused = (t: ReturnType<typeof make>) =>
+        tf.fused.conv2d({ ...t, strides: c.strides, pad: c.pad, activation: c.activation });
+      await compareBackends(`${c.name} forward`, () => fused(make()));
+      if (c.activation !== 'linear' && c.activation !== 'relu') return; // tfjs has no other gradients
+      await compareBackends(`${c.name} gradients`, () => {
+        const t = make();
+        const r = tf.tensor(randomValues(size(fused(t).shape), 54), fused(t).shape);
+        const loss = (xx: tf.Tensor, ww: tf.Tensor, ...bb: tf.Tensor[]) =>
+          tf.sum(
+            tf.mul(
+              fused({
+                x: xx as tf.Tensor4D,
+                filter: ww as tf.Tensor4D,
+                bias: bb[0] as tf.Tensor1D | undefined,
+              }),
+              r,
+            ),
+          );
+        return tf.grads(loss)(t.bias ? [t.x, t.filter, t.bias] : [t.x, t.filter]);
+      });
+    });
+  }
+
+  it('ReLU keeps a NaN, as tfjs and PyTorch', async () => {
+    const xv = randomValues(2 * 6 * 6 * 1, 55);
+    xv[7] = Number.NaN;
+    const [y] = await runOn('wasm', () =>
+      tf.fused.conv2d({
+        x: tf.tensor4d(xv, [2, 6, 6, 1]),
+        filter: tf.ones([1, 1, 1, 4]) as tf.Tensor4D,
+        bias: tf.tensor1d([-10, 0, 1, 2]),
+        strides: 1,
+        pad: 'valid',
+        activation: 'relu',
+      }),
+    );
+    expect(Array.from(y.slice(28, 32)).every(Number.isNaN)).toBe(true);
+    expect(y.filter((v) => Number.isNaN(v))).toHaveLength(4);
+    expect(y[0]).toBe(0); // the -10 bias clamps
+  });
+});
+
 describe('maxPool forward (MaxPool: convkit 2x2 / stride 2 or tfjs)', () => {
   const cases: {
     name: string;

@@ -140,7 +140,10 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
       if (this.depthwise) {
         y = tf.depthwiseConv2d(input, w, this.strides, pad);
       } else if (groups === 1) {
-        y = tf.conv2d(input, w, this.strides, pad);
+        // One fused op with the bias: on convkit's wasm backend the convolution and one SIMD
+        // pass for the bias, instead of a convolution and a separate broadcast add.
+        const bias = this.bias?.variable;
+        return tf.fused.conv2d({ x: input, filter: w, strides: this.strides, pad, bias });
       } else {
         const xs = tf.split(input, groups, 3);
         const ws = tf.split(w, groups, 3);

@@ -222,6 +222,10 @@ export interface SimdKernels {
   sumPattern(x: number, acc: number, total: number, period: number): void;
   /** out[i + j] = x[i + j] + pattern[j], same walk. */
   addPattern(x: number, pattern: number, out: number, total: number, period: number): void;
+  /** out[i + j] = max(x[i + j] + pattern[j], 0) (NaN stays NaN), same walk: bias and ReLU. */
+  addPatternRelu(x: number, pattern: number, out: number, total: number, period: number): void;
+  /** out[i + j] = min(max(x[i + j] + pattern[j], 0), 6), same walk: bias and ReLU6. */
+  addPatternRelu6(x: number, pattern: number, out: number, total: number, period: number): void;
   /** dst[c * ldd + r] = src[r * cols + c]: a 2-D transpose into rows of stride ldd floats. */
   transpose2d(src: number, dst: number, rows: number, cols: number, ldd: number): void;
   /** Batch norm, channels last, walked as sumPattern (see batchNormKernels). */
@@ -341,6 +345,7 @@ const op = {
   anyTrue: simd(0x53), // v128.any_true
   fadd: simd(0xe4), // f32x4.add
   fmax: simd(0xe9), // f32x4.max (NaN-propagating)
+  fmin: simd(0xe8), // f32x4.min (NaN-propagating)
   fmul: simd(0xe6), // f32x4.mul
   fsub: simd(0xe5), // f32x4.sub
   /** i8x16.shuffle picking f32 lanes (0-3: the first operand, 4-7: the second). */
@@ -1307,6 +1312,18 @@ function addPattern(): FunctionDef {
 }
 
 /**
+ * A bias then an activation, as `addPattern` walks: ReLU (`ceiling` undefined) or ReLU6.
+ * f32x4.max / min return NaN when either operand is NaN, as tfjs's Relu and PyTorch's.
+ */
+function addPatternClamped(kernelName: string, ceiling?: number): FunctionDef {
+  return streamKernel(kernelName, { inputs: 1, patterns: 1, outputs: 1 }, (at) => {
+    const relu = [...at.input(0), ...at.pattern(0), ...op.fadd, ...op.f32Const(0), ...op.splat, ...op.fmax];
+    const value = ceiling === undefined ? relu : [...relu, ...op.f32Const(ceiling), ...op.splat, ...op.fmin];
+    return [at.storeOutput(0, value)];
+  });
+}
+
+/**
  * Switches for tests and benchmarks (internal): `simd: false` forces the JS loops;
  * `backpropInput` forces one of conv2d-backprop-input.ts's two methods, `backpropFilter` one
  * of conv2d-backprop-filter.ts's three (`direct` where the channels allow it); a small
@@ -1422,6 +1439,8 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           depthwiseFilterGrad(),
           sumPattern(),
           addPattern(),
+          addPatternClamped('addPatternRelu'),
+          addPatternClamped('addPatternRelu6', 6),
           transpose2d(),
           ...batchNormKernels(),
         ],
