@@ -1024,6 +1024,84 @@ describe('fused conv2d (FusedConv2D: convkit direct + one bias / activation pass
   });
 });
 
+describe('fused matMul (_FusedMatMul: convkit BatchMatMul + one bias / activation pass, or tfjs)', () => {
+  const cases: {
+    name: string;
+    a: number[];
+    b: number[];
+    transposeA?: boolean;
+    transposeB?: boolean;
+    activation: 'linear' | 'relu' | 'relu6' | 'elu';
+    bias?: boolean;
+  }[] = [
+    {
+      name: 'dense 40 -> 12, bias, relu',
+      a: [16, 40],
+      b: [40, 12],
+      activation: 'relu',
+      bias: true,
+    },
+    {
+      name: 'b transposed, 7 outputs, linear',
+      a: [9, 10],
+      b: [7, 10],
+      transposeB: true,
+      activation: 'linear',
+      bias: true,
+    },
+    {
+      name: 'a transposed, no bias, relu',
+      a: [10, 6],
+      b: [10, 5],
+      transposeA: true,
+      activation: 'relu',
+    },
+    { name: 'batched a, bias, relu6', a: [2, 5, 7], b: [7, 6], activation: 'relu6', bias: true },
+    {
+      name: '2 rows (XNNPACK product, convkit pass)',
+      a: [2, 8],
+      b: [8, 3],
+      activation: 'relu',
+      bias: true,
+    },
+    { name: 'elu (tfjs kernel)', a: [6, 8], b: [8, 3], activation: 'elu', bias: true },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const av = randomValues(size(c.a), 61).map((v) => v * 4);
+      const bv = randomValues(size(c.b), 62);
+      const n = c.transposeB ? c.b[c.b.length - 2] : c.b[c.b.length - 1];
+      const biasValues = randomValues(n, 63);
+      const fused = (a: tf.Tensor, b: tf.Tensor, bias?: tf.Tensor) =>
+        tf.fused.matMul({
+          a,
+          b,
+          bias,
+          transposeA: c.transposeA,
+          transposeB: c.transposeB,
+          activation: c.activation,
+        });
+      const make = () => [
+        tf.tensor(av, c.a),
+        tf.tensor(bv, c.b),
+        ...(c.bias ? [tf.tensor1d(biasValues)] : []),
+      ];
+      await compareBackends(`${c.name} forward`, () =>
+        fused(...(make() as [tf.Tensor, tf.Tensor])),
+      );
+      if (c.activation !== 'linear' && c.activation !== 'relu') return; // tfjs has no other gradients
+      await compareBackends(`${c.name} gradients`, () => {
+        const inputs = make();
+        const y = fused(...(inputs as [tf.Tensor, tf.Tensor]));
+        const r = tf.tensor(randomValues(y.size, 64), y.shape);
+        const loss = (...t: tf.Tensor[]) =>
+          tf.sum(tf.mul(fused(...(t as [tf.Tensor, tf.Tensor])), r));
+        return tf.grads(loss)(inputs);
+      });
+    });
+  }
+});
+
 describe('maxPool forward (MaxPool: convkit 2x2 / stride 2 or tfjs)', () => {
   const cases: {
     name: string;

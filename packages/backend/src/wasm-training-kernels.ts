@@ -13,7 +13,7 @@ import { conv2DBackpropFilterConfig } from './internal/wasm/conv2d-backprop-filt
 import { conv2DBackpropInputConfig } from './internal/wasm/conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './internal/wasm/depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputConfig } from './internal/wasm/depthwise-conv2d-backprop-input';
-import { makeFusedConv2D } from './internal/wasm/fused-conv2d';
+import { makeFusedConv2D, makeFusedMatMul } from './internal/wasm/fused';
 import { identityConfig, makeCast } from './internal/wasm/identity';
 import { makeMaxPool } from './internal/wasm/max-pool';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
@@ -31,8 +31,8 @@ import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
  * - `Conv2D` (wrapped: XNNPACK's reaches about three quarters of the SIMD roof, without FMA):
  *   convkit's direct SIMD convolution where its register block fits (outputs in eights) and
  *   `auto` measured it faster, on every kernel thread; XNNPACK otherwise.
- * - `FusedConv2D` (wrapped: XNNPACK's, on one thread): the `Conv2D` above, then its bias and
- *   a linear, ReLU or ReLU6 activation in one SIMD pass over the output.
+ * - `FusedConv2D` and `_FusedMatMul` (wrapped: XNNPACK's, on one thread): the `Conv2D` or
+ *   `BatchMatMul` here, then the bias and a linear, ReLU or ReLU6 activation in one SIMD pass.
  * - `Conv2DBackpropFilter` (missing): convkit's direct SIMD filter gradient, im2col^T x dy as
  *   one SIMD GEMM, or one XNNPACK convolution of the transposed input with the transposed dy.
  * - `Conv2DBackpropInput` (replaced: tfjs's is a scalar loop): one convolution (`Conv2D`
@@ -99,6 +99,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.Cast, makeCast],
     [tf.Conv2D, makeConv2D],
     [tf.FusedConv2D, makeFusedConv2D],
+    [tf._FusedMatMul, makeFusedMatMul],
     [tf.Slice, makeSlice],
     [tf.AvgPoolGrad, makeAvgPoolGrad],
     [tf.MaxPool, makeMaxPool],
