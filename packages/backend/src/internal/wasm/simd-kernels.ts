@@ -16,11 +16,14 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  * - `gemmNT`: dot-product GEMM (no operand repacking): the filter and input gradients, and
  *   matrix products with a transposed right operand.
  * - `filterGradDirect`: the filter gradient without im2col, for output channels in eights.
+ * - `filterGradPlanar`: the filter gradient of a 1-channel input, along x's rows.
+ * - `maxPool2x2`: 2x2 / stride 2 max pooling over full windows (max-pool.ts).
  * - `convDirect`: the convolution without im2col, in blocks of 8 output channels (conv2d.ts),
  *   on a filter laid out by `packFilter` and an input padded by `padColumns`.
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
- *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats.
+ *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats;
+ *   `addPatternRelu` / `addPatternRelu6` add and then clamp (fused.ts).
  *
  * The module is assembled here, instruction by instruction (no binary blob; the helpers
  * below name every opcode), and instantiated once per wasm memory, importing tfjs's own
