@@ -13,7 +13,7 @@ import {
   Sequential,
 } from '@convkit/layers';
 import { binaryCrossEntropyWithLogits, multiLabelF1 } from '@convkit/losses';
-import { Adam } from '@convkit/optimizers';
+import { Adam, CosineAnnealingLR } from '@convkit/optimizers';
 import { fit, predict } from '@convkit/train';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -98,7 +98,7 @@ export async function trainMultiLabel(
     shapes: ['circle', 'square', 'triangle', 'cross'] as const,
     shapesPerImage: [1, 3] as const,
   };
-  const train = multiLabelShapesDataset({ ...common, length: options.trainSize ?? 400, seed });
+  const train = multiLabelShapesDataset({ ...common, length: options.trainSize ?? 800, seed });
   const val = multiLabelShapesDataset({
     ...common,
     length: options.evalSize ?? 160,
@@ -113,11 +113,18 @@ export async function trainMultiLabel(
   manualSeed(seed); // the initial weights
   const model = multiLabelNet(1, train.numClasses);
   const optimizer = new Adam(model.trainableVariables(), { lr: 0.01 });
+  const epochs = options.epochs ?? 12;
   const { history } = await fit(model, {
     data: new DataLoader(train, { batchSize: 32, shuffle: true, seed }),
     optimizer,
     loss: binaryCrossEntropyWithLogits,
-    epochs: options.epochs ?? 12,
+    epochs,
+    // Annealed to zero over the run, so that the last epochs' weights settle and the running
+    // BatchNorm statistics (which eval mode uses) describe them. With a constant 0.01 and 400
+    // images the weakest class's test F1 ranged from 0.60 to 0.76 across seeds 0-5 (macro 0.71
+    // to 0.83), and a change in the last bits of one kernel's sums moved seed 0's from 0.77 to
+    // 0.60; annealed, with 800 images: 0.69 to 0.78 (macro 0.85 to 0.87).
+    schedule: new CosineAnnealingLR(optimizer, { tMax: epochs }),
   });
 
   model.eval();
