@@ -152,7 +152,7 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
           3,
         );
       }
-      if (this.bias) y = tf.add(y, this.bias.variable);
+      if (this.bias) y = tf.add(y, this.bias.variable); // depthwise and grouped convolutions
       return y;
     });
   }

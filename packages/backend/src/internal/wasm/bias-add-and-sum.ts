@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ChannelWalk, foldChunks, lcm4, pattern, runChunks } from './channel-walk';
-import { type Info, type KernelFunc, view, withScope } from './kernel-scope';
-import { heapOffset, simdKernels } from './simd-kernels';
+import { type Info, type KernelFunc, type KernelScope, view, withScope } from './kernel-scope';
+import { heapOffset, type SimdKernels, simdKernels } from './simd-kernels';
 
 /**
  * The bias of every conv and dense layer, forward and backward, on wasm.
@@ -35,20 +35,40 @@ export function makeBiasAdd(original: KernelFunc): KernelFunc {
     const simd = isBias ? simdKernels(backend) : undefined;
     if (!simd) return original(args);
     return withScope(backend, (scope) => {
-      const walk = new ChannelWalk(tf.util.sizeFromShape(big.shape), c);
-      const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
-      // A copy: the pattern's allocation may grow the heap, detaching views of it.
-      const repeated = pattern(scope, walk, scope.f32(bias).slice());
       const out = scope.alloc(big.shape);
-      runChunks(backend, simd, walk, (_, start, end) => ({
-        name: 'addPattern',
-        args: [ptr(big, start), ptr(repeated), ptr(out, start), end - start, walk.period],
-      }));
-      const [xs, os, bs] = [big, out, bias].map((t) => scope.f32(t));
-      for (let i = walk.whole; i < walk.total; i++) os[i] = xs[i] + bs[i % c];
+      // A copy: the pattern's allocation may grow the heap, detaching views of it.
+      addChannelValues(scope, simd, big, out, scope.f32(bias).slice(), 'addPattern');
       return out;
     });
   };
+}
+
+/**
+ * out = tail(src + values[channel]) over channels-last data (`values`: one float per channel of
+ * the last axis) by the SIMD stream `pass` (`addPattern`, or `addPatternRelu` / `addPatternRelu6`,
+ * which clamp after the add: fused.ts), in fixed chunks on the kernel threads; `tail` applies
+ * the pass's activation to the few floats past the last whole block, in JS. src and out may be
+ * the same buffer.
+ */
+export function addChannelValues(
+  scope: KernelScope,
+  simd: SimdKernels,
+  src: Info,
+  out: Info,
+  values: Float32Array,
+  pass: string,
+  tail: (v: number) => number = (v) => v,
+): void {
+  const { backend } = scope;
+  const walk = new ChannelWalk(tf.util.sizeFromShape(src.shape), values.length);
+  const repeated = pattern(scope, walk, values);
+  const ptr = (t: Info, floats = 0) => heapOffset(backend, t.dataId) + floats * 4;
+  runChunks(backend, simd, walk, (_, start, end) => ({
+    name: pass,
+    args: [ptr(src, start), ptr(repeated), ptr(out, start), end - start, walk.period],
+  }));
+  const [xs, os] = [src, out].map((t) => scope.f32(t));
+  for (let i = walk.whole; i < walk.total; i++) os[i] = tail(xs[i] + values[i % values.length]);
 }
 
 /** `Sum` over leading axes (all but the trailing ones): the bias gradient. */

@@ -115,7 +115,7 @@ export function conv2DBackpropFilter(args: {
     const simd = tuning.backpropFilter !== 'conv' ? simdKernels(backend) : undefined;
     if (simd) {
       if (planarFits(info, filterShape)) {
-        return filterPlanar(scope, cropped.x, dy, cropped.pads, filterShape);
+        return filterPlanar(scope, simd, cropped.x, dy, cropped.pads, filterShape);
       }
       return filterBySimd(scope, simd, x, dy, info, filterShape);
     }
@@ -184,12 +184,12 @@ function planarFits(
  */
 function filterPlanar(
   scope: KernelScope,
+  simd: SimdKernels,
   x: Info,
   dy: Info,
   { top, left }: { top: number; left: number },
   filterShape: [number, number, number, number],
 ): Info {
-  const simd = simdKernels(scope.backend) as SimdKernels;
   const [kh, kw, , co] = filterShape;
   const [n, hx, wx] = x.shape;
   const [, oh, ow] = dy.shape;

@@ -1,6 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { ChannelWalk, pattern, runChunks } from './channel-walk';
+import { addChannelValues } from './bias-add-and-sum';
 import { conv2dMethod } from './conv2d';
 import {
   type ConvAttrs,
@@ -10,7 +10,7 @@ import {
   nhwcConvInfo,
   withScope,
 } from './kernel-scope';
-import { heapOffset, type SimdKernels, simdKernels } from './simd-kernels';
+import { type SimdKernels, simdKernels } from './simd-kernels';
 
 /**
  * tfjs's fused kernels on wasm (`tf.fused.conv2d`, `tf.fused.matMul`: a product, its bias and
@@ -96,19 +96,9 @@ function addBiasAndActivate(
 ): Info {
   if (!bias && pass === 'addPattern') return y;
   const channels = y.shape[y.shape.length - 1];
-  const walk = new ChannelWalk(tf.util.sizeFromShape(y.shape), channels);
   // A copy: the pattern's allocation may grow the heap, detaching views of it.
   const values = bias ? scope.f32(bias).slice() : new Float32Array(channels);
-  const repeated = pattern(scope, walk, values);
-  const { backend } = scope;
-  const at = (floats: number) => heapOffset(backend, y.dataId) + floats * 4;
-  runChunks(backend, simd, walk, (_, start, end) => ({
-    name: pass,
-    args: [at(start), heapOffset(backend, repeated.dataId), at(start), end - start, walk.period],
-  }));
-  const ys = scope.f32(y);
-  for (let i = walk.whole; i < walk.total; i++)
-    ys[i] = activate(ys[i] + values[i % channels], pass);
+  addChannelValues(scope, simd, y, y, values, pass, (v) => activate(v, pass));
   return y;
 }
 
