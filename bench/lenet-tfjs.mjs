@@ -2,7 +2,8 @@
 // and backward, on one tfjs backend. Prints one JSON line. Run by run.mjs, one process per
 // backend, because tfjs's kernel registry is global: unpatched `wasm` and convkit's patched
 // `wasm` cannot live in one process.
-//   node lenet-tfjs.mjs convkit   -> @convkit/backend selectBackend() (Node default backend)
+//   node lenet-tfjs.mjs convkit   -> @convkit/backend selectBackend() (Node default backend;
+//                                    BENCH_BACKEND=wasm|webgpu|cuda|... asks for that one)
 //   node lenet-tfjs.mjs tfjs-cpu  -> plain @tensorflow/tfjs-backend-cpu
 //   node lenet-tfjs.mjs tfjs-wasm -> plain @tensorflow/tfjs-backend-wasm (no convkit kernels)
 import { createRequire } from 'node:module';
@@ -15,7 +16,9 @@ const budgetSeconds = Number(process.env.BENCH_SECONDS ?? 4);
 async function setUp() {
   if (which === 'convkit') {
     const { selectBackend } = await import('@convkit/backend');
-    const report = await selectBackend();
+    const report = await selectBackend(
+      process.env.BENCH_BACKEND ? { backend: process.env.BENCH_BACKEND } : {},
+    );
     return { name: `convkit ${report.backend}`, device: report.device };
   }
   // Plain tfjs as a user sets it up: gradients registered by hand (tfjs-core's Node entry has none).

@@ -1,5 +1,5 @@
 // Peak memory of CIFAR ResNet-20 training (batch 128, option-A shortcuts, SGD) on convkit's
-// default Node backend: the process's peak RSS after a few steps, and before the model was
+// default Node backend (or BENCH_BACKEND's): the process's peak RSS after a few steps, and before the model was
 // built (Node + tfjs + the started backend), in MB. Prints one JSON line; run by threads.mjs,
 // which runs resnet20_memory.py as PyTorch's peer.
 import { selectBackend } from '@convkit/backend';
@@ -7,7 +7,9 @@ import { cifarResnet20 } from '@convkit/zoo';
 import * as tf from '@tensorflow/tfjs-core';
 
 const STEPS = 3;
-const report = await selectBackend();
+const report = await selectBackend(
+  process.env.BENCH_BACKEND ? { backend: process.env.BENCH_BACKEND } : {},
+);
 const mb = (kb) => kb / 1024;
 const baseline = mb(process.resourceUsage().maxRSS);
 

@@ -8,7 +8,14 @@
 //   resnet20_memory.py
 // Needs a quiet machine: threads only help when the cores are free.
 //   node bench/threads.mjs             (BENCH_SECONDS, default 3; ZOO_RUNS, default 3;
-//                                      BENCH_ROUNDS, default 3)
+//                                      BENCH_ROUNDS, default 3; BENCH_PYTHON, default
+//                                      Debian's /usr/bin/python3; BENCH_GPU, below)
+// On a machine with a GPU the same command adds a second table: the same workloads on each GPU
+// backend convkit can start there (webgpu through Dawn, cuda through tfjs-node-gpu where it is
+// installed), against PyTorch on the GPU where torch sees one (else on the CPU cores, said so).
+// BENCH_GPU: unset or 'auto' probes both and keeps those on a hardware adapter; 'none' skips
+// them; a list ('webgpu,cuda') runs those even on an emulated adapter (SwiftShader: about
+// 0.05 GMAC/s, hours for these workloads).
 import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -23,6 +30,8 @@ const zooRuns = process.env.ZOO_RUNS ?? '3';
 /** Rounds of the whole comparison: on a shared machine one round can land on a busy minute. */
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+/** Debian's python3-torch; BENCH_PYTHON names another (a GPU machine's CUDA build, say). */
+const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const torchEnv = existsSync(OPENBLAS) ? { LD_LIBRARY_PATH: OPENBLAS } : {};
 
 function run(command, args, env = {}) {
@@ -49,35 +58,89 @@ function tableMs(out) {
   return rows;
 }
 
-/** One round: convkit on 1 thread and on every core, then PyTorch on every core. */
+/** Adapters that run on the CPU: no GPU figure, and far too slow for these workloads. */
+const EMULATED = /swiftshader|llvmpipe|lavapipe/i;
+
+/** The GPU backends to measure, each with the device it started on (see BENCH_GPU above). */
+function gpuBackends() {
+  const asked = process.env.BENCH_GPU ?? 'auto';
+  if (asked === 'none') return [];
+  const names = asked === 'auto' ? ['cuda', 'webgpu'] : asked.split(',').map((n) => n.trim());
+  const started = [];
+  for (const name of names) {
+    const probe = lastJson(run(process.execPath, ['backend-probe.mjs', name]));
+    if (probe.error) {
+      process.stderr.write(`threads bench: no ${name} column: ${probe.error}\n`);
+    } else if (asked === 'auto' && EMULATED.test(probe.device)) {
+      process.stderr.write(`threads bench: no ${name} column: emulated (${probe.device})\n`);
+    } else {
+      started.push(probe);
+    }
+  }
+  return started;
+}
+
+/** Whether BENCH_PYTHON's torch sees a CUDA device (Debian's CPU-only build answers false). */
+function torchHasCuda() {
+  const out = run(python, ['-c', 'import torch; print(torch.cuda.is_available())']);
+  return out.trim() === 'True';
+}
+
+/** convkit's LeNet / conv workloads and zoo rows on one backend (`env` picks it). */
+function measureConvkit(env, backend) {
+  return {
+    lenet: lastJson(run(process.execPath, ['lenet-tfjs.mjs', 'convkit'], env)),
+    zoo: tableMs(
+      run(process.execPath, [join(root, 'packages/zoo/bench/zoo.bench.mjs'), backend, zooRuns], {
+        ...env,
+        ZOO_BENCH_PEERS: '0',
+      }),
+    ),
+  };
+}
+
+/** PyTorch's LeNet / conv workloads and zoo rows on `device` ('cpu' on every core, or 'cuda'). */
+function measureTorch(device) {
+  const env = { ...torchEnv, BENCH_THREADS: String(cores), BENCH_DEVICE: device };
+  return {
+    lenet: lastJson(run(python, ['pytorch_bench.py'], env)),
+    zoo: tableMs(
+      run(python, [join(root, 'packages/zoo/bench/zoo_torch.py'), String(cores), zooRuns], env),
+    ),
+  };
+}
+
+const gpus = gpuBackends();
+const torchGpu = gpus.length > 0 && torchHasCuda() ? 'cuda' : undefined;
+
+/**
+ * One round: convkit on 1 thread and on every core, then PyTorch on every core; then each GPU
+ * backend, and PyTorch on the GPU.
+ */
 function measureRound() {
   const convkit = {};
   for (const threads of [1, cores]) {
-    const env = { CONVKIT_WASM_THREADS: String(threads) };
+    const env = { BENCH_BACKEND: 'wasm', CONVKIT_WASM_THREADS: String(threads) };
     convkit[threads] = {
-      lenet: lastJson(run(process.execPath, ['lenet-tfjs.mjs', 'convkit'], env)),
-      zoo: tableMs(
-        run(process.execPath, [join(root, 'packages/zoo/bench/zoo.bench.mjs'), 'wasm', zooRuns], {
-          ...env,
-          ZOO_BENCH_PEERS: '0',
-        }),
-      ),
+      ...measureConvkit(env, 'wasm'),
       memory: lastJson(run(process.execPath, ['resnet20-memory.mjs'], env)),
     };
   }
   const threadsEnv = { ...torchEnv, BENCH_THREADS: String(cores) };
   const torch = {
-    lenet: lastJson(run('/usr/bin/python3', ['pytorch_bench.py'], threadsEnv)),
-    zoo: tableMs(
-      run(
-        '/usr/bin/python3',
-        [join(root, 'packages/zoo/bench/zoo_torch.py'), String(cores), zooRuns],
-        torchEnv,
-      ),
-    ),
-    memory: lastJson(run('/usr/bin/python3', ['resnet20_memory.py'], threadsEnv)),
+    ...measureTorch('cpu'),
+    memory: lastJson(run(python, ['resnet20_memory.py'], threadsEnv)),
   };
-  return { convkit, torch };
+  const gpu = {};
+  for (const { backend } of gpus) {
+    // A GPU backend that fails a workload leaves its cells empty, not the CPU table unwritten.
+    try {
+      gpu[backend] = measureConvkit({ BENCH_BACKEND: backend }, backend);
+    } catch (error) {
+      gpu[backend] = { error: `${backend}: ${error.message.split('\n')[0]}` };
+    }
+  }
+  return { convkit, torch, gpu, torchGpu: torchGpu ? measureTorch(torchGpu) : torch };
 }
 
 const startLoad = loadavg()[0];
@@ -86,8 +149,13 @@ const endLoad = loadavg()[0];
 
 // [label, a value from one measurement ({ lenet, zoo, memory }: a convkit thread count or
 // PyTorch), higher is better, the issue's target ratio]
-const lenetRow = (label, key, field, target) => [label, (m) => m.lenet[key]?.[field], true, target];
-const zooRow = (label, key, target) => [label, (m) => m.zoo[key], false, target];
+const lenetRow = (label, key, field, target) => [
+  label,
+  (m) => m.lenet?.[key]?.[field],
+  true,
+  target,
+];
+const zooRow = (label, key, target) => [label, (m) => m.zoo?.[key], false, target];
 const ROWS = [
   lenetRow('LeNet-5 training, batch 64 (steps/s)', 'lenetTrain', 'stepsPerSecond', '0.6x'),
   lenetRow('LeNet-5 inference, batch 64 (images/s)', 'lenetInfer', 'imagesPerSecond', ''),
@@ -101,8 +169,8 @@ const ROWS = [
   ),
   zooRow('ResNet-18 inference, batch 1 (ms)', 'ResNet-18/inference/1', '0.3x'),
   zooRow('ResNet-18 inference, batch 8 (ms)', 'ResNet-18/inference/8', '0.3x'),
-  ['peak RSS, CIFAR ResNet-20 training, batch 128 (MB)', (m) => m.memory.peakMB, false, ''],
-  ['  RSS before the model was built (MB)', (m) => m.memory.baselineMB, false, ''],
+  ['peak RSS, CIFAR ResNet-20 training, batch 128 (MB)', (m) => m.memory?.peakMB, false, ''],
+  ['  RSS before the model was built (MB)', (m) => m.memory?.baselineMB, false, ''],
 ];
 
 const fmt = (v) => (v === undefined ? '–' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -122,6 +190,36 @@ const ratio = (a, b, higherIsBetter) =>
 const times = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '–');
 
 const first = results[0];
+
+/**
+ * The same rows on each GPU backend against PyTorch on the GPU (or, where torch has no CUDA, on
+ * the CPU cores), as one more table; none without a GPU backend. Process RSS says nothing of
+ * GPU memory, so those rows are left out.
+ */
+function gpuTable() {
+  if (gpus.length === 0) return [];
+  const peer = torchGpu ? `PyTorch ${torchGpu}` : `PyTorch ${cores} CPU threads`;
+  const rows = [
+    '## On the GPU',
+    '',
+    `convkit devices: ${gpus.map((g) => `${g.backend}: ${g.device}`).join('; ')}. ${peer}: ${first.torchGpu.lenet.device}.`,
+    '',
+    `| workload | ${gpus.map((g) => `convkit ${g.backend} | convkit ${g.backend} / ${peer} (spread)`).join(' | ')} | ${peer} |`,
+    `| --- | ${gpus.map(() => '--- | ---').join(' | ')} | --- |`,
+  ];
+  for (const [label, value, higher] of ROWS) {
+    const own = gpus.map(({ backend }) => median(results.map((r) => value(r.gpu[backend]))));
+    if (own.every((v) => v === undefined)) continue;
+    const torch = median(results.map((r) => value(r.torchGpu)));
+    const cells = gpus.map(({ backend }, i) => {
+      const perRound = results.map((r) => ratio(value(r.gpu[backend]), value(r.torchGpu), higher));
+      return `${fmt(own[i])} | ${times(ratio(own[i], torch, higher))}${spread(perRound)}`;
+    });
+    rows.push(`| ${label} | ${cells.join(' | ')} | ${fmt(torch)} |`);
+  }
+  const failures = results.flatMap((r) => Object.values(r.gpu).flatMap((m) => m.error ?? []));
+  return [...rows, '', ...failures.map((f) => `Failed: ${f}`), ...(failures.length ? [''] : [])];
+}
 const lines = [
   '# Threads: the default Node backend on one core and on all cores',
   '',
@@ -146,7 +244,7 @@ for (const [label, value, higher, target] of ROWS) {
     `| ${label} | ${fmt(one)} | ${fmt(all)} | ${times(ratio(all, one, higher))} | ${fmt(torch)} | ${times(ratio(all, torch, higher))}${spread(perRound)} | ${target} |`,
   );
 }
-lines.push('');
+lines.push('', ...gpuTable());
 const out = join(here, 'THREADS.md');
 writeFileSync(`${out}.tmp`, `${lines.join('\n')}\n`);
 renameSync(`${out}.tmp`, out);

@@ -4,6 +4,8 @@ channels_last. Not part of the tests. Run from the repository root:
 
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp \
     /usr/bin/python3 packages/zoo/bench/zoo_torch.py [threads] [timed runs]
+
+BENCH_DEVICE=cuda runs the same rows on the GPU (bench/threads.mjs does so where torch sees one).
 """
 import os
 import statistics
@@ -19,6 +21,13 @@ from generate import CifarResNet  # noqa: E402  (the fixture's reference model)
 THREADS = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 torch.set_num_threads(THREADS)
+DEVICE = torch.device(os.environ.get("BENCH_DEVICE", "cpu"))
+
+
+def synchronize():
+    # CUDA runs asynchronously: a call's time is only known once the device has finished it.
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def median_ms(fn):
@@ -27,11 +36,13 @@ def median_ms(fn):
     calls = 0
     while calls < 2 or time.perf_counter() < warm_until:
         fn()
+        synchronize()
         calls += 1
     times = []
     for _ in range(RUNS):
         t0 = time.perf_counter()
         fn()
+        synchronize()
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -41,8 +52,8 @@ for name, build in [("ResNet-18", tvm.resnet18), ("MobileNetV2", tvm.mobilenet_v
     for batch in [1, 8]:
         best = None
         for layout in ["nchw", "channels_last"]:
-            model = build().eval()
-            x = torch.randn(batch, 3, 224, 224)
+            model = build().eval().to(DEVICE)
+            x = torch.randn(batch, 3, 224, 224, device=DEVICE)
             if layout == "channels_last":
                 model = model.to(memory_format=torch.channels_last)
                 x = x.to(memory_format=torch.channels_last)
@@ -56,9 +67,9 @@ for name, build in [("ResNet-18", tvm.resnet18), ("MobileNetV2", tvm.mobilenet_v
 for shortcut in ["A", "B"]:
     best = None
     for layout in ["nchw", "channels_last"]:
-        model = CifarResNet(3, shortcut=shortcut).train()
-        x = torch.randn(128, 3, 32, 32)
-        y = torch.randint(0, 10, (128,))
+        model = CifarResNet(3, shortcut=shortcut).train().to(DEVICE)
+        x = torch.randn(128, 3, 32, 32, device=DEVICE)
+        y = torch.randint(0, 10, (128,), device=DEVICE)
         if layout == "channels_last":
             model = model.to(memory_format=torch.channels_last)
             x = x.to(memory_format=torch.channels_last)
@@ -76,7 +87,8 @@ for shortcut in ["A", "B"]:
     rows.append((f"CIFAR ResNet-20 ({shortcut})", "train step", 128, *best))
     print(rows[-1], file=sys.stderr, flush=True)
 
-print(f"| model | task | batch | PyTorch {THREADS} thread(s) ms | layout |")
+where = torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else f"{THREADS} thread(s)"
+print(f"| model | task | batch | PyTorch {where} ms | layout |")
 print("| --- | --- | ---: | ---: | --- |")
 for name, task, batch, ms, layout in rows:
     print(f"| {name} | {task} | {batch} | {ms:.0f} | {layout} |")
