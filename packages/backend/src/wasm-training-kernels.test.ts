@@ -1254,6 +1254,16 @@ describe('maxPool gradient (MaxPoolGrad)', () => {
       pad: 'valid',
       values: (v) => v.map((a) => Math.max(0, a)),
     },
+    // 2^17 floats: split by images between the kernel threads where they run (threads suite).
+    { name: 'SIMD: 5 images of 64x64x8', x: [5, 64, 64, 8], f: 2, s: 2, pad: 'valid' },
+    {
+      name: 'SIMD: 5 images, a NaN in the last (its share flags it: the scan redoes all)',
+      x: [5, 64, 64, 8],
+      f: 2,
+      s: 2,
+      pad: 'valid',
+      values: (v) => v.map((a, i) => (i === v.length - 3 ? Number.NaN : a)),
+    },
     {
       name: 'SIMD: -Infinity windows and a NaN (falls back to the scan)',
       x: [1, 4, 4, 4],

@@ -1,7 +1,8 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Info, withScope } from './kernel-scope';
-import { heapOffset, simdKernels } from './simd-kernels';
+import { type Info, type KernelScope, withScope } from './kernel-scope';
+import { splitRange } from './kernel-workers';
+import { heapOffset, type SimdKernels, simdKernels, simdPassRunner } from './simd-kernels';
 
 /**
  * `MaxPoolGrad` on wasm, replacing tfjs-backend-wasm's, which loses the gradient of every
@@ -14,11 +15,13 @@ import { heapOffset, simdKernels } from './simd-kernels';
  *
  * 2x2 windows with stride 2 (LeNet, VGG, UNet), at least 4 channels: the SIMD kernel of
  * simd-kernels.ts does every full window, 4 channels per step and branch-free (max of the
- * four taps, then the first tap equal to it, masked by max > -Infinity); a window holding
- * NaN makes it hand everything back to the scan below. Everything else (other windows,
- * partial windows at a 'same' border, no SIMD) is a JS scan over the wasm heap: per output
- * pixel the clipped tap offsets are listed once, then per channel the first maximum is found
- * (the 2x2 case unrolled) and dy added there.
+ * four taps, then the first tap equal to it, masked by max > -Infinity), the images split
+ * between the kernel threads; a window holding NaN makes it hand everything back to the scan
+ * below. It writes all four taps of its windows, so dx is zeroed first only when they leave a
+ * row or column uncovered (odd sizes): LeNet-5's 1.2 MB gradient is written once, not twice.
+ * Everything else (other windows, partial windows at a 'same' border, no SIMD) is a JS scan
+ * over the wasm heap: per output pixel the clipped tap offsets are listed once, then per
+ * channel the first maximum is found (the 2x2 case unrolled) and dy added there.
  */
 export function maxPoolGrad(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -49,10 +52,6 @@ export function maxPoolGrad(args: {
     const top = info.padInfo.top;
     const left = info.padInfo.left;
     const dx = scope.alloc(x.shape, 'float32');
-    const xs = scope.f32(x);
-    const dys = scope.f32(dy);
-    const dxs = scope.f32(dx);
-    scope.zero(dx);
     const simd =
       fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && c >= 4
         ? simdKernels(backend)
@@ -60,28 +59,58 @@ export function maxPoolGrad(args: {
     let full: [number, number] = [0, 0];
     if (simd) {
       full = [Math.min(oh, Math.floor(h / 2)), Math.min(ow, Math.floor(w / 2))];
-      const ptr = (t: Info) => heapOffset(backend, t.dataId);
-      const hasNaN = simd.maxPoolGrad2x2(
-        ptr(x),
-        ptr(dy),
-        ptr(dx),
-        n,
+      // The SIMD windows write every tap they cover: zeros are needed only past them.
+      if (2 * full[0] !== h || 2 * full[1] !== w) scope.zero(dx);
+      if (windowsBySimd(scope, simd, [x, dy, dx], [n, h, w, c], [oh, ow], full)) {
+        full = [0, 0];
+        scope.zero(dx);
+      }
+    } else {
+      scope.zero(dx);
+    }
+    const xs = scope.f32(x);
+    const dys = scope.f32(dy);
+    const dxs = scope.f32(dx);
+    scanWindows(xs, dys, dxs, [n, h, w, c], [oh, ow], [fh, fw], [sh, sw], [top, left], full);
+    return dx;
+  });
+}
+
+/**
+ * The full 2x2 windows by the SIMD `maxPoolGrad2x2`, the images split between the kernel
+ * threads, each share with its own NaN flag. Returns whether a window held NaN.
+ */
+function windowsBySimd(
+  scope: KernelScope,
+  simd: SimdKernels,
+  [x, dy, dx]: Info[],
+  [n, h, w, c]: number[],
+  [oh, ow]: number[],
+  full: [number, number],
+): boolean {
+  const ptr = (t: Info) => heapOffset(scope.backend, t.dataId);
+  const { run, threads } = simdPassRunner(scope.backend, simd, n * h * w * c);
+  const flags = scope.alloc([threads], 'int32', true);
+  const shares = splitRange(n, threads).map(([b0, b1], i) => [
+    {
+      name: 'maxPoolGrad2x2',
+      args: [
+        ptr(x) + b0 * h * w * c * 4,
+        ptr(dy) + b0 * oh * ow * c * 4,
+        ptr(dx) + b0 * h * w * c * 4,
+        b1 - b0,
         h,
         w,
         c,
         oh,
         ow,
-        full[0],
-        full[1],
-      );
-      if (hasNaN) {
-        full = [0, 0];
-        scope.zero(dx);
-      }
-    }
-    scanWindows(xs, dys, dxs, [n, h, w, c], [oh, ow], [fh, fw], [sh, sw], [top, left], full);
-    return dx;
-  });
+        ...full,
+        ptr(flags) + i * 4,
+      ],
+    },
+  ]);
+  run(shares);
+  return scope.heap(flags).some((flag) => flag !== 0);
 }
 
 /**

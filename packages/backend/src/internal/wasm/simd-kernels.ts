@@ -34,7 +34,11 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  * caller falls back to its JS loop.
  */
 export interface SimdKernels {
-  /** Returns 1 when a window holds NaN (the caller then redoes the work in JS). */
+  /**
+   * Writes every tap of the [0, fullOh) x [0, fullOw) windows of images [0, n): the window's
+   * dy at its first maximum, 0 elsewhere. Stores the i32 1 at `nanFlag` when a window holds
+   * NaN (the caller then redoes the work in JS); leaves it alone otherwise.
+   */
   maxPoolGrad2x2(
     x: number,
     dy: number,
@@ -47,7 +51,8 @@ export interface SimdKernels {
     ow: number,
     fullOh: number,
     fullOw: number,
-  ): number;
+    nanFlag: number,
+  ): void;
   /**
    * 2x2 / stride 2 max pooling over full windows, output rows [row0, row1) of the flattened
    * N*Oh: y[R, q, c] = max of x's 4 taps, 4 channels per step (C >= 4; the last step overlaps
@@ -332,6 +337,7 @@ const op = {
   memoryFill: [0xfc, 0x0b, 0x00], // memory.fill [dst, byte, bytes]
   f32Load: [0x2a, 0x02, 0x00],
   f32Store: [0x38, 0x02, 0x00],
+  i32Store: [0x36, 0x02, 0x00],
   f32StoreAt: (offset: number): Code => [0x38, 0x02, ...uleb(offset)],
   f32Add: [0x92],
   f32Const: (v: number): Code => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)],
@@ -417,11 +423,11 @@ function assemble(functions: FunctionDef[], shared: boolean): Uint8Array {
 
 function maxPoolGrad2x2(): FunctionDef {
   // params
-  const [x, dy, dx, n, h, w, c, oh, ow, fullOh, fullOw] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [x, dy, dx, n, h, w, c, oh, ow, fullOh, fullOw, nanFlag] = Array.from({ length: 12 }, (_, i) => i);
   // i32 locals
-  const [b, p, q, k, cb, rowb, base, dyo, off, a0, d0] = [11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21];
+  const [b, p, q, k, cb, rowb, base, dyo, off, a0, d0] = Array.from({ length: 11 }, (_, i) => 12 + i);
   // v128 locals
-  const [v0, v1, v2, v3, m, valid, g, e, taken, nan] = [22, 23, 24, 25, 26, 27, 28, 29, 30, 31];
+  const [v0, v1, v2, v3, m, valid, g, e, taken, nan] = Array.from({ length: 10 }, (_, i) => 23 + i);
   const group: Code[] = [
     // off = 4 * min(k, c - 4): the last group overlaps the previous one when c % 4 != 0
     [...op.get(k), ...op.get(c), ...op.i32(4), ...op.sub, ...op.get(k), ...op.get(c), ...op.i32(4), ...op.sub, ...op.ltS, ...op.select],
@@ -467,9 +473,12 @@ function maxPoolGrad2x2(): FunctionDef {
         ]),
       ]),
     ]),
-    ...op.get(nan), ...op.anyTrue,
+    ...op.block(
+      [...op.get(nan), ...op.anyTrue, ...op.eqz, ...op.brIf(0)],
+      [...op.get(nanFlag), ...op.i32(1), ...op.i32Store],
+    ),
   ];
-  return { name: 'maxPoolGrad2x2', params: 11, results: [I32], locals: { i32: 11, v128: 10 }, body };
+  return { name: 'maxPoolGrad2x2', params: 12, results: [], locals: { i32: 11, v128: 10 }, body };
 }
 
 /** `SimdKernels.maxPool2x2`. */
