@@ -1651,6 +1651,26 @@ describe('ReLU gradient (ConvkitReluGrad: dy * step(x) in one pass)', () => {
     },
   );
 
+  // The forward pass: convkit's SIMD pass from 2^17 floats on 2 threads, else tfjs's kernel.
+  it.each([[[5]], [[2, 3, 7]], [[64, 28, 28, 6]], [[3, 43691]]])(
+    'forward %j equals the cpu backend bit for bit',
+    async (shape) => {
+      const forward = () => {
+        const xs = randomValues(size(shape as number[]), 64);
+        [xs[0], xs[1], xs[2]] = [-0, Number.NaN, Number.NEGATIVE_INFINITY];
+        xs[xs.length - 1] = -0.5; // the JS tail past the last 4 floats, where there is one
+        return [tf.relu(tf.tensor(xs, shape as number[]))];
+      };
+      const [expected] = await runOn('cpu', forward);
+      const [actual] = await runOn('wasm', forward);
+      const differs = Array.from(actual).findIndex((v, i) => !Object.is(v, expected[i]));
+      expect(
+        differs,
+        `first difference at ${differs}: ${actual[differs]} vs ${expected[differs]}`,
+      ).toBe(-1);
+    },
+  );
+
   it('is one kernel on wasm, not a Step and a Multiply', async () => {
     await use('wasm');
     const x = tf.tensor(randomValues(40, 63), [4, 10]);

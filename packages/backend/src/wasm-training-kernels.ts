@@ -17,6 +17,7 @@ import { makeFusedConv2D, makeFusedMatMul } from './internal/wasm/fused';
 import { identityConfig, makeCast } from './internal/wasm/identity';
 import { makeMaxPool } from './internal/wasm/max-pool';
 import { maxPoolGradConfig } from './internal/wasm/max-pool-grad';
+import { makeRelu } from './internal/wasm/relu';
 import { reluGradConfig } from './internal/wasm/relu-grad';
 import { prepareSimdKernels } from './internal/wasm/simd-kernels';
 import { makeSlice } from './internal/wasm/slice';
@@ -103,6 +104,7 @@ export function registerWasmTrainingKernels(): string[] {
     [tf.Slice, makeSlice],
     [tf.AvgPoolGrad, makeAvgPoolGrad],
     [tf.MaxPool, makeMaxPool],
+    [tf.Relu, makeRelu],
   ] as const) {
     const config = wrapped(name, make);
     if (config) configs.push(config);

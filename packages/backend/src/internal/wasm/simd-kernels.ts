@@ -203,6 +203,11 @@ export interface SimdKernels {
   /** dx[i] = dy[i] * step(x[i]) for i < count (a multiple of 4): see relu-grad.ts. */
   reluGrad(dy: number, x: number, dx: number, count: number): void;
   /**
+   * y = max(x, 0) over `count` floats (a multiple of 4) by f32x4.max, which, as tfjs cpu's
+   * Math.max(0, x), gives NaN for NaN and +0 for -0.
+   */
+  relu(x: number, y: number, count: number): void;
+  /**
    * Depthwise filter gradient, channel multiplier 1: acc[(a*kw + e)*C + c] += sum over
    * (n, p, q) of x[n, p*sh + a*dh - top, q*sw + e*dw - left, c] * dy[n, p, q, c], 4 channels
    * per step (acc must start at zero).
@@ -1091,6 +1096,18 @@ function reluGrad(): FunctionDef {
   return { name: 'reluGrad', params: 4, results: [], locals: { i32: 2, v128: 1 }, body };
 }
 
+/** `SimdKernels.relu`. */
+function relu(): FunctionDef {
+  const [x, y, count] = [0, 1, 2];
+  const [i, at] = [3, 4]; // at = 4*i, the byte offset
+  const body: Code = forLoop(i, op.i32(0), op.get(count), 4, [
+    [...op.get(i), ...op.i32(2), ...op.shl, ...op.set(at)],
+    [...op.get(y), ...op.get(at), ...op.add],
+    [...op.get(x), ...op.get(at), ...op.add, ...op.load(), ...op.f32Const(0), ...op.splat, ...op.fmax, ...op.store()],
+  ]);
+  return { name: 'relu', params: 3, results: [], locals: { i32: 2 }, body };
+}
+
 /** dst rows of left + row + right bytes: zeros, src's row, zeros (see `SimdKernels.padColumns`). */
 function padColumns(): FunctionDef {
   const [src, dst, rows, rowBytes, left, right] = [0, 1, 2, 3, 4, 5];
@@ -1448,6 +1465,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           padColumns(),
           zeroBytes(),
           reluGrad(),
+          relu(),
           depthwiseFilterGrad(),
           sumPattern(),
           addPattern(),
