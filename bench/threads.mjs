@@ -86,61 +86,77 @@ function torchHasCuda() {
   return out.trim() === 'True';
 }
 
-/** convkit's LeNet / conv workloads and zoo rows on one backend (`env` picks it). */
-function measureConvkit(env, backend) {
-  return {
-    lenet: lastJson(run(process.execPath, ['lenet-tfjs.mjs', 'convkit'], env)),
-    zoo: tableMs(
-      run(process.execPath, [join(root, 'packages/zoo/bench/zoo.bench.mjs'), backend, zooRuns], {
-        ...env,
-        ZOO_BENCH_PEERS: '0',
-      }),
-    ),
-  };
-}
-
-/** PyTorch's LeNet / conv workloads and zoo rows on `device` ('cpu' on every core, or 'cuda'). */
-function measureTorch(device) {
-  const env = { ...torchEnv, BENCH_THREADS: String(cores), BENCH_DEVICE: device };
-  return {
-    lenet: lastJson(run(python, ['pytorch_bench.py'], env)),
-    zoo: tableMs(
-      run(python, [join(root, 'packages/zoo/bench/zoo_torch.py'), String(cores), zooRuns], env),
-    ),
-  };
-}
+/**
+ * The workloads, each a convkit worker (its backend set by `env`) and its PyTorch peer (on
+ * `device`, 'cpu' on every core or 'cuda'); `gpu`: also measured on the GPU backends.
+ */
+const PARTS = {
+  lenet: {
+    gpu: true,
+    convkit: (env) => lastJson(run(process.execPath, ['lenet-tfjs.mjs', 'convkit'], env)),
+    torch: (env) => lastJson(run(python, ['pytorch_bench.py'], env)),
+  },
+  zoo: {
+    gpu: true,
+    convkit: (env) =>
+      tableMs(
+        run(
+          process.execPath,
+          [join(root, 'packages/zoo/bench/zoo.bench.mjs'), env.BENCH_BACKEND, zooRuns],
+          { ...env, ZOO_BENCH_PEERS: '0' },
+        ),
+      ),
+    torch: (env) =>
+      tableMs(
+        run(python, [join(root, 'packages/zoo/bench/zoo_torch.py'), String(cores), zooRuns], env),
+      ),
+  },
+  memory: {
+    gpu: false,
+    convkit: (env) => lastJson(run(process.execPath, ['resnet20-memory.mjs'], env)),
+    torch: (env) => lastJson(run(python, ['resnet20_memory.py'], env)),
+  },
+};
 
 const gpus = gpuBackends();
 const torchGpu = gpus.length > 0 && torchHasCuda() ? 'cuda' : undefined;
 
 /**
- * One round: convkit on 1 thread and on every core, then PyTorch on every core; then each GPU
- * backend, and PyTorch on the GPU.
+ * One round: each workload on convkit's 1 thread, on every core, then in PyTorch on every core,
+ * back to back (the host's load drifts over minutes: a ratio compares neighbours); then each
+ * GPU backend, and PyTorch on the GPU.
  */
 function measureRound() {
-  const convkit = {};
-  for (const threads of [1, cores]) {
-    const env = { BENCH_BACKEND: 'wasm', CONVKIT_WASM_THREADS: String(threads) };
-    convkit[threads] = {
-      ...measureConvkit(env, 'wasm'),
-      memory: lastJson(run(process.execPath, ['resnet20-memory.mjs'], env)),
-    };
+  const wasmOn = (threads) => ({ BENCH_BACKEND: 'wasm', CONVKIT_WASM_THREADS: String(threads) });
+  const torchOn = (device) => ({
+    ...torchEnv,
+    BENCH_THREADS: String(cores),
+    BENCH_DEVICE: device,
+  });
+  const round = { convkit: { 1: {}, [cores]: {} }, torch: {}, gpu: {}, torchGpu: {} };
+  for (const [name, part] of Object.entries(PARTS)) {
+    for (const threads of [1, cores]) round.convkit[threads][name] = part.convkit(wasmOn(threads));
+    round.torch[name] = part.torch(torchOn('cpu'));
   }
-  const threadsEnv = { ...torchEnv, BENCH_THREADS: String(cores) };
-  const torch = {
-    ...measureTorch('cpu'),
-    memory: lastJson(run(python, ['resnet20_memory.py'], threadsEnv)),
-  };
-  const gpu = {};
   for (const { backend } of gpus) {
     // A GPU backend that fails a workload leaves its cells empty, not the CPU table unwritten.
     try {
-      gpu[backend] = measureConvkit({ BENCH_BACKEND: backend }, backend);
+      round.gpu[backend] = {};
+      for (const [name, part] of Object.entries(PARTS)) {
+        if (part.gpu) round.gpu[backend][name] = part.convkit({ BENCH_BACKEND: backend });
+      }
     } catch (error) {
-      gpu[backend] = { error: `${backend}: ${error.message.split('\n')[0]}` };
+      round.gpu[backend] = { error: `${backend}: ${error.message.split('\n')[0]}` };
     }
   }
-  return { convkit, torch, gpu, torchGpu: torchGpu ? measureTorch(torchGpu) : torch };
+  round.torchGpu = round.torch;
+  if (torchGpu) {
+    round.torchGpu = {};
+    for (const [name, part] of Object.entries(PARTS)) {
+      if (part.gpu) round.torchGpu[name] = part.torch(torchOn(torchGpu));
+    }
+  }
+  return round;
 }
 
 const startLoad = loadavg()[0];
@@ -224,8 +240,9 @@ const lines = [
   '# Threads: the default Node backend on one core and on all cores',
   '',
   `Written by \`node bench/threads.mjs\` on ${new Date().toISOString().slice(0, 10)}; all in one run on this machine, in ${rounds} rounds`,
-  'of convkit on 1 thread, convkit on every core, then PyTorch; each cell is the median over the rounds,',
-  "and the ratio column adds its spread (each round's own ratio, lowest to highest).",
+  '(in each, every workload on convkit on 1 thread, on every core, then in PyTorch, back to back);',
+  "each cell is the median over the rounds, and the ratio column adds its spread (each round's own",
+  'ratio, lowest to highest).',
   `convkit rows: medians over ${seconds} s per LeNet / conv workload, median of ${zooRuns} runs per zoo row;`,
   'PyTorch: the same workloads with OpenBLAS (openmp) and its best layout, on all cores.',
   '',
