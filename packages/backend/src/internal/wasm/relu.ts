@@ -8,9 +8,9 @@ import { heapOffset, simdKernels, simdPassRunner } from './simd-kernels';
  * SIMD `relu` pass split in halves between the kernel threads, like the bias add before it
  * and the gradient passes after it; smaller ones and everything else go to tfjs's kernel
  * (one thread). Why: inside a LeNet-5 step tfjs's ReLU took 3 times as long as the same call
- * alone (0.12 against 0.04 ms on 64x28x28x6): the activation it reads was just written by
- * both cores, and one core then pulled all of it. The same bits as tfjs cpu's
- * Math.max(0, x): NaN for NaN, +0 for -0.
+ * alone (0.12 against 0.04 ms on 64x28x28x6), most likely because the activation it reads was
+ * just written half by each core and one core then pulled all of it (not measured further).
+ * The same bits as tfjs cpu's Math.max(0, x): NaN for NaN, +0 for -0.
  */
 export function makeRelu(original: KernelFunc): KernelFunc {
   return (args) => {
