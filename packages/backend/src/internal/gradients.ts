@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { reluGradientConfig } from './wasm/relu-grad';
+import { reluGradientConfig } from './wasm/relu';
 
 /**
  * tfjs-core's Node entry registers no gradients and no chained ops (`x.add(y)`); its browser
@@ -9,6 +9,6 @@ import { reluGradientConfig } from './wasm/relu-grad';
 export async function registerGradients(): Promise<void> {
   await import('@tensorflow/tfjs-core/dist/register_all_gradients');
   await import('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
-  // ReLU's, as one kernel where the backend has it (relu-grad.ts); the same formula elsewhere.
+  // ReLU's, as one kernel where the backend has it (wasm/relu.ts); the same formula elsewhere.
   tf.registerGradient(reluGradientConfig);
 }

@@ -200,7 +200,7 @@ export interface SimdKernels {
   padColumns(src: number, dst: number, rows: number, rowBytes: number, left: number, right: number): void;
   /** `bytes` zero bytes from dst: a bulk `memory.fill`. */
   zeroBytes(dst: number, bytes: number): void;
-  /** dx[i] = dy[i] * step(x[i]) for i < count (a multiple of 4): see relu-grad.ts. */
+  /** dx[i] = dy[i] * step(x[i]) for i < count (a multiple of 4): see relu.ts. */
   reluGrad(dy: number, x: number, dx: number, count: number): void;
   /**
    * y = max(x, 0) over `count` floats (a multiple of 4) by f32x4.max, which, as tfjs cpu's
