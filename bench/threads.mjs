@@ -133,7 +133,14 @@ function measureRound() {
     BENCH_THREADS: String(cores),
     BENCH_DEVICE: device,
   });
-  const round = { convkit: { 1: {}, [cores]: {} }, torch: {}, gpu: {}, torchGpu: {} };
+  /** `measure` of each part that also runs on the GPU, keyed by the part's name. */
+  const onGpuParts = (measure) =>
+    Object.fromEntries(
+      Object.entries(PARTS)
+        .filter(([, part]) => part.gpu)
+        .map(([name, part]) => [name, measure(part)]),
+    );
+  const round = { convkit: { 1: {}, [cores]: {} }, torch: {}, gpu: {} };
   for (const [name, part] of Object.entries(PARTS)) {
     for (const threads of [1, cores]) round.convkit[threads][name] = part.convkit(wasmOn(threads));
     round.torch[name] = part.torch(torchOn('cpu'));
@@ -141,21 +148,12 @@ function measureRound() {
   for (const { backend } of gpus) {
     // A GPU backend that fails a workload leaves its cells empty, not the CPU table unwritten.
     try {
-      round.gpu[backend] = {};
-      for (const [name, part] of Object.entries(PARTS)) {
-        if (part.gpu) round.gpu[backend][name] = part.convkit({ BENCH_BACKEND: backend });
-      }
+      round.gpu[backend] = onGpuParts((part) => part.convkit({ BENCH_BACKEND: backend }));
     } catch (error) {
       round.gpu[backend] = { error: `${backend}: ${error.message.split('\n')[0]}` };
     }
   }
-  round.torchGpu = round.torch;
-  if (torchGpu) {
-    round.torchGpu = {};
-    for (const [name, part] of Object.entries(PARTS)) {
-      if (part.gpu) round.torchGpu[name] = part.torch(torchOn(torchGpu));
-    }
-  }
+  round.torchGpu = torchGpu ? onGpuParts((part) => part.torch(torchOn(torchGpu))) : round.torch;
   return round;
 }
 
