@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNormInference } from './batch-norm-inference';
 import { batchNormTraining } from './batch-norm-training';
-import { conv2dMethod, packedFilterCount } from './internal/wasm/conv2d';
+import { conv2dMethod } from './internal/wasm/conv2d';
 import { nhwcConvInfo } from './internal/wasm/kernel-scope';
+import { packedFilterCount } from './internal/wasm/packed-filters';
 import { tuning } from './internal/wasm/simd-kernels';
 import { selectBackend } from './select-backend';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
@@ -759,14 +760,137 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
       );
     expect(method([8, 32, 32, 3], [3, 3, 3, 16])).toBe('direct'); // an RGB stem
     expect(method([64, 14, 14, 6], [5, 5, 6, 16])).toBe('direct'); // LeNet-5's second layer
-    expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
+    expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('winograd');
+    expect(method([8, 16, 16, 32], [3, 3, 32, 32])).toBe('winograd');
+    expect(method([8, 32, 32, 16], [3, 3, 16, 16])).toBe('direct'); // under 32 channels
+    expect(method([8, 16, 16, 32], [3, 3, 32, 36])).toBe('direct'); // outputs not in eights
+    expect(method([8, 16, 16, 34], [3, 3, 34, 32])).toBe('direct'); // inputs not in fours
+    expect(method([8, 16, 16, 32], [3, 3, 32, 32], 2)).toBe('direct'); // stride 2
+    expect(method([8, 16, 16, 32], [5, 5, 32, 32])).toBe('direct'); // 5x5
     expect(method([64, 28, 28, 1], [5, 5, 1, 6])).toBe('direct'); // 6 outputs: a part block
     expect(method([8, 32, 32, 16], [3, 3, 16, 12])).toBe('direct'); // 12 outputs
     expect(method([8, 6, 6, 16], [3, 3, 16, 16], 2)).toBe('xnnpack'); // 3-pixel rows
     expect(method([8, 8, 8, 16], [1, 1, 16, 16], 2)).toBe('direct'); // 4-pixel rows
+    await withTuning({ conv: 'direct' }, async () => {
+      expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
+    });
     await withTuning({ conv: 'xnnpack' }, async () => {
       expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('xnnpack');
     });
+  });
+});
+
+describe('Winograd F(2x2, 3x3) convolution (Conv2D, and the stride-1 input gradient)', () => {
+  // Winograd from 4 channels here (auto: from 32), so that small shapes reach every path.
+  const winograd = { conv: 'auto', winogradMinChannels: 4 } as const;
+  const cases: { name: string; x: Shape4; w: Shape4; pad: Pad; tuning?: Partial<typeof tuning> }[] =
+    [
+      { name: 'same, 8 -> 16', x: [2, 8, 8, 8], w: [3, 3, 8, 16], pad: 'same' },
+      // Odd output sizes: the last tiles of a row and of a column are half outside.
+      { name: 'valid, odd output 7x5', x: [2, 9, 7, 4], w: [3, 3, 4, 8], pad: 'valid' },
+      {
+        name: 'asymmetric explicit pads, 12 -> 8',
+        x: [1, 6, 7, 12],
+        w: [3, 3, 12, 8],
+        pad: [
+          [0, 0],
+          [2, 0],
+          [0, 1],
+          [0, 0],
+        ],
+      },
+      // Chunks of 8 tiles (the smallest): several a thread, the last with spare tiles.
+      {
+        name: 'chunks of 8 tiles, 3 images of 5x5',
+        x: [3, 5, 5, 8],
+        w: [3, 3, 8, 16],
+        pad: 'same',
+        tuning: { winogradChunkBytes: 1 },
+      },
+      // A filter larger than the planes of the batch: on 2 threads, split by outputs.
+      { name: 'few tiles, 64 -> 64', x: [1, 6, 6, 64], w: [3, 3, 64, 64], pad: 'same' },
+    ];
+  for (const c of cases) {
+    it(`${c.name}: forward and both gradients as the cpu backend`, async () => {
+      const info = nhwcConvInfo(c.x, c.w, { strides: 1, pad: c.pad as never, dilations: 1 }, false);
+      await withTuning({ ...winograd, ...c.tuning }, async () => {
+        expect(conv2dMethod(info)).toBe('winograd');
+        const xv = randomValues(size(c.x), 1);
+        const wv = randomValues(size(c.w), 2);
+        await compareBackends(c.name, () => {
+          const x = tf.tensor4d(xv, c.x);
+          const w = tf.tensor4d(wv, c.w);
+          const y = tf.conv2d(x, w, 1, c.pad as never);
+          const dy = tf.tensor(randomValues(y.size, 3), y.shape);
+          const f = (a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad as never), dy));
+          return [y, ...tf.grads(f)([x, w])];
+        });
+      });
+    });
+  }
+
+  it('is as accurate as the direct convolution against a float64 reference (within 2x)', async () => {
+    const [xs, ws]: [Shape4, Shape4] = [
+      [2, 10, 10, 64],
+      [3, 3, 64, 64],
+    ];
+    const xv = randomValues(size(xs), 4);
+    const wv = randomValues(size(ws), 5);
+    const yShape: Shape4 = [2, 10, 10, 64];
+    const reference = new Float64Array(size(yShape));
+    for (let b = 0; b < 2; b++)
+      for (let p = 0; p < 10; p++)
+        for (let q = 0; q < 10; q++)
+          for (let a = 0; a < 3; a++)
+            for (let e = 0; e < 3; e++) {
+              const [r, col] = [p + a - 1, q + e - 1];
+              if (r < 0 || r >= 10 || col < 0 || col >= 10) continue;
+              for (let i = 0; i < 64; i++) {
+                const xi = xv[((b * 10 + r) * 10 + col) * 64 + i];
+                const wBase = ((a * 3 + e) * 64 + i) * 64;
+                const yBase = ((b * 10 + p) * 10 + q) * 64;
+                for (let o = 0; o < 64; o++) reference[yBase + o] += xi * wv[wBase + o];
+              }
+            }
+    const error = async (conv: 'auto' | 'direct') => {
+      await use('wasm');
+      const y = await withTuning({ conv }, async () =>
+        tf.tidy(() => tf.conv2d(tf.tensor4d(xv, xs), tf.tensor4d(wv, ws), 1, 'same').dataSync()),
+      );
+      let worst = 0;
+      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - reference[i]));
+      return worst;
+    };
+    await withTuning({ conv: 'auto' }, async () => {
+      expect(
+        conv2dMethod(nhwcConvInfo(xs, ws, { strides: 1, pad: 'same', dilations: 1 }, false)),
+      ).toBe('winograd');
+    });
+    const [byWinograd, byDirect] = [await error('auto'), await error('direct')];
+    expect(byWinograd).toBeGreaterThan(0);
+    // Measured 0.46x: each plane sums 64 products, where the direct sum runs over 576.
+    expect(byWinograd).toBeLessThan(2 * byDirect);
+  });
+
+  it('packs a filter for each method it runs by, one at a time, freed with the filter', async () => {
+    await use('wasm');
+    const backend = tf.backend() as unknown as Parameters<typeof packedFilterCount>[0];
+    const x = tf.tensor4d(randomValues(2 * 6 * 6 * 8, 1), [2, 6, 6, 8]);
+    const w = tf.tensor4d(randomValues(9 * 8 * 16, 2), [3, 3, 8, 16]);
+    const before = packedFilterCount(backend);
+    const run = (conv: 'auto' | 'direct') =>
+      withTuning({ ...winograd, conv }, async () =>
+        tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync()),
+      );
+    const first = await run('auto');
+    const direct = await run('direct');
+    expect(packedFilterCount(backend)).toBe(before + 1);
+    expect(await run('auto')).toEqual(first);
+    expectClose(direct, first, 'direct against Winograd');
+    w.dispose();
+    expect(packedFilterCount(backend)).toBe(before);
+    x.dispose();
   });
 });
 
@@ -933,6 +1057,15 @@ describe('fused conv2d (FusedConv2D: convkit direct + one bias / activation pass
       strides: 2,
       pad: 'same',
       activation: 'linear',
+      bias: true,
+    },
+    {
+      name: 'relu, bias, 32 -> 32 (Winograd)',
+      x: [2, 7, 6, 32],
+      w: [3, 3, 32, 32],
+      strides: 1,
+      pad: 'same',
+      activation: 'relu',
       bias: true,
     },
     {

@@ -43,9 +43,17 @@ const bias = normal([12]);
 // channels), large enough to split its output rows between the threads.
 const xConv = normal([3, 17, 17, 16]) as tf.Tensor4D;
 const wConv = normal([3, 3, 16, 24]) as tf.Tensor4D;
-// And one with 12 blocks of 8 outputs, which the threads split by blocks instead of rows.
-const xWide = normal([2, 8, 8, 32]) as tf.Tensor4D;
-const wWide = normal([3, 3, 32, 96]) as tf.Tensor4D;
+// And one with 12 blocks of 8 outputs, which the threads split by blocks instead of rows
+// (24 input channels: under Winograd's 32).
+const xWide = normal([2, 8, 8, 24]) as tf.Tensor4D;
+const wWide = normal([3, 3, 24, 96]) as tf.Tensor4D;
+// And Winograd's two splits: chunks of 64 tiles (4 images of 16x16, 32 channels: 4 chunks,
+// as 4 on 1 thread, 2 and 2 on 2, 1, 2 and 1 on 3), forward and input gradient; and a filter
+// larger than the planes of its 9 tiles, split by outputs on 2 and 3 threads (one chunk on 1).
+const xWinograd = normal([4, 16, 16, 32]) as tf.Tensor4D;
+const wWinograd = normal([3, 3, 32, 32]) as tf.Tensor4D;
+const xFewTiles = normal([1, 6, 6, 128]) as tf.Tensor4D;
+const wFewTiles = normal([3, 3, 128, 128]) as tf.Tensor4D;
 // And one with outputs not in eights (6 forward, 5 for the input gradient): the last block
 // of 8 stores only its first lanes.
 const xPart = normal([3, 17, 17, 5]) as tf.Tensor4D;
@@ -73,6 +81,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   )([xBias, bias]);
   const [dxConv] = tf.grads(conv(1, 'same'))([xConv, wConv]);
   const [dxPart] = tf.grads(conv(1, 'same'))([xPart, wPart]);
+  const [dxWinograd] = tf.grads(conv(1, 'same'))([xWinograd, wWinograd]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -107,6 +116,9 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convWideForward: tf.conv2d(xWide, wWide, 1, 'same'),
     convPartForward: tf.conv2d(xPart, wPart, 1, 'same'),
     convPartInputGrad: dxPart,
+    winogradForward: tf.conv2d(xWinograd, wWinograd, 1, 'same'),
+    winogradInputGrad: dxWinograd,
+    winogradFewTilesForward: tf.conv2d(xFewTiles, wFewTiles, 1, 'same'),
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),

@@ -9,6 +9,7 @@ import {
   withScope,
 } from './kernel-scope';
 import { splitRange } from './kernel-workers';
+import { cachedPacking } from './packed-filters';
 import {
   heapOffset,
   type KernelRunner,
@@ -17,11 +18,13 @@ import {
   simdRunner,
   tuning,
 } from './simd-kernels';
+import { convByWinograd, winogradFits } from './winograd';
 
 /**
  * `Conv2D` on wasm, wrapped: NHWC convolutions with output rows at least 4 wide run as
- * convkit's direct SIMD convolution (`convDirect` in simd-kernels.ts) on every kernel thread;
- * narrower rows, NCHW, or no SIMD go to tfjs's XNNPACK kernel.
+ * convkit's direct SIMD convolution (`convDirect` in simd-kernels.ts) on every kernel thread,
+ * 3x3 stride-1 ones with 32 channels or more as Winograd F(2x2, 3x3) (winograd.ts, whose
+ * products are `convDirect` too); narrower rows, NCHW, or no SIMD go to tfjs's XNNPACK kernel.
  *
  * Why: XNNPACK's convolution reached 72 to 77% of the WASM SIMD roof here and cannot use
  * relaxed-SIMD FMA in tfjs 4.22's build, while the direct loop has the load-to-multiply-add
@@ -48,13 +51,19 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
       false,
     );
     const simd = simdKernels(backend);
-    if (!simd || conv2dMethod(info) !== 'direct') return original(args);
-    return withScope(backend, (scope) => convByDirect(scope, simd, x, filter, info));
+    const method = conv2dMethod(info);
+    if (!simd || method === 'xnnpack') return original(args);
+    return withScope(backend, (scope) =>
+      method === 'winograd'
+        ? convByWinograd(scope, simd, x, filter, info)
+        : convByDirect(scope, simd, x, filter, info),
+    );
   };
 }
 
 /**
- * Which kernel runs a convolution: `direct` for rows of 4 or more pixels (`auto`; the kernel
+ * Which kernel runs a convolution: `winograd` where `winogradFits` (3x3, stride 1, 32 channels
+ * or more; not with `tuning.conv` 'direct'), else `direct` for rows of 4 or more pixels (the kernel
  * takes narrower rows, as one block of 1 to 3 pixels, but those were not measured against
  * XNNPACK), or as `tuning.conv` forces. It was measured faster than XNNPACK on
  * every such shape here, 2 threads against XNNPACK's 2: 56x56x64 3x3 95 vs 74 GFLOP/s,
@@ -67,10 +76,11 @@ export function makeConv2D(original: KernelFunc): KernelFunc {
  * 1.05, 64 -> 20 3.2 vs 5.9 (these in the test runner, whose workers did not scale past one
  * thread).
  */
-export function conv2dMethod(info: tf.backend_util.Conv2DInfo): 'direct' | 'xnnpack' {
+export function conv2dMethod(info: tf.backend_util.Conv2DInfo): 'winograd' | 'direct' | 'xnnpack' {
   const { outChannels: co, inChannels: ci, outWidth: ow, outHeight: oh, batchSize: n } = info;
   const fits = ow >= 4 && oh > 0 && n > 0 && ci > 0 && co > 0;
-  return fits && tuning.conv !== 'xnnpack' ? 'direct' : 'xnnpack';
+  if (!fits || tuning.conv === 'xnnpack') return 'xnnpack';
+  return winogradFits(info) ? 'winograd' : 'direct';
 }
 
 function convByDirect(
@@ -126,23 +136,10 @@ function convByDirect(
   return y;
 }
 
-/** A filter packed for `convDirect`, at its 32-byte aligned heap address. */
-interface Packed {
-  buffer: Info;
-  address: number;
-  taps: number;
-  co: number;
-}
-
-/** Packed filters by backend, then by the filter's buffer; each freed with its filter. */
-const packedFilters = new WeakMap<BackendWasm, Map<tf.DataId, Packed>>();
-
 /**
  * The heap address of `filter` ([taps, Co] HWIO rows) packed for `convDirect`: each block of
  * 8 outputs' filter contiguous (in place, consecutive rows are Co floats apart: a 512-channel
- * layer, every row a page away, ran at 0.7x). Packed once per filter buffer and kept until the
- * filter is disposed (tfjs tensors are immutable: a buffer's data never changes), so a model's
- * weights are packed on its first forward pass, as XNNPACK caches its packed weights.
+ * layer, every row a page away, ran at 0.7x).
  */
 function packedFilter(
   backend: BackendWasm,
@@ -152,64 +149,28 @@ function packedFilter(
   run: KernelRunner,
   threads: number,
 ): number {
-  const cache = filterCache(backend);
-  const cached = cache.get(filter.dataId);
-  if (cached?.taps === taps && cached.co === co) return cached.address;
-  if (cached) freePacked(backend, cache, filter.dataId);
   const co8 = blocksOf8(co);
-  const buffer = backend.makeOutput([taps * co8 + 8], 'float32') as Info;
-  const address = (heapOffset(backend, buffer.dataId) + 31) & ~31;
-  // A small filter is packed on this thread: waking the workers costs more than it saves.
-  const shares = taps * co8 < tuning.parallelMinMacs ? 1 : threads;
-  // Outputs not in eights: each row padded with zeros to eights first, so the last block's
-  // spare lanes multiply zeros (and are not stored).
-  const rows = co8 === co ? undefined : (backend.makeOutput([taps, co8], 'float32') as Info);
-  if (rows) {
-    const [src, dst] = [heapOffset(backend, filter.dataId), heapOffset(backend, rows.dataId)];
-    run([[{ name: 'padColumns', args: [src, dst, taps, 4 * co, 0, 4 * (co8 - co)] }]]);
-  }
-  const src = heapOffset(backend, (rows ?? filter).dataId);
-  run(
-    splitRange(taps, shares).map(([t0, t1]) => [
-      { name: 'packFilter', args: [src, address, taps, co8, t0, t1] },
-    ]),
-  );
-  if (rows) backend.disposeData(rows.dataId, true);
-  cache.set(filter.dataId, { buffer, address, taps, co });
-  return address;
+  return cachedPacking(backend, filter, `direct ${taps}x${co}`, taps * co8, (address) => {
+    // A small filter is packed on this thread: waking the workers costs more than it saves.
+    const shares = taps * co8 < tuning.parallelMinMacs ? 1 : threads;
+    // Outputs not in eights: each row padded with zeros to eights first, so the last block's
+    // spare lanes multiply zeros (and are not stored).
+    const rows = co8 === co ? undefined : (backend.makeOutput([taps, co8], 'float32') as Info);
+    if (rows) {
+      const [src, dst] = [heapOffset(backend, filter.dataId), heapOffset(backend, rows.dataId)];
+      run([[{ name: 'padColumns', args: [src, dst, taps, 4 * co, 0, 4 * (co8 - co)] }]]);
+    }
+    const src = heapOffset(backend, (rows ?? filter).dataId);
+    run(
+      splitRange(taps, shares).map(([t0, t1]) => [
+        { name: 'packFilter', args: [src, address, taps, co8, t0, t1] },
+      ]),
+    );
+    if (rows) backend.disposeData(rows.dataId, true);
+  });
 }
 
 /** `co` rounded up to a multiple of 8: the outputs `convDirect` computes, in blocks of 8. */
 export function blocksOf8(co: number): number {
   return Math.ceil(co / 8) * 8;
-}
-
-/**
- * The backend's cache of packed filters, created on first use together with a hook on its
- * `disposeData` (which the engine calls when a tensor's last reference goes) that frees a
- * filter's packed copy when the filter's buffer is freed.
- */
-function filterCache(backend: BackendWasm): Map<tf.DataId, Packed> {
-  const cache = packedFilters.get(backend);
-  if (cache) return cache;
-  const entries = new Map<tf.DataId, Packed>();
-  const dispose = backend.disposeData.bind(backend);
-  backend.disposeData = (dataId: tf.DataId, force?: boolean) => {
-    const done = dispose(dataId, force);
-    if (entries.has(dataId) && !backend.dataIdMap.has(dataId)) freePacked(backend, entries, dataId);
-    return done;
-  };
-  packedFilters.set(backend, entries);
-  return entries;
-}
-
-/** Filters `backend` holds packed (for tests: each is freed with its filter). */
-export function packedFilterCount(backend: BackendWasm): number {
-  return packedFilters.get(backend)?.size ?? 0;
-}
-
-function freePacked(backend: BackendWasm, cache: Map<tf.DataId, Packed>, dataId: tf.DataId): void {
-  const packed = cache.get(dataId);
-  cache.delete(dataId);
-  if (packed) backend.disposeData(packed.buffer.dataId, true);
 }

@@ -49,7 +49,7 @@ export function makeFusedConv2D(original: KernelFunc): KernelFunc {
     const shape = x.shape as [number, number, number, number];
     const info = nhwcConvInfo(shape, filter.shape as typeof shape, attrs, false);
     const co = filter.shape[3];
-    if (conv2dMethod(info) !== 'direct' || !oneValuePerChannel(bias, co)) return original(args);
+    if (conv2dMethod(info) === 'xnnpack' || !oneValuePerChannel(bias, co)) return original(args);
     return withScope(backend, (scope) => {
       const y = scope.run('Conv2D', { x, filter }, { ...attrs, dataFormat: 'NHWC' } as never);
       return addBiasAndActivate(scope, simd, y, bias, pass);

@@ -200,6 +200,48 @@ export interface SimdKernels {
   padColumns(src: number, dst: number, rows: number, rowBytes: number, left: number, right: number): void;
   /** `bytes` zero bytes from dst: a bulk `memory.fill`. */
   zeroBytes(dst: number, bytes: number): void;
+  /**
+   * Winograd F(2x2, 3x3) input transform (winograd.ts) of tiles [t0, t1): tile t's 4x4 window
+   * of the padded input xp (rows `rowBytes` apart, images `imageBytes`), at rows 2i.., columns
+   * 2j.. (t = (b*tilesH + i)*tilesW + j, tilesPerImage = tilesH*tilesW), becomes
+   * B^T d B: 16 values per channel, value k at v + k*planeBytes + t*cBytes. 4 channels a step.
+   */
+  winogradInput(
+    xp: number,
+    v: number,
+    cBytes: number,
+    tilesPerImage: number,
+    tilesW: number,
+    rowBytes: number,
+    imageBytes: number,
+    planeBytes: number,
+    t0: number,
+    t1: number,
+  ): void;
+  /**
+   * Winograd F(2x2, 3x3) output transform of tiles [t0, t1): A^T m A of the 16 products at
+   * m + k*planeBytes + t*kBytes, stored as the tile's 2x2 outputs of y ([N, oh, ow, K], rows
+   * `rowBytes` apart), those inside oh x ow. 4 channels a step.
+   */
+  winogradOutput(
+    m: number,
+    y: number,
+    kBytes: number,
+    tilesPerImage: number,
+    tilesW: number,
+    oh: number,
+    ow: number,
+    rowBytes: number,
+    planeBytes: number,
+    t0: number,
+    t1: number,
+  ): void;
+  /**
+   * Winograd F(2x2, 3x3) filter transform of input channels [c0, c1) of a [3, 3, C, K] filter
+   * (K % 8 == 0): G g G^T, value k as `convDirect`'s packed [C, K] filter at u + k*planeBytes
+   * (block of 8 outputs ob/8 at 32*C*(ob/8) bytes, channel c's 8 at 32*c within it).
+   */
+  winogradFilter(w: number, u: number, c: number, kBytes: number, planeBytes: number, c0: number, c1: number): void;
   /** dx[i] = dy[i] * step(x[i]) for i < count (a multiple of 4): see relu.ts. */
   reluGrad(dy: number, x: number, dx: number, count: number): void;
   /**
@@ -325,6 +367,7 @@ const op = {
   sub: [0x6b],
   mul: [0x6c],
   shl: [0x74],
+  shrU: [0x76],
   ltS: [0x48],
   ne32: [0x47],
   eqz: [0x45],
@@ -1065,6 +1108,165 @@ function packFilter(): FunctionDef {
   return { name: 'packFilter', params: 6, results: [], locals: { i32: 4 }, body };
 }
 
+// Winograd F(2x2, 3x3) (Lavin and Gray, 2015): a 3x3 convolution's 2x2 block of outputs from a
+// 4x4 window as 16 products instead of 36. With B^T, G and A^T below, Y = A^T [(G g G^T) . (B^T
+// d B)] A; the 16 elementwise products, summed over input channels, are 16 matrix products
+// (convDirect on 1x1 filters, winograd.ts).
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//   A^T = [1 1 1 0; 0 1 -1 -1]
+
+/** Row k of B^T applied to four values: [index, sign] of its two terms. */
+const WINOGRAD_BT: [number, number, number, number][] = [
+  [0, 1, 2, -1],
+  [1, 1, 2, 1],
+  [2, 1, 1, -1],
+  [1, 1, 3, -1],
+];
+
+/** a + sign*b on the stack, given the code that loads a and b. */
+function plusOrMinus(a: Code, b: Code, sign: number): Code {
+  return [...a, ...b, ...(sign > 0 ? op.fadd : op.fsub)];
+}
+
+/**
+ * `for (t = t0; t < t1; t++) body` over the tiles of a batch, with (b, i, j) the tile's image,
+ * row and column (t = (b*tilesH + i)*tilesW + j) kept by counting rather than divided out each
+ * tile (two divisions a tile cost a 16-channel layer a tenth of its transform). `tilesH` is a
+ * local the walk sets.
+ */
+function tileWalk(
+  [t, t0, t1, perImage, tilesW]: number[],
+  [b, i, j, tilesH]: number[],
+  body: Code[],
+): Code {
+  return [
+    ...op.get(perImage), ...op.get(tilesW), ...op.divS, ...op.set(tilesH),
+    ...op.get(t0), ...op.get(perImage), ...op.divS, ...op.set(b),
+    ...op.get(t0), ...op.get(b), ...op.get(perImage), ...op.mul, ...op.sub, ...op.tee(j), ...op.get(tilesW), ...op.divS, ...op.set(i),
+    ...op.get(j), ...op.get(i), ...op.get(tilesW), ...op.mul, ...op.sub, ...op.set(j),
+    ...forLoop(t, op.get(t0), op.get(t1), 1, [
+      ...body,
+      // j += 1, carrying into i and b
+      op.block(
+        [...op.get(j), ...op.i32(1), ...op.add, ...op.tee(j), ...op.get(tilesW), ...op.ne32, ...op.brIf(0)],
+        [...op.i32(0), ...op.set(j), ...op.get(i), ...op.i32(1), ...op.add, ...op.tee(i), ...op.get(tilesH), ...op.ne32, ...op.brIf(0)],
+        [...op.i32(0), ...op.set(i), ...op.get(b), ...op.i32(1), ...op.add, ...op.set(b)],
+      ),
+    ]),
+  ];
+}
+
+function winogradInput(): FunctionDef {
+  const [xp, v, cBytes, perImage, tilesW, rowBytes, imageBytes, planeBytes, t0, t1] = Array.from({ length: 10 }, (_, i) => i);
+  const [t, b, j, i, src, dst, o, q] = Array.from({ length: 8 }, (_, k) => 10 + k);
+  const tilesH = 41;
+  const col = [18, 19, 20]; // byte offsets of the window's columns 1 to 3
+  const rowAt = [21, 22, 23, 24]; // the window's row a at this step's channels
+  const plane = Array.from({ length: 16 }, (_, k) => 25 + k); // value k at q + plane[k]
+  const row = [42, 43, 44, 45]; // v128: one row of B^T d
+  const load = (a: number, e: number): Code => [...op.get(rowAt[a]), ...(e ? [...op.get(col[e - 1]), ...op.add] : []), ...op.load()];
+  const body: Code = [
+    ...col.flatMap((l, k) => [...op.get(cBytes), ...op.i32(k + 1), ...op.mul, ...op.set(l)]),
+    ...plane.flatMap((l, k) => [...op.get(planeBytes), ...op.i32(k), ...op.mul, ...op.set(l)]),
+    ...tileWalk([t, t0, t1, perImage, tilesW], [b, i, j, tilesH], [
+      // src = xp + b*imageBytes + 2i*rowBytes + 2j*cBytes
+      [...op.get(xp), ...op.get(b), ...op.get(imageBytes), ...op.mul, ...op.add,
+        ...op.get(i), ...op.get(rowBytes), ...op.mul, ...op.i32(1), ...op.shl, ...op.add,
+        ...op.get(j), ...op.get(cBytes), ...op.mul, ...op.i32(1), ...op.shl, ...op.add,
+        ...op.set(src)],
+      [...op.get(v), ...op.get(t), ...op.get(cBytes), ...op.mul, ...op.add, ...op.set(dst)],
+      forLoop(o, op.i32(0), op.get(cBytes), 16, [
+        ...rowAt.map((l, a) => [...op.get(src), ...op.get(rowBytes), ...op.i32(a), ...op.mul, ...op.add, ...op.get(o), ...op.add, ...op.set(l)]),
+        [...op.get(dst), ...op.get(o), ...op.add, ...op.set(q)],
+        ...WINOGRAD_BT.flatMap(([a0, s0, a1, s1], r) => [
+          // row r of B^T d, then that row times B
+          ...row.map((l, e) => [...plusOrMinus(load(a0, e), load(a1, e), s0 * s1), ...op.set(l)]),
+          ...WINOGRAD_BT.map(([e0, z0, e1, z1], s) => [
+            ...op.get(q), ...op.get(plane[4 * r + s]), ...op.add,
+            ...plusOrMinus(op.get(row[e0]), op.get(row[e1]), z0 * z1), ...op.store(),
+          ]),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'winogradInput', params: 10, results: [], locals: { i32: 32, v128: 4 }, body };
+}
+
+function winogradOutput(): FunctionDef {
+  const [m, y, kBytes, perImage, tilesW, oh, ow, rowBytes, planeBytes, t0, t1] = Array.from({ length: 11 }, (_, i) => i);
+  const [t, b, tilesH, i, j, src, dst, o, down, right] = Array.from({ length: 10 }, (_, k) => 11 + k);
+  const plane = Array.from({ length: 16 }, (_, k) => 21 + k);
+  const u = [37, 38, 39, 40, 41, 42, 43, 44]; // v128: rows 0 and 1 of A^T m, 4 values each
+  const load = (k: number): Code => [...op.get(src), ...op.get(plane[k]), ...op.add, ...op.get(o), ...op.add, ...op.load()];
+  // A^T's rows: m0 + m1 + m2 and m1 - m2 - m3
+  const first = (at: (k: number) => Code): Code => [...at(0), ...at(1), ...op.fadd, ...at(2), ...op.fadd];
+  const second = (at: (k: number) => Code): Code => [...at(1), ...at(2), ...op.fsub, ...at(3), ...op.fsub];
+  const store = (extra: Code, value: Code): Code => [...op.get(dst), ...op.get(o), ...op.add, ...extra, ...value, ...op.store()];
+  const body: Code = [
+    ...plane.flatMap((l, k) => [...op.get(planeBytes), ...op.i32(k), ...op.mul, ...op.set(l)]),
+    ...tileWalk([t, t0, t1, perImage, tilesW], [b, i, j, tilesH], [
+      // dst = y + (b*oh + 2i)*rowBytes + 2j*kBytes; down / right: the tile's second row / column is inside y
+      [...op.get(y), ...op.get(b), ...op.get(oh), ...op.mul, ...op.get(i), ...op.i32(1), ...op.shl, ...op.add, ...op.get(rowBytes), ...op.mul, ...op.add,
+        ...op.get(j), ...op.i32(1), ...op.shl, ...op.get(kBytes), ...op.mul, ...op.add, ...op.set(dst)],
+      [...op.get(i), ...op.i32(1), ...op.shl, ...op.i32(1), ...op.add, ...op.get(oh), ...op.ltS, ...op.set(down)],
+      [...op.get(j), ...op.i32(1), ...op.shl, ...op.i32(1), ...op.add, ...op.get(ow), ...op.ltS, ...op.set(right)],
+      [...op.get(m), ...op.get(t), ...op.get(kBytes), ...op.mul, ...op.add, ...op.set(src)],
+      forLoop(o, op.i32(0), op.get(kBytes), 16, [
+        // u[s] = (A^T m)[0][s], u[4 + s] = (A^T m)[1][s]: over the rows r of m (value 4r + s)
+        ...[0, 1, 2, 3].flatMap((s) => [
+          [...first((r) => load(4 * r + s)), ...op.set(u[s])],
+          [...second((r) => load(4 * r + s)), ...op.set(u[4 + s])],
+        ]),
+        store([], first((s) => op.get(u[s]))),
+        op.block([...op.get(right), ...op.eqz, ...op.brIf(0)], store([...op.get(kBytes), ...op.add], second((s) => op.get(u[s])))),
+        op.block(
+          [...op.get(down), ...op.eqz, ...op.brIf(0)],
+          store([...op.get(rowBytes), ...op.add], first((s) => op.get(u[4 + s]))),
+          [...op.get(right), ...op.eqz, ...op.brIf(0)],
+          store([...op.get(rowBytes), ...op.add, ...op.get(kBytes), ...op.add], second((s) => op.get(u[4 + s]))),
+        ),
+      ]),
+    ]),
+  ];
+  return { name: 'winogradOutput', params: 11, results: [], locals: { i32: 26, v128: 8 }, body };
+}
+
+function winogradFilter(): FunctionDef {
+  const [w, u, c, kBytes, planeBytes, c0, c1] = Array.from({ length: 7 }, (_, i) => i);
+  const [ch, o, src, dst, tapBytes] = Array.from({ length: 5 }, (_, k) => 7 + k);
+  const plane = Array.from({ length: 16 }, (_, k) => 12 + k);
+  const g = Array.from({ length: 9 }, (_, k) => 28 + k); // v128: g[a][e] = g[3a + e]
+  const h = [37, 38, 39]; // v128: one row of G g
+  const half = [...op.f32Const(0.5), ...op.splat, ...op.fmul];
+  // G applied to three values: [first, (a + b + c)/2, (a - b + c)/2, third]
+  const gRows = (at: (k: number) => Code): Code[] => [
+    at(0),
+    [...at(0), ...at(1), ...op.fadd, ...at(2), ...op.fadd, ...half],
+    [...at(0), ...at(1), ...op.fsub, ...at(2), ...op.fadd, ...half],
+    at(2),
+  ];
+  const body: Code = [
+    ...op.get(c), ...op.get(kBytes), ...op.mul, ...op.set(tapBytes),
+    ...plane.flatMap((l, k) => [...op.get(planeBytes), ...op.i32(k), ...op.mul, ...op.set(l)]),
+    ...forLoop(ch, op.get(c0), op.get(c1), 1, [
+      forLoop(o, op.i32(0), op.get(kBytes), 16, [
+        // src = w + ch*kBytes + o; dst = u + (o/32)*32*C + 32*ch + o % 32
+        [...op.get(w), ...op.get(ch), ...op.get(kBytes), ...op.mul, ...op.add, ...op.get(o), ...op.add, ...op.set(src)],
+        [...op.get(u), ...op.get(o), ...op.i32(5), ...op.shrU, ...op.get(c), ...op.mul, ...op.get(ch), ...op.add, ...op.i32(5), ...op.shl, ...op.add,
+          ...op.get(o), ...op.i32(31), ...op.and32, ...op.add, ...op.set(dst)],
+        ...g.map((l, k) => [...op.get(src), ...op.get(tapBytes), ...op.i32(k), ...op.mul, ...op.add, ...op.load(), ...op.set(l)]),
+        ...[0, 1, 2, 3].flatMap((r) => [
+          // row r of G g (over e), then that row times G^T
+          ...h.map((l, e) => [...gRows((a) => op.get(g[3 * a + e]))[r], ...op.set(l)]),
+          ...gRows((e) => op.get(h[e])).map((value, s) => [...op.get(dst), ...op.get(plane[4 * r + s]), ...op.add, ...value, ...op.store()]),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'winogradFilter', params: 7, results: [], locals: { i32: 21, v128: 12 }, body };
+}
+
 /**
  * memory.fill(dst, 0, bytes). Why in wasm: in the threaded build the heap is a
  * SharedArrayBuffer, and a Float32Array's `fill(0)` on it ran 10x slower than on a plain
@@ -1365,10 +1567,18 @@ export const tuning = {
   simd: true,
   backpropInput: 'auto' as 'auto' | 'gemm' | 'conv',
   backpropFilter: 'auto' as 'auto' | 'direct' | 'gemm' | 'conv',
-  /** `Conv2D`: convkit's direct convolution wherever it fits (conv2d.ts), or XNNPACK's. */
-  conv: 'auto' as 'auto' | 'xnnpack',
+  /**
+   * `Conv2D`: `auto`, Winograd F(2x2, 3x3) where it fits (winograd.ts), else convkit's direct
+   * convolution wherever it fits (conv2d.ts), else XNNPACK's; `direct` never takes Winograd;
+   * `xnnpack` always XNNPACK.
+   */
+  conv: 'auto' as 'auto' | 'direct' | 'xnnpack',
   /** `BatchMatMul` of 4 or more rows: convkit's kernels (batch-mat-mul.ts), or XNNPACK's. */
   matMul: 'auto' as 'auto' | 'xnnpack',
+  /** Bytes of transformed input and products a chunk of Winograd tiles takes (winograd.ts). */
+  winogradChunkBytes: 1 << 18,
+  /** Fewest input and output channels for which `auto` takes Winograd (winograd.ts). */
+  winogradMinChannels: 32,
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of patches per image chunk of the GEMM filter gradient (512 KB, half an L2). */
@@ -1464,6 +1674,9 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           packFilter(),
           padColumns(),
           zeroBytes(),
+          winogradInput(),
+          winogradOutput(),
+          winogradFilter(),
           reluGrad(),
           relu(),
           depthwiseFilterGrad(),

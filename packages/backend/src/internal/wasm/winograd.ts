@@ -1,0 +1,272 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Info, KernelScope } from './kernel-scope';
+import { type KernelCall, splitRange } from './kernel-workers';
+import { cachedPacking } from './packed-filters';
+import {
+  heapOffset,
+  type KernelRunner,
+  type SimdKernels,
+  simdRunner,
+  tuning,
+} from './simd-kernels';
+
+/**
+ * A 3x3, stride-1 convolution as Winograd F(2x2, 3x3) (Lavin and Gray, 2015; the transforms
+ * are in simd-kernels.ts): every 2x2 block of outputs ("tile") from its 4x4 input window with
+ * 16 multiplications a channel pair instead of 36, so 2.25x fewer multiply-adds than the
+ * direct convolution, which already runs at the WASM SIMD roof (bench/ROOFLINE.md).
+ *
+ * 1. The input, padded to whole tiles (zeros; `padColumns` and `zeroBytes`).
+ * 2. `winogradInput`: each tile's window as 16 values a channel, in 16 planes [tiles, Ci].
+ * 3. `winogradFilter`: the filter as 16 [Ci, Co] matrices, packed for `convDirect` and kept
+ *    with the filter as the direct convolution keeps its packed filter.
+ * 4. 16 matrix products [tiles, Ci] x [Ci, Co]: `convDirect` with 1x1 filters (the tiles
+ *    laid out as rows of 8 pixels).
+ * 5. `winogradOutput`: each tile's 16 sums to its 2x2 outputs.
+ *
+ * Each step splits between the kernel threads by tiles, channels or output blocks; every
+ * output is the same sums in the same order on any thread count. The rounding differs from the
+ * direct sum (the transforms add and subtract before and after the products, and each plane
+ * sums Ci products where the direct sum runs over 9*Ci): against a float64 reference its worst
+ * error on a 64-channel layer was 0.46x the direct convolution's (the suite checks within 2x).
+ */
+export function convByWinograd(
+  scope: KernelScope,
+  simd: SimdKernels,
+  x: Info,
+  filter: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
+  const { batchSize: n, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const [tilesH, tilesW] = [Math.ceil(oh / 2), Math.ceil(ow / 2)];
+  const tiles = n * tilesH * tilesW;
+  const { run, threads } = simdRunner(scope.backend, simd, 16 * tiles * ci * co);
+  const ptr = (t: Info) => heapOffset(scope.backend, t.dataId);
+  const padded = padToTiles(scope, run, threads, x, info, tilesH, tilesW);
+  const u = winogradFilter(scope, run, threads, filter, ci, co);
+  const y = scope.alloc([n, oh, ow, co]);
+  const [hp, wp] = [2 * tilesH + 2, 2 * tilesW + 2];
+  /** Tiles [t0, t1) into the 16 planes at v (vPlane bytes apart), then zeros to a whole row. */
+  const input = (v: number, vPlane: number, t0: number, t1: number): KernelCall[] => {
+    const spare = Math.ceil((t1 - t0) / ROW) * ROW - (t1 - t0);
+    return [
+      // The kernels index the planes by the tile's number in the batch: bases moved back by t0.
+      {
+        name: 'winogradInput',
+        args: [
+          ptr(padded),
+          v - t0 * ci * 4,
+          4 * ci,
+          tilesH * tilesW,
+          tilesW,
+          4 * wp * ci,
+          4 * hp * wp * ci,
+          vPlane,
+          t0,
+          t1,
+        ],
+      },
+      // A last row's spare tiles: zeros, so that their (unused) products are zeros.
+      ...Array.from({ length: spare > 0 ? 16 : 0 }, (_, k) => ({
+        name: 'zeroBytes',
+        args: [v + k * vPlane + (t1 - t0) * ci * 4, spare * ci * 4],
+      })),
+    ];
+  };
+  /**
+   * The 16 products [rows*ROW, Ci] x [Ci, Co] of `rows` rows of tiles, outputs [ob0, ob1):
+   * `convDirect` on an image of `rows` rows of ROW pixels and a 1x1 filter (one run of Ci taps).
+   */
+  const geometry = (rows: number) => [rows, ROW, ci, rows, ROW, co, 1, 1, 1, 1, 0, 1, ci, 4 * ci];
+  const products = (
+    v: number,
+    vPlane: number,
+    m: number,
+    mPlane: number,
+    rows: number,
+    ob: number[],
+  ) =>
+    Array.from({ length: 16 }, (_, k) => ({
+      name: 'convDirect',
+      args: [
+        v + k * vPlane,
+        u + k * ci * co * 4,
+        m + k * mPlane,
+        ...geometry(rows),
+        0,
+        rows,
+        ...ob,
+      ],
+    }));
+  const output = (m: number, mPlane: number, t0: number, t1: number): KernelCall => ({
+    name: 'winogradOutput',
+    args: [
+      m - t0 * co * 4,
+      ptr(y),
+      4 * co,
+      tilesH * tilesW,
+      tilesW,
+      oh,
+      ow,
+      4 * ow * co,
+      mPlane,
+      t0,
+      t1,
+    ],
+  });
+
+  // Chunks of tiles whose 16 planes of transformed input and products stay in the L2 cache:
+  // through memory, the planes of a batch cost more than the multiply-adds saved.
+  const fit = Math.max(
+    ROW,
+    Math.floor(tuning.winogradChunkBytes / (16 * 4 * (ci + co)) / ROW) * ROW,
+  );
+  if (ci * co > tiles * (ci + co) && co / 8 >= 4 * threads && threads > 1) {
+    // A filter larger than the planes of the whole batch (ResNet-18's 14x14 and 7x7 layers at
+    // batch 1): the threads split the outputs of the products, each reading its part of the
+    // filter once (in chunks of tiles, each thread would read all of it for every chunk).
+    const rows = Math.ceil(tiles / ROW);
+    const [vPlane, mPlane] = [rows * ROW * ci * 4 + PLANE_SKEW, rows * ROW * co * 4 + PLANE_SKEW];
+    const v = ptr(scope.alloc([(16 * (vPlane + mPlane)) / 4]));
+    const m = v + 16 * vPlane;
+    // The transforms split by rows of tiles (only the last share has spare tiles to zero).
+    const byRows = splitRange(tiles, threads, ROW);
+    run(byRows.map(([t0, t1]) => input(v + t0 * ci * 4, vPlane, t0, t1)));
+    run(splitRange(co, threads, 8).map((ob) => products(v, vPlane, m, mPlane, rows, ob)));
+    run(byRows.map(([t0, t1]) => [output(m + t0 * co * 4, mPlane, t0, t1)]));
+    return y;
+  }
+  // Else each thread takes whole chunks of tiles through every step, in its own scratch.
+  const chunk = Math.min(fit, Math.ceil(tiles / threads / ROW) * ROW);
+  const [vPlane, mPlane] = [chunk * ci * 4 + PLANE_SKEW, chunk * co * 4 + PLANE_SKEW];
+  const scratch = ptr(scope.alloc([threads, (16 * (vPlane + mPlane)) / 4]));
+  run(
+    splitRange(tiles, threads, chunk).map(([s0, s1], share) => {
+      const v = scratch + share * 16 * (vPlane + mPlane);
+      const m = v + 16 * vPlane;
+      const calls: KernelCall[] = [];
+      for (let t0 = s0; t0 < s1; t0 += chunk) {
+        const t1 = Math.min(s1, t0 + chunk);
+        const rows = Math.ceil((t1 - t0) / ROW);
+        calls.push(
+          ...input(v, vPlane, t0, t1),
+          ...products(v, vPlane, m, mPlane, rows, [0, co]),
+          output(m, mPlane, t0, t1),
+        );
+      }
+      return calls;
+    }),
+  );
+  return y;
+}
+
+/** Tiles a row of the matrix products: `convDirect` takes pixels in blocks of 4. */
+const ROW = 8;
+
+/**
+ * Bytes between consecutive planes beyond their data. Planes a multiple of 4 KB apart (a
+ * chunk of 128 tiles of 16 channels is 8 KB) put the transform's 16 stores of a step at the
+ * same address modulo 4 KB, which the CPU takes for a possible overlap with the next step's
+ * loads and stalls on ("4K aliasing"): 64 more bytes took ResNet-20's 16-channel layer from
+ * 11.3 to 9.4 ms and its 32-channel one from 7.7 to 6.3.
+ */
+const PLANE_SKEW = 64;
+
+/**
+ * Whether a convolution takes Winograd F(2x2, 3x3): 3x3, stride 1, no dilation, input channels
+ * in fours and outputs in eights (the transforms' SIMD steps and `convDirect`'s output blocks),
+ * and at least `tuning.winogradMinChannels` (32) of each. Below 32 the transforms (a pass over
+ * 16 values a tile and channel each way) cost more than the products save. Measured against
+ * the direct convolution, alternated in one process on 2 threads: CIFAR ResNet-20's 16 -> 16
+ * layer at batch 128, 32x32, 9.4 vs 9.1 ms; 32 -> 32 at 16x16, 6.3 vs 7.1; 64 -> 64 at 8x8,
+ * 5.0 vs 6.7; ResNet-18's at batch 1, 128 at 28x28, 1.9 vs 2.6; 256 at 14x14, 1.9 vs 2.7; 512
+ * at 7x7, 2.4 vs 2.6; 64 at 56x56, at batch 8 14.3 vs 20.6, at batch 1 2.0 vs 2.7 run alone
+ * (alternated with the direct one, even).
+ */
+export function winogradFits(info: tf.backend_util.Conv2DInfo): boolean {
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { dilationHeight, dilationWidth, inChannels, outChannels } = info;
+  return (
+    filterHeight === 3 &&
+    filterWidth === 3 &&
+    strideHeight === 1 &&
+    strideWidth === 1 &&
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    inChannels % 4 === 0 &&
+    outChannels % 8 === 0 &&
+    Math.min(inChannels, outChannels) >= tuning.winogradMinChannels &&
+    tuning.conv !== 'direct'
+  );
+}
+
+/**
+ * x with zero rows and columns around it, [N, 2*tilesH + 2, 2*tilesW + 2, Ci]: every tile's
+ * 4x4 window inside it. The images split between the threads.
+ */
+function padToTiles(
+  scope: KernelScope,
+  run: KernelRunner,
+  threads: number,
+  x: Info,
+  info: tf.backend_util.Conv2DInfo,
+  tilesH: number,
+  tilesW: number,
+): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { top, left } = info.padInfo;
+  const [hp, wp] = [2 * tilesH + 2, 2 * tilesW + 2];
+  const padded = scope.alloc([n, hp, wp, ci]);
+  const [src, dst] = [
+    heapOffset(scope.backend, x.dataId),
+    heapOffset(scope.backend, padded.dataId),
+  ];
+  const rowBytes = 4 * wp * ci;
+  const image = (b: number): KernelCall[] => {
+    const out = dst + b * hp * rowBytes;
+    return [
+      { name: 'zeroBytes', args: [out, top * rowBytes] },
+      {
+        name: 'padColumns',
+        args: [
+          src + b * h * w * ci * 4,
+          out + top * rowBytes,
+          h,
+          4 * w * ci,
+          4 * left * ci,
+          4 * (wp - left - w) * ci,
+        ],
+      },
+      { name: 'zeroBytes', args: [out + (top + h) * rowBytes, (hp - top - h) * rowBytes] },
+    ];
+  };
+  // A small copy stays on this thread: waking the workers costs more than it saves.
+  const shares = n * hp * wp * ci < tuning.parallelMinFloats ? 1 : threads;
+  run(
+    splitRange(n, shares).map(([b0, b1]) =>
+      Array.from({ length: b1 - b0 }, (_, i) => image(b0 + i)).flat(),
+    ),
+  );
+  return padded;
+}
+
+/** The heap address of `filter`'s 16 transformed [Ci, Co] matrices, packed for `convDirect`. */
+function winogradFilter(
+  scope: KernelScope,
+  run: KernelRunner,
+  threads: number,
+  filter: Info,
+  ci: number,
+  co: number,
+): number {
+  const backend = scope.backend;
+  return cachedPacking(backend, filter, 'winograd', 16 * ci * co, (address) => {
+    const w = heapOffset(backend, filter.dataId);
+    const shares = 16 * ci * co < tuning.parallelMinFloats ? 1 : threads;
+    run(
+      splitRange(ci, shares).map(([c0, c1]) => [
+        { name: 'winogradFilter', args: [w, address, ci, 4 * co, 4 * ci * co, c0, c1] },
+      ]),
+    );
+  });
+}
