@@ -41,15 +41,29 @@ const convFlops = 2 * 28 * 28 * 64 * 64 * 9;
 const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
 const a = seeded([128, 576], 1, 10);
 const b = seeded([576, 128], 1, 11);
+const forward = () => tf.conv2d(x, w, 1, 'same');
+const backwardInput = () =>
+  tf
+    .engine()
+    .runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape });
+/** GFLOP/s of `fn` with Winograd off: convkit's direct convolution (tfjs flags need a backend). */
+function direct(fn) {
+  tf.env().set('CONVKIT_WASM_WINOGRAD', false);
+  try {
+    return best(convFlops, fn);
+  } finally {
+    tf.env().set('CONVKIT_WASM_WINOGRAD', true);
+  }
+}
 const result = {
   backend: report.backend,
   device: report.device,
-  convForward: best(convFlops, () => tf.conv2d(x, w, 1, 'same')),
-  convBackwardInput: best(convFlops, () =>
-    tf
-      .engine()
-      .runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape }),
-  ),
+  // Winograd (the default for this shape) and the direct convolution; each counted as the
+  // direct convolution's FLOPs.
+  convForward: best(convFlops, forward),
+  convForwardDirect: direct(forward),
+  convBackwardInput: best(convFlops, backwardInput),
+  convBackwardInputDirect: direct(backwardInput),
   convBackwardFilter: best(convFlops, () =>
     tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }),
   ),

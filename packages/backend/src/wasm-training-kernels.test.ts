@@ -774,6 +774,13 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
     await withTuning({ conv: 'direct' }, async () => {
       expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
     });
+    // tfjs's environment flag, for users: Winograd off, the direct convolution instead.
+    tf.env().set('CONVKIT_WASM_WINOGRAD', false);
+    try {
+      expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('direct');
+    } finally {
+      tf.env().set('CONVKIT_WASM_WINOGRAD', true);
+    }
     await withTuning({ conv: 'xnnpack' }, async () => {
       expect(method([1, 7, 7, 512], [3, 3, 512, 512])).toBe('xnnpack');
     });

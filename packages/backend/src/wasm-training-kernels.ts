@@ -21,6 +21,7 @@ import { makeRelu, reluGradConfig } from './internal/wasm/relu';
 import { prepareSimdKernels } from './internal/wasm/simd-kernels';
 import { makeSlice } from './internal/wasm/slice';
 import { unsortedSegmentSumConfig } from './internal/wasm/unsorted-segment-sum';
+import { registerWinogradFlag } from './internal/wasm/winograd';
 
 /**
  * The kernels convkit provides on tfjs-backend-wasm (4.22) so that conv nets train there,
@@ -113,6 +114,7 @@ export function registerWasmTrainingKernels(): string[] {
     tf.registerKernel(config);
   }
   prepareSimdKernels(tf.findBackend('wasm') as BackendWasm | undefined);
+  registerWinogradFlag();
   return configs.map((c) => c.kernelName);
 }
 

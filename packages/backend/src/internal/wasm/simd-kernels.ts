@@ -20,6 +20,8 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  * - `maxPool2x2`: 2x2 / stride 2 max pooling over full windows (max-pool.ts).
  * - `convDirect`: the convolution without im2col, in blocks of 8 output channels (conv2d.ts),
  *   on a filter laid out by `packFilter` and an input padded by `padColumns`.
+ * - `winogradInput` / `winogradFilter` / `winogradOutput`: the transforms of Winograd
+ *   F(2x2, 3x3) (winograd.ts, whose 16 matrix products are `convDirect` on 1x1 filters).
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats;

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Info, KernelScope } from './kernel-scope';
 import { type KernelCall, splitRange } from './kernel-workers';
 import { cachedPacking } from './packed-filters';
@@ -196,8 +196,31 @@ export function winogradFits(info: tf.backend_util.Conv2DInfo): boolean {
     inChannels % 4 === 0 &&
     outChannels % 8 === 0 &&
     Math.min(inChannels, outChannels) >= tuning.winogradMinChannels &&
-    tuning.conv !== 'direct'
+    tuning.conv !== 'direct' &&
+    winogradAllowed()
   );
+}
+
+/**
+ * The tfjs environment flag that turns Winograd off, `tf.env().set('CONVKIT_WASM_WINOGRAD',
+ * false)` (for the direct convolution's sums, or to compare the two), as tfjs's own
+ * `WEBGL_CONV_IM2COL` picks its WebGL convolution. On by default.
+ */
+export const WINOGRAD_FLAG = 'CONVKIT_WASM_WINOGRAD';
+
+/** Register `WINOGRAD_FLAG` (on) unless it is (registerWasmTrainingKernels calls this). */
+export function registerWinogradFlag(): void {
+  try {
+    tf.env().getBool(WINOGRAD_FLAG);
+  } catch {
+    // tfjs throws for a flag it has no evaluation function for: not yet registered.
+    tf.env().registerFlag(WINOGRAD_FLAG, () => true);
+  }
+}
+
+function winogradAllowed(): boolean {
+  registerWinogradFlag();
+  return tf.env().getBool(WINOGRAD_FLAG);
 }
 
 /**
