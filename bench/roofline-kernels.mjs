@@ -46,6 +46,8 @@ const backwardInput = () =>
   tf
     .engine()
     .runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape });
+const backwardFilter = () =>
+  tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape });
 /** GFLOP/s of `fn` with Winograd off: convkit's direct convolution (tfjs flags need a backend). */
 function direct(fn) {
   tf.env().set('CONVKIT_WASM_WINOGRAD', false);
@@ -64,9 +66,8 @@ const result = {
   convForwardDirect: direct(forward),
   convBackwardInput: best(convFlops, backwardInput),
   convBackwardInputDirect: direct(backwardInput),
-  convBackwardFilter: best(convFlops, () =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }),
-  ),
+  convBackwardFilter: best(convFlops, backwardFilter),
+  convBackwardFilterDirect: direct(backwardFilter),
   matMul: best(2 * 128 * 576 * 128, () => tf.matMul(a, b)),
 };
 console.log(JSON.stringify(result));

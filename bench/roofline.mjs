@@ -108,7 +108,8 @@ const KERNELS = [
     '  same, input gradient',
     'convkit (direct SIMD, rotated filter, Winograd off)',
   ],
-  ['convBackwardFilter', '  same, filter gradient', 'convkit (direct SIMD)'],
+  ['convBackwardFilter', '  same, filter gradient', WINOGRAD],
+  ['convBackwardFilterDirect', '  same, filter gradient', 'convkit (direct SIMD, Winograd off)'],
   ['matMul', 'matMul 128x576 @ 576x128', 'convkit direct, as a 1x1 convolution'],
 ];
 

@@ -787,9 +787,10 @@ describe('conv2d forward (Conv2D: convkit direct or XNNPACK)', () => {
   });
 });
 
-describe('Winograd F(2x2, 3x3) convolution (Conv2D, and the stride-1 input gradient)', () => {
-  // Winograd from 4 channels here (auto: from 32), so that small shapes reach every path.
-  const winograd = { conv: 'auto', winogradMinChannels: 4 } as const;
+describe('Winograd F(2x2, 3x3) convolution (Conv2D, its stride-1 input gradient, its filter gradient)', () => {
+  // Winograd from 4 channels here (auto: from 32, 64 for the filter gradient), so that small
+  // shapes reach every path.
+  const winograd = { conv: 'auto', winogradMinChannels: 4, winogradFilterMinChannels: 4 } as const;
   const cases: { name: string; x: Shape4; w: Shape4; pad: Pad; tuning?: Partial<typeof tuning> }[] =
     [
       { name: 'same, 8 -> 16', x: [2, 8, 8, 8], w: [3, 3, 8, 16], pad: 'same' },
@@ -812,7 +813,7 @@ describe('Winograd F(2x2, 3x3) convolution (Conv2D, and the stride-1 input gradi
         x: [3, 5, 5, 8],
         w: [3, 3, 8, 16],
         pad: 'same',
-        tuning: { winogradChunkBytes: 1 },
+        tuning: { winogradChunkBytes: 1, winogradFilterChunkBytes: 1 },
       },
       // A filter larger than the planes of the batch: on 2 threads, split by outputs.
       { name: 'few tiles, 64 -> 64', x: [1, 6, 6, 64], w: [3, 3, 64, 64], pad: 'same' },
@@ -844,8 +845,9 @@ describe('Winograd F(2x2, 3x3) convolution (Conv2D, and the stride-1 input gradi
     ];
     const xv = randomValues(size(xs), 4);
     const wv = randomValues(size(ws), 5);
-    const yShape: Shape4 = [2, 10, 10, 64];
-    const reference = new Float64Array(size(yShape));
+    const dyv = randomValues(size(xs), 6); // 'same': dy has x's shape
+    const y64 = new Float64Array(size(xs));
+    const dw64 = new Float64Array(size(ws));
     for (let b = 0; b < 2; b++)
       for (let p = 0; p < 10; p++)
         for (let q = 0; q < 10; q++)
@@ -853,31 +855,46 @@ describe('Winograd F(2x2, 3x3) convolution (Conv2D, and the stride-1 input gradi
             for (let e = 0; e < 3; e++) {
               const [r, col] = [p + a - 1, q + e - 1];
               if (r < 0 || r >= 10 || col < 0 || col >= 10) continue;
+              const yBase = ((b * 10 + p) * 10 + q) * 64;
               for (let i = 0; i < 64; i++) {
                 const xi = xv[((b * 10 + r) * 10 + col) * 64 + i];
                 const wBase = ((a * 3 + e) * 64 + i) * 64;
-                const yBase = ((b * 10 + p) * 10 + q) * 64;
-                for (let o = 0; o < 64; o++) reference[yBase + o] += xi * wv[wBase + o];
+                for (let o = 0; o < 64; o++) {
+                  y64[yBase + o] += xi * wv[wBase + o];
+                  dw64[wBase + o] += xi * dyv[yBase + o];
+                }
               }
             }
-    const error = async (conv: 'auto' | 'direct') => {
+    const worst = (got: Float32Array, want: Float64Array) =>
+      got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0);
+    /** The worst errors of y and dW by `conv` ('direct' turns Winograd off everywhere). */
+    const errors = async (conv: 'auto' | 'direct') => {
       await use('wasm');
-      const y = await withTuning({ conv }, async () =>
-        tf.tidy(() => tf.conv2d(tf.tensor4d(xv, xs), tf.tensor4d(wv, ws), 1, 'same').dataSync()),
+      return withTuning({ conv }, async () =>
+        tf.tidy(() => {
+          const [x, w, dy] = [tf.tensor4d(xv, xs), tf.tensor4d(wv, ws), tf.tensor4d(dyv, xs)];
+          const y = tf.conv2d(x, w, 1, 'same').dataSync() as Float32Array;
+          const dw = tf.grad((ww: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(x, ww as tf.Tensor4D, 1, 'same'), dy)),
+          )(w);
+          return [worst(y, y64), worst(dw.dataSync() as Float32Array, dw64)];
+        }),
       );
-      let worst = 0;
-      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - reference[i]));
-      return worst;
     };
     await withTuning({ conv: 'auto' }, async () => {
       expect(
         conv2dMethod(nhwcConvInfo(xs, ws, { strides: 1, pad: 'same', dilations: 1 }, false)),
       ).toBe('winograd');
     });
-    const [byWinograd, byDirect] = [await error('auto'), await error('direct')];
-    expect(byWinograd).toBeGreaterThan(0);
-    // Measured 0.46x: each plane sums 64 products, where the direct sum runs over 576.
-    expect(byWinograd).toBeLessThan(2 * byDirect);
+    const [[yWinograd, dwWinograd], [yDirect, dwDirect]] = [
+      await errors('auto'),
+      await errors('direct'),
+    ];
+    expect(Math.min(yWinograd, dwWinograd)).toBeGreaterThan(0);
+    // Measured 0.46x for y (each plane sums 64 products, where the direct sum runs over 576)
+    // and 0.75x for dW.
+    expect(yWinograd).toBeLessThan(2 * yDirect);
+    expect(dwWinograd).toBeLessThan(2 * dwDirect);
   });
 
   it('packs a filter for each method it runs by, one at a time, freed with the filter', async () => {

@@ -52,6 +52,10 @@ const wWide = normal([3, 3, 24, 96]) as tf.Tensor4D;
 // larger than the planes of its 9 tiles, split by outputs on 2 and 3 threads (one chunk on 1).
 const xWinograd = normal([4, 16, 16, 32]) as tf.Tensor4D;
 const wWinograd = normal([3, 3, 32, 32]) as tf.Tensor4D;
+// And Winograd's filter gradient (from 64 channels): 256 tiles, in 2 chunks of 128 on every
+// thread count, the threads splitting the input channels.
+const xWinogradWide = normal([4, 16, 16, 64]) as tf.Tensor4D;
+const wWinogradWide = normal([3, 3, 64, 64]) as tf.Tensor4D;
 const xFewTiles = normal([1, 6, 6, 128]) as tf.Tensor4D;
 const wFewTiles = normal([3, 3, 128, 128]) as tf.Tensor4D;
 // And one with outputs not in eights (6 forward, 5 for the input gradient): the last block
@@ -82,6 +86,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [dxConv] = tf.grads(conv(1, 'same'))([xConv, wConv]);
   const [dxPart] = tf.grads(conv(1, 'same'))([xPart, wPart]);
   const [dxWinograd] = tf.grads(conv(1, 'same'))([xWinograd, wWinograd]);
+  const [, dwWinograd] = tf.grads(conv(1, 'same'))([xWinogradWide, wWinogradWide]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -118,6 +123,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     convPartInputGrad: dxPart,
     winogradForward: tf.conv2d(xWinograd, wWinograd, 1, 'same'),
     winogradInputGrad: dxWinograd,
+    winogradFilterGrad: dwWinograd,
     winogradFewTilesForward: tf.conv2d(xFewTiles, wFewTiles, 1, 'same'),
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,

@@ -48,8 +48,14 @@ const STOP = 2; // 1: workers exit
 const FAILED = 3; // 1: a kernel threw on a worker
 const SPIN = 4; // microseconds a worker polls for the next call before it sleeps (set per call)
 const HEADER = 8;
-/** Words per worker: [number of calls, then per call: function index, argument count, args]. */
-const SLOT = 1024;
+/**
+ * Words per worker: [number of calls, then per call: function index, argument count, args].
+ * Room for about 5,000 calls (512 KB; untouched pages of the buffer take no memory): a share
+ * larger than its slot runs in rounds, each a wake and a wait for every thread, and Winograd's
+ * filter gradient on a batch (18 calls per chunk of tiles, thousands a thread) ran slower on 2
+ * threads than on 1 in rounds of 1,024 words.
+ */
+const SLOT = 1 << 17;
 
 /**
  * The worker's program (CommonJS, run with `eval`): instantiate the kernels over the shared

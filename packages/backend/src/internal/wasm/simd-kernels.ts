@@ -21,7 +21,8 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  * - `convDirect`: the convolution without im2col, in blocks of 8 output channels (conv2d.ts),
  *   on a filter laid out by `packFilter` and an input padded by `padColumns`.
  * - `winogradInput` / `winogradFilter` / `winogradOutput`: the transforms of Winograd
- *   F(2x2, 3x3) (winograd.ts, whose 16 matrix products are `convDirect` on 1x1 filters).
+ *   F(2x2, 3x3) (winograd.ts, whose 16 matrix products are `convDirect` on 1x1 filters);
+ *   `winogradDy` / `winogradFilterGrad`: those of its filter gradient.
  * - `depthwiseFilterGrad`: the depthwise filter gradient (multiplier 1), channels in SIMD.
  * - `sumPattern` / `addPattern`: column sums of a [rows, C] matrix and a broadcast add of a
  *   [C] vector, for any C, by walking the flat data in blocks of lcm(C, 4) floats;
@@ -206,7 +207,8 @@ export interface SimdKernels {
    * Winograd F(2x2, 3x3) input transform (winograd.ts) of tiles [t0, t1): tile t's 4x4 window
    * of the padded input xp (rows `rowBytes` apart, images `imageBytes`), at rows 2i.., columns
    * 2j.. (t = (b*tilesH + i)*tilesW + j, tilesPerImage = tilesH*tilesW), becomes
-   * B^T d B: 16 values per channel, value k at v + k*planeBytes + t*cBytes. 4 channels a step.
+   * B^T d B: 16 values per channel, value k at v + k*planeBytes + t*cBytes. 4 channels a step,
+   * the channels at byte offsets [o0, o1) of a pixel.
    */
   winogradInput(
     xp: number,
@@ -219,7 +221,32 @@ export interface SimdKernels {
     planeBytes: number,
     t0: number,
     t1: number,
+    o0: number,
+    o1: number,
   ): void;
+  /**
+   * Winograd F(2x2, 3x3) transform of dy for the filter gradient, tiles [t0, t1): A dY A^T of
+   * the tile's 2x2 of dy ([N, oh, ow, K], rows `rowBytes` apart; zeros outside oh x ow), value
+   * k at d + k*planeBytes + t*kBytes. 4 channels a step.
+   */
+  winogradDy(
+    dy: number,
+    d: number,
+    kBytes: number,
+    tilesPerImage: number,
+    tilesW: number,
+    oh: number,
+    ow: number,
+    rowBytes: number,
+    planeBytes: number,
+    t0: number,
+    t1: number,
+  ): void;
+  /**
+   * The filter gradient from its 16 Winograd planes, input channels [c0, c1): dW[a, e, c, k] =
+   * (G^T m G)[a][e] of the values k at m + k*planeBytes + (c*K + k)*4; dW HWIO [3, 3, C, K].
+   */
+  winogradFilterGrad(m: number, dw: number, c: number, kBytes: number, planeBytes: number, c0: number, c1: number): void;
   /**
    * Winograd F(2x2, 3x3) output transform of tiles [t0, t1): A^T m A of the 16 products at
    * m + k*planeBytes + t*kBytes, stored as the tile's 2x2 outputs of y ([N, oh, ow, K], rows
@@ -407,6 +434,7 @@ const op = {
   fmin: simd(0xe8), // f32x4.min (NaN-propagating)
   fmul: simd(0xe6), // f32x4.mul
   fsub: simd(0xe5), // f32x4.sub
+  fneg: simd(0xe1), // f32x4.neg
   /** i8x16.shuffle picking f32 lanes (0-3: the first operand, 4-7: the second). */
   shuffle: (lanes: number[]): Code => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])],
   relaxedMadd: simd(0x105), // f32x4.relaxed_madd [a, b, c] -> a*b + c (relaxed SIMD)
@@ -1160,13 +1188,13 @@ function tileWalk(
 }
 
 function winogradInput(): FunctionDef {
-  const [xp, v, cBytes, perImage, tilesW, rowBytes, imageBytes, planeBytes, t0, t1] = Array.from({ length: 10 }, (_, i) => i);
-  const [t, b, j, i, src, dst, o, q] = Array.from({ length: 8 }, (_, k) => 10 + k);
-  const tilesH = 41;
-  const col = [18, 19, 20]; // byte offsets of the window's columns 1 to 3
-  const rowAt = [21, 22, 23, 24]; // the window's row a at this step's channels
-  const plane = Array.from({ length: 16 }, (_, k) => 25 + k); // value k at q + plane[k]
-  const row = [42, 43, 44, 45]; // v128: one row of B^T d
+  const [xp, v, cBytes, perImage, tilesW, rowBytes, imageBytes, planeBytes, t0, t1, o0, o1] = Array.from({ length: 12 }, (_, i) => i);
+  const [t, b, j, i, src, dst, o, q] = Array.from({ length: 8 }, (_, k) => 12 + k);
+  const tilesH = 43;
+  const col = [20, 21, 22]; // byte offsets of the window's columns 1 to 3
+  const rowAt = [23, 24, 25, 26]; // the window's row a at this step's channels
+  const plane = Array.from({ length: 16 }, (_, k) => 27 + k); // value k at q + plane[k]
+  const row = [44, 45, 46, 47]; // v128: one row of B^T d
   const load = (a: number, e: number): Code => [...op.get(rowAt[a]), ...(e ? [...op.get(col[e - 1]), ...op.add] : []), ...op.load()];
   const body: Code = [
     ...col.flatMap((l, k) => [...op.get(cBytes), ...op.i32(k + 1), ...op.mul, ...op.set(l)]),
@@ -1178,7 +1206,7 @@ function winogradInput(): FunctionDef {
         ...op.get(j), ...op.get(cBytes), ...op.mul, ...op.i32(1), ...op.shl, ...op.add,
         ...op.set(src)],
       [...op.get(v), ...op.get(t), ...op.get(cBytes), ...op.mul, ...op.add, ...op.set(dst)],
-      forLoop(o, op.i32(0), op.get(cBytes), 16, [
+      forLoop(o, op.get(o0), op.get(o1), 16, [
         ...rowAt.map((l, a) => [...op.get(src), ...op.get(rowBytes), ...op.i32(a), ...op.mul, ...op.add, ...op.get(o), ...op.add, ...op.set(l)]),
         [...op.get(dst), ...op.get(o), ...op.add, ...op.set(q)],
         ...WINOGRAD_BT.flatMap(([a0, s0, a1, s1], r) => [
@@ -1192,7 +1220,7 @@ function winogradInput(): FunctionDef {
       ]),
     ]),
   ];
-  return { name: 'winogradInput', params: 10, results: [], locals: { i32: 32, v128: 4 }, body };
+  return { name: 'winogradInput', params: 12, results: [], locals: { i32: 32, v128: 4 }, body };
 }
 
 function winogradOutput(): FunctionDef {
@@ -1232,6 +1260,94 @@ function winogradOutput(): FunctionDef {
     ]),
   ];
   return { name: 'winogradOutput', params: 11, results: [], locals: { i32: 26, v128: 8 }, body };
+}
+
+/** A's rows (A^T's columns), [coefficient of the first value, of the second]. */
+const WINOGRAD_A: [number, number][] = [
+  [1, 0],
+  [1, 1],
+  [1, -1],
+  [0, -1],
+];
+
+/** c0*a + c1*b on the stack for coefficients in {-1, 0, 1} (not both 0). */
+function combine(a: Code, b: Code, [c0, c1]: [number, number]): Code {
+  if (c0 === 0) return c1 > 0 ? b : [...b, ...op.fneg];
+  if (c1 === 0) return c0 > 0 ? a : [...a, ...op.fneg];
+  return [...a, ...b, ...(c1 > 0 ? op.fadd : op.fsub)];
+}
+
+function winogradDy(): FunctionDef {
+  const [dy, d, kBytes, perImage, tilesW, oh, ow, rowBytes, planeBytes, t0, t1] = Array.from({ length: 11 }, (_, i) => i);
+  const [t, b, tilesH, i, j, src, dst, o, down, right] = Array.from({ length: 10 }, (_, k) => 11 + k);
+  const plane = Array.from({ length: 16 }, (_, k) => 21 + k);
+  const y = [37, 38, 39, 40]; // v128: the tile's dy, y[2a + e]
+  const w = [41, 42]; // v128: one row of A dY
+  // y[k] = dy at src + offset (k > 0: only where its row / column is inside dy), else 0
+  const loadY = (k: number): Code[] => {
+    const offset = [[], [...op.get(kBytes), ...op.add], [...op.get(rowBytes), ...op.add], [...op.get(rowBytes), ...op.add, ...op.get(kBytes), ...op.add]][k];
+    const inside = [[], [...op.get(right)], [...op.get(down)], [...op.get(down), ...op.get(right), ...op.and32]][k];
+    const load = [...op.get(src), ...op.get(o), ...op.add, ...offset, ...op.load(), ...op.set(y[k])];
+    if (k === 0) return [load];
+    return [[...op.f32Const(0), ...op.splat, ...op.set(y[k])], op.block([...inside, ...op.eqz, ...op.brIf(0)], load)];
+  };
+  const body: Code = [
+    ...plane.flatMap((l, k) => [...op.get(planeBytes), ...op.i32(k), ...op.mul, ...op.set(l)]),
+    ...tileWalk([t, t0, t1, perImage, tilesW], [b, i, j, tilesH], [
+      [...op.get(dy), ...op.get(b), ...op.get(oh), ...op.mul, ...op.get(i), ...op.i32(1), ...op.shl, ...op.add, ...op.get(rowBytes), ...op.mul, ...op.add,
+        ...op.get(j), ...op.i32(1), ...op.shl, ...op.get(kBytes), ...op.mul, ...op.add, ...op.set(src)],
+      [...op.get(i), ...op.i32(1), ...op.shl, ...op.i32(1), ...op.add, ...op.get(oh), ...op.ltS, ...op.set(down)],
+      [...op.get(j), ...op.i32(1), ...op.shl, ...op.i32(1), ...op.add, ...op.get(ow), ...op.ltS, ...op.set(right)],
+      [...op.get(d), ...op.get(t), ...op.get(kBytes), ...op.mul, ...op.add, ...op.set(dst)],
+      forLoop(o, op.i32(0), op.get(kBytes), 16, [
+        ...[0, 1, 2, 3].flatMap(loadY),
+        ...WINOGRAD_A.flatMap((rowCoefficients, r) => [
+          // row r of A dY (over the columns e), then that row times A^T
+          ...w.map((l, e) => [...combine(op.get(y[e]), op.get(y[2 + e]), rowCoefficients), ...op.set(l)]),
+          ...WINOGRAD_A.map((columnCoefficients, s) => [
+            ...op.get(dst), ...op.get(plane[4 * r + s]), ...op.add, ...op.get(o), ...op.add,
+            ...combine(op.get(w[0]), op.get(w[1]), columnCoefficients), ...op.store(),
+          ]),
+        ]),
+      ]),
+    ]),
+  ];
+  return { name: 'winogradDy', params: 11, results: [], locals: { i32: 26, v128: 6 }, body };
+}
+
+function winogradFilterGrad(): FunctionDef {
+  const [m, dw, c, kBytes, planeBytes, c0, c1] = Array.from({ length: 7 }, (_, i) => i);
+  const [ch, o, src, tapBytes] = Array.from({ length: 4 }, (_, k) => 7 + k);
+  const plane = Array.from({ length: 16 }, (_, k) => 11 + k);
+  const h = Array.from({ length: 12 }, (_, k) => 27 + k); // v128: (m G)[r][e] = h[3r + e]
+  const half = [...op.f32Const(0.5), ...op.splat, ...op.fmul];
+  // G^T applied to four values: [v0 + (v1 + v2)/2, (v1 - v2)/2, (v1 + v2)/2 + v3]
+  const gtRows = (at: (k: number) => Code): Code[] => [
+    [...at(1), ...at(2), ...op.fadd, ...half, ...at(0), ...op.fadd],
+    [...at(1), ...at(2), ...op.fsub, ...half],
+    [...at(1), ...at(2), ...op.fadd, ...half, ...at(3), ...op.fadd],
+  ];
+  const load = (k: number): Code => [...op.get(src), ...op.get(plane[k]), ...op.add, ...op.load()];
+  const body: Code = [
+    ...op.get(c), ...op.get(kBytes), ...op.mul, ...op.set(tapBytes),
+    ...plane.flatMap((l, k) => [...op.get(planeBytes), ...op.i32(k), ...op.mul, ...op.set(l)]),
+    ...forLoop(ch, op.get(c0), op.get(c1), 1, [
+      forLoop(o, op.i32(0), op.get(kBytes), 16, [
+        [...op.get(m), ...op.get(ch), ...op.get(kBytes), ...op.mul, ...op.add, ...op.get(o), ...op.add, ...op.set(src)],
+        // row r of m times G, then G^T times those rows
+        ...[0, 1, 2, 3].flatMap((r) => gtRows((s) => load(4 * r + s)).map((value, e) => [...value, ...op.set(h[3 * r + e])])),
+        ...[0, 1, 2].flatMap((e) =>
+          gtRows((r) => op.get(h[3 * r + e])).map((value, a) => [
+            // dW[a, e, ch, o ..] at dw + (a*3 + e)*tapBytes + ch*kBytes + o
+            ...op.get(dw), ...op.i32(a * 3 + e), ...op.get(tapBytes), ...op.mul, ...op.add,
+            ...op.get(ch), ...op.get(kBytes), ...op.mul, ...op.add, ...op.get(o), ...op.add,
+            ...value, ...op.store(),
+          ]),
+        ),
+      ]),
+    ]),
+  ];
+  return { name: 'winogradFilterGrad', params: 7, results: [], locals: { i32: 20, v128: 12 }, body };
 }
 
 function winogradFilter(): FunctionDef {
@@ -1581,6 +1697,15 @@ export const tuning = {
   winogradChunkBytes: 1 << 18,
   /** Fewest input and output channels for which `auto` takes Winograd (winograd.ts). */
   winogradMinChannels: 32,
+  /**
+   * The same for the filter gradient, and its chunks' bytes (winograd.ts, `filterByWinograd`).
+   * On 2 threads against the direct filter gradient, alternated in one process: 64 -> 64 at
+   * 56x56, batch 8, 17.6 vs 20.9 ms; ResNet-20's 64 -> 64 at 8x8, batch 128, 6.0 vs 7.5; its 32
+   * -> 32 at 16x16, 8.0 vs 7.1 (so from 64); with the forward's chunks (a quarter of these),
+   * 26.9 vs 20.5 at 56x56: each chunk adds into every sum of the thread's channels.
+   */
+  winogradFilterMinChannels: 64,
+  winogradFilterChunkBytes: 1 << 20,
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of patches per image chunk of the GEMM filter gradient (512 KB, half an L2). */
@@ -1679,6 +1804,8 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           winogradInput(),
           winogradOutput(),
           winogradFilter(),
+          winogradDy(),
+          winogradFilterGrad(),
           reluGrad(),
           relu(),
           depthwiseFilterGrad(),
