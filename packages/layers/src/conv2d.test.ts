@@ -60,25 +60,4 @@ describe('Conv2d options and shapes', () => {
     expect(conv.multiplyAdds([[1, 5, 5, 4]], [1, 3, 3, 6])).toBe(9 * 6 * 2 * 9);
     conv.dispose();
   });
-
-  it.each(['cpu', 'wasm'] as const)(
-    'computes no gradient for the images of a first layer, fused or not (%s)',
-    async (backend) => {
-      await useBackend(backend);
-      const conv = new Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1 });
-      const images = tf.randomNormal([2, 6, 6, 3]);
-      const kernels = async (fn: () => tf.TensorContainer) =>
-        (await tf.profile(() => tf.tidy(fn))).kernelNames;
-      // Inference: one fused op with the bias.
-      expect(await kernels(() => conv.forward(images))).toContain('FusedConv2D');
-      // Training: the filter's and the bias's gradients, not the images'.
-      const step = await kernels(() =>
-        tf.variableGrads(() => tf.sum(conv.forward(images)), [conv.weight.variable]),
-      );
-      expect(step).toContain('Conv2DBackpropFilter');
-      expect(step).not.toContain('Conv2DBackpropInput');
-      images.dispose();
-      conv.dispose();
-    },
-  );
 });

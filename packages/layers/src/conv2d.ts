@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { padWith } from './functional/padding';
 import { type IntOrPair, toPair } from './int-or-pair';
 import { dilateKernel } from './internal/dilate-kernel';
+import { outsideGradientTape } from './internal/gradient-tape';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { convOutputSize } from './output-size';
@@ -139,12 +140,9 @@ export class Conv2d extends Module<Required<Conv2dOptions>> {
       let y: tf.Tensor;
       if (this.depthwise) {
         y = tf.depthwiseConv2d(input, w, this.strides, pad);
-      } else if (groups === 1 && this.bias && tf.engine().state.gradientDepth === 0) {
+      } else if (groups === 1 && this.bias && outsideGradientTape()) {
         // One fused op with the bias: on convkit's wasm backend the convolution and one SIMD
-        // pass for the bias, instead of a convolution and a separate broadcast add. Not while
-        // a gradient is recorded: tfjs's fused op then computes the gradient of every input,
-        // so a first layer would compute one for the images (9 ms of a 710 ms CIFAR ResNet-20
-        // step here); its unfused ops get only the gradients the loss needs.
+        // pass for the bias, instead of a convolution and a separate broadcast add.
         const bias = this.bias.variable;
         return tf.fused.conv2d({ x: input, filter: w, strides: this.strides, pad, bias });
       } else if (groups === 1) {

@@ -1,6 +1,7 @@
 import { computeFans } from '@convkit/backend';
 import { initPresets } from '@convkit/initializers';
 import * as tf from '@tensorflow/tfjs-core';
+import { outsideGradientTape } from './internal/gradient-tape';
 import { type ArgumentsOf, layerSignature } from './layer-arguments';
 import { Module, type Shape } from './module';
 import { Param } from './param';
@@ -56,8 +57,11 @@ export class Linear extends Module<Required<LinearOptions>> {
     const { inFeatures, outFeatures } = this.config;
     if (x.shape.at(-1) !== inFeatures) this.outputShape(x.shape);
     const flat = x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures]);
+    const [w, bias] = [this.weight.variable, this.bias?.variable];
     // One fused op with the bias (on convkit's wasm backend: the product and one SIMD pass).
-    const y = tf.fused.matMul({ a: flat, b: this.weight.variable, bias: this.bias?.variable });
+    const y = outsideGradientTape()
+      ? tf.fused.matMul({ a: flat, b: w, bias })
+      : tf.tidy(() => (bias ? tf.add(tf.matMul(flat, w), bias) : tf.matMul(flat, w)));
     return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outFeatures]);
   }
 
