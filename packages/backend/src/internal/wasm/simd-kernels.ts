@@ -1162,8 +1162,8 @@ function plusOrMinus(a: Code, b: Code, sign: number): Code {
 /**
  * `for (t = t0; t < t1; t++) body` over the tiles of a batch, with (b, i, j) the tile's image,
  * row and column (t = (b*tilesH + i)*tilesW + j) kept by counting rather than divided out each
- * tile (two divisions a tile cost a 16-channel layer a tenth of its transform). `tilesH` is a
- * local the walk sets.
+ * tile (two integer divisions a tile otherwise; the gain was not measured apart from other
+ * changes). `tilesH` is a local the walk sets.
  */
 function tileWalk(
   [t, t0, t1, perImage, tilesW]: number[],
