@@ -39,21 +39,23 @@ const wGrey = normal([5, 5, 1, 5]) as tf.Tensor4D;
 // floats of 12 channels: passes in fixed chunks, split between the threads.
 const xBias = normal([16, 32, 32, 12]);
 const bias = normal([12]);
-// And one the direct convolution takes forward and for its input gradient (16 and 24
-// channels), large enough to split its output rows between the threads.
-const xConv = normal([3, 17, 17, 16]) as tf.Tensor4D;
-const wConv = normal([3, 3, 16, 24]) as tf.Tensor4D;
+// And one the direct convolution takes forward and for its input gradient (8 and 24
+// channels: under Winograd's 16), large enough to split its output rows between the threads.
+const xConv = normal([3, 17, 17, 8]) as tf.Tensor4D;
+const wConv = normal([3, 3, 8, 24]) as tf.Tensor4D;
 // And one with 12 blocks of 8 outputs, which the threads split by blocks instead of rows
-// (24 input channels: under Winograd's 32).
-const xWide = normal([2, 8, 8, 24]) as tf.Tensor4D;
-const wWide = normal([3, 3, 24, 96]) as tf.Tensor4D;
-// And Winograd's two splits: chunks of 64 tiles (4 images of 16x16, 32 channels: 4 chunks,
-// as 4 on 1 thread, 2 and 2 on 2, 1, 2 and 1 on 3), forward and input gradient; and a filter
-// larger than the planes of its 9 tiles, split by outputs on 2 and 3 threads (one chunk on 1).
-const xWinograd = normal([4, 16, 16, 32]) as tf.Tensor4D;
+// (12 input channels).
+const xWide = normal([2, 8, 8, 12]) as tf.Tensor4D;
+const wWide = normal([3, 3, 12, 96]) as tf.Tensor4D;
+// And Winograd's two splits: chunks of up to 256 tiles (8 images of 16x16, 32 channels: 2
+// chunks on 1 thread, 1 a thread on 2, 176, 176 and 160 tiles on 3), forward and input
+// gradient; and a filter larger than the planes of its 9 tiles, split by outputs on 2 and 3
+// threads (one chunk on 1).
+const xWinograd = normal([8, 16, 16, 32]) as tf.Tensor4D;
 const wWinograd = normal([3, 3, 32, 32]) as tf.Tensor4D;
-// And Winograd's filter gradient (from 64 channels): 256 tiles, in 2 chunks of 128 on every
-// thread count, the threads splitting the input channels.
+// And Winograd's filter gradient, its two splits: 64 channels, 256 tiles in 4 groups of 64
+// (the threads taking 4, 2 and 2, or 2, 1 and 1 groups); and the few-tiles layer's 128
+// channels (sums over the group limit), the threads splitting the input channels.
 const xWinogradWide = normal([4, 16, 16, 64]) as tf.Tensor4D;
 const wWinogradWide = normal([3, 3, 64, 64]) as tf.Tensor4D;
 const xFewTiles = normal([1, 6, 6, 128]) as tf.Tensor4D;
@@ -87,6 +89,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
   const [dxPart] = tf.grads(conv(1, 'same'))([xPart, wPart]);
   const [dxWinograd] = tf.grads(conv(1, 'same'))([xWinograd, wWinograd]);
   const [, dwWinograd] = tf.grads(conv(1, 'same'))([xWinogradWide, wWinogradWide]);
+  const [, dwFewTiles] = tf.grads(conv(1, 'same'))([xFewTiles, wFewTiles]);
   const depthwise = (xx: tf.Tensor, ww: tf.Tensor) =>
     tf.depthwiseConv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same').square().sum();
   const [dxd, dwd] = tf.grads(depthwise)([x, dw]);
@@ -125,6 +128,7 @@ const results: Record<string, tf.Tensor> = tf.tidy(() => {
     winogradInputGrad: dxWinograd,
     winogradFilterGrad: dwWinograd,
     winogradFewTilesForward: tf.conv2d(xFewTiles, wFewTiles, 1, 'same'),
+    winogradChannelsFilterGrad: dwFewTiles,
     depthwiseInputGrad: dxd,
     depthwiseFilterGrad: dwd,
     maxPoolGrad: tf.grad(pooled)(x),

@@ -271,6 +271,27 @@ export interface SimdKernels {
    * (block of 8 outputs ob/8 at 32*C*(ob/8) bytes, channel c's 8 at 32*c within it).
    */
   winogradFilter(w: number, u: number, c: number, kBytes: number, planeBytes: number, c0: number, c1: number): void;
+  /**
+   * Winograd's matrix products, planes [k0, k1) and outputs [ob0, ob1) (multiples of 8):
+   * m[k][t, o] = sum over c of v[k][t, c] * u[k][c, o] for tiles t < `tiles` (a multiple of 4),
+   * plane k of v at v + k*vPlane ([tiles, C]), of u at u + 4*k*C*K (`winogradFilter`'s packed
+   * [C, K]) and of m at m + k*mPlane ([tiles, K]). Each sum starts at zero and adds c in order,
+   * as `convDirect` on a 1x1 filter, with less work around each block of 4 tiles.
+   */
+  winogradProducts(
+    v: number,
+    vPlane: number,
+    u: number,
+    m: number,
+    mPlane: number,
+    tiles: number,
+    c: number,
+    k: number,
+    k0: number,
+    k1: number,
+    ob0: number,
+    ob1: number,
+  ): void;
   /** dx[i] = dy[i] * step(x[i]) for i < count (a multiple of 4): see relu.ts. */
   reluGrad(dy: number, x: number, dx: number, count: number): void;
   /**
@@ -403,6 +424,7 @@ const op = {
   gtS: [0x4a],
   and32: [0x71],
   geS: [0x4e],
+  geU: [0x4f],
   leS: [0x4c],
   select: [0x1b],
   block: (...body: Code[]): Code => [0x02, 0x40, ...body.flat(), 0x0b],
@@ -1119,6 +1141,67 @@ function convDirect(fma: boolean): FunctionDef {
   return { name: 'convDirect', params: 21, results: [], locals: { i32: 20, v128: 11 }, body };
 }
 
+/** `fma`: as gemmNT's. */
+function winogradProducts(fma: boolean): FunctionDef {
+  const [v, vPlane, u, m, mPlane, tiles, c, k, k0, k1, ob0, ob1] = Array.from({ length: 12 }, (_, i) => i);
+  const [plane, ob, vk, wob, yk, t, end, w, yp, pixStep, rowStep] = Array.from({ length: 11 }, (_, i) => 12 + i);
+  const px = [23, 24, 25, 26]; // byte address of tile t + i's value at the current channel
+  const acc = [27, 28, 29, 30, 31, 32, 33, 34]; // v128: acc[2*i + j], tile t + i, outputs ob + 4j ..
+  const [w0, w1, xs] = [35, 36, 37];
+  const step: Code[] = [
+    [...op.get(w), ...op.load(), ...op.set(w0), ...op.get(w), ...op.load(16), ...op.set(w1)],
+    ...px.map((pi, i) => [
+      ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
+      ...[w0, w1].flatMap((wv, j) => {
+        const s = acc[2 * i + j];
+        return fma
+          ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
+          : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
+      }),
+    ]),
+    ...px.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
+    [...op.get(w), ...op.i32(32), ...op.add, ...op.set(w)],
+  ];
+  const zero = [...op.f32Const(0), ...op.splat];
+  const block: Code[] = [
+    // px[i] = vk + (t + i)*pixStep; the channels end where tile t + 1's begin.
+    [...op.get(vk), ...op.get(t), ...op.get(pixStep), ...op.mul, ...op.add, ...op.tee(px[0]), ...op.get(pixStep), ...op.add, ...op.set(end)],
+    ...px.slice(1).map((pi, i) => [...op.get(px[i]), ...op.get(pixStep), ...op.add, ...op.set(pi)]),
+    [...op.get(wob), ...op.set(w)],
+    ...acc.map((s) => [...zero, ...op.set(s)]),
+    op.block(
+      op.loop(
+        // Unsigned: heap addresses may pass 2 GB.
+        [...op.get(px[0]), ...op.get(end), ...op.geU, ...op.brIf(1)],
+        ...step,
+        op.br(0),
+      ),
+    ),
+    // m[k][t + i, ob ..] = acc
+    [...op.get(yk), ...op.get(t), ...op.get(rowStep), ...op.mul, ...op.add, ...op.set(yp)],
+    ...[0, 1, 2, 3].map((i) => [
+      ...op.get(yp), ...op.get(acc[2 * i]), ...op.store(0),
+      ...op.get(yp), ...op.get(acc[2 * i + 1]), ...op.store(16),
+      ...op.get(yp), ...op.get(rowStep), ...op.add, ...op.set(yp),
+    ]),
+  ];
+  const body: Code = [
+    ...op.get(c), ...op.i32(2), ...op.shl, ...op.set(pixStep),
+    ...op.get(k), ...op.i32(2), ...op.shl, ...op.set(rowStep),
+    ...forLoop(plane, op.get(k0), op.get(k1), 1, [
+      [...op.get(v), ...op.get(plane), ...op.get(vPlane), ...op.mul, ...op.add, ...op.set(vk)],
+      forLoop(ob, op.get(ob0), op.get(ob1), 8, [
+        // wob = u + 4*(plane*C*K + C*ob) (the block of 8 outputs ob/8, 32 bytes a channel)
+        [...op.get(plane), ...op.get(k), ...op.mul, ...op.get(ob), ...op.add, ...op.get(c), ...op.mul, ...op.i32(2), ...op.shl,
+          ...op.get(u), ...op.add, ...op.set(wob)],
+        [...op.get(m), ...op.get(plane), ...op.get(mPlane), ...op.mul, ...op.add, ...op.get(ob), ...op.i32(2), ...op.shl, ...op.add, ...op.set(yk)],
+        forLoop(t, op.i32(0), op.get(tiles), 4, block),
+      ]),
+    ]),
+  ];
+  return { name: 'winogradProducts', params: 12, results: [], locals: { i32: 15, v128: 11 }, body };
+}
+
 /**
  * dst[ob/8, t, 0..8) = w[t, ob .. ob + 8) for the filter rows t in [t0, t1) of a [taps, Co]
  * filter (Co % 8 == 0): each block of 8 outputs' filter contiguous, its rows 32 bytes apart.
@@ -1693,19 +1776,24 @@ export const tuning = {
   conv: 'auto' as 'auto' | 'direct' | 'xnnpack',
   /** `BatchMatMul` of 4 or more rows: convkit's kernels (batch-mat-mul.ts), or XNNPACK's. */
   matMul: 'auto' as 'auto' | 'xnnpack',
-  /** Bytes of transformed input and products a chunk of Winograd tiles takes (winograd.ts). */
-  winogradChunkBytes: 1 << 18,
+  /**
+   * Bytes of transformed input and products a chunk of Winograd tiles takes (winograd.ts): an
+   * L2 cache. Against 256 KB, alternated in one process on 2 threads: ResNet-20's 32 -> 32
+   * layer 7.1 vs 7.9 ms, 64 -> 64 5.6 vs 6.1, ResNet-18's 64 at 56x56, batch 1, 1.75 vs 2.3.
+   */
+  winogradChunkBytes: 1 << 20,
   /** Fewest input and output channels for which `auto` takes Winograd (winograd.ts). */
-  winogradMinChannels: 32,
+  winogradMinChannels: 16,
   /**
    * The same for the filter gradient, and its chunks' bytes (winograd.ts, `filterByWinograd`).
-   * On 2 threads against the direct filter gradient, alternated in one process: 64 -> 64 at
-   * 56x56, batch 8, 17.6 vs 20.9 ms; ResNet-20's 64 -> 64 at 8x8, batch 128, 6.0 vs 7.5; its 32
-   * -> 32 at 16x16, 8.0 vs 7.1 (so from 64); with the forward's chunks (a quarter of these),
-   * 26.9 vs 20.5 at 56x56: each chunk adds into every sum of the thread's channels.
+   * On 2 threads against the direct filter gradient, alternated in one process: ResNet-20's
+   * 32 -> 32 at 16x16, batch 128, 5.4 vs 6.6 ms; its 16 -> 16 at 32x32, 7.1 vs 7.5 (so from
+   * 32); 64 -> 64 at 56x56, batch 8, 11.4 vs 19.2.
    */
-  winogradFilterMinChannels: 64,
+  winogradFilterMinChannels: 32,
   winogradFilterChunkBytes: 1 << 20,
+  /** Largest filter-gradient sums (bytes, 16 planes of [C, K]) summed by groups of tiles. */
+  winogradFilterGroupBytes: 1 << 18,
   /** Largest column buffer (floats) the GEMM input gradient allocates at once (32 MB). */
   maxColumnFloats: 1 << 23,
   /** Floats of patches per image chunk of the GEMM filter gradient (512 KB, half an L2). */
@@ -1804,6 +1892,7 @@ function moduleBytes(key: VariantKey): Uint8Array<ArrayBuffer> | null {
           winogradInput(),
           winogradOutput(),
           winogradFilter(),
+          winogradProducts(key.fma),
           winogradDy(),
           winogradFilterGrad(),
           reluGrad(),

@@ -20,8 +20,7 @@ import {
  * 2. `winogradInput`: each tile's window as 16 values a channel, in 16 planes [tiles, Ci].
  * 3. `winogradFilter`: the filter as 16 [Ci, Co] matrices, packed for `convDirect` and kept
  *    with the filter as the direct convolution keeps its packed filter.
- * 4. 16 matrix products [tiles, Ci] x [Ci, Co]: `convDirect` with 1x1 filters (the tiles
- *    laid out as rows of 8 pixels).
+ * 4. `winogradProducts`: the 16 matrix products [tiles, Ci] x [Ci, Co].
  * 5. `winogradOutput`: each tile's 16 sums to its 2x2 outputs.
  *
  * Each step splits between the kernel threads by tiles, channels or output blocks; every
@@ -57,31 +56,18 @@ export function convByWinograd(
       })),
     ];
   };
-  /**
-   * The 16 products [rows*ROW, Ci] x [Ci, Co] of `rows` rows of tiles, outputs [ob0, ob1):
-   * `convDirect` on an image of `rows` rows of ROW pixels and a 1x1 filter (one run of Ci taps).
-   */
-  const geometry = (rows: number) => [rows, ROW, ci, rows, ROW, co, 1, 1, 1, 1, 0, 1, ci, 4 * ci];
+  /** The 16 products [tiles, Ci] x [Ci, Co] of `rows` rows of tiles, outputs [ob0, ob1). */
   const products = (
     v: number,
     vPlane: number,
     m: number,
     mPlane: number,
     rows: number,
-    ob: number[],
-  ) =>
-    Array.from({ length: 16 }, (_, k) => ({
-      name: 'convDirect',
-      args: [
-        v + k * vPlane,
-        u + k * ci * co * 4,
-        m + k * mPlane,
-        ...geometry(rows),
-        0,
-        rows,
-        ...ob,
-      ],
-    }));
+    [ob0, ob1]: number[],
+  ): KernelCall => ({
+    name: 'winogradProducts',
+    args: [v, vPlane, u, m, mPlane, rows * ROW, ci, co, 0, 16, ob0, ob1],
+  });
   const output = (m: number, mPlane: number, t0: number, t1: number): KernelCall => ({
     name: 'winogradOutput',
     args: [
@@ -111,7 +97,7 @@ export function convByWinograd(
     // The transforms split by rows of tiles (only the last share has spare tiles to zero).
     const byRows = splitRange(tiles, threads, ROW);
     run(byRows.map(([t0, t1]) => input(v + t0 * ci * 4, vPlane, t0, t1)));
-    run(splitRange(co, threads, 8).map((ob) => products(v, vPlane, m, mPlane, rows, ob)));
+    run(splitRange(co, threads, 8).map((ob) => [products(v, vPlane, m, mPlane, rows, ob)]));
     run(byRows.map(([t0, t1]) => [output(m + t0 * co * 4, mPlane, t0, t1)]));
     return y;
   }
@@ -129,7 +115,7 @@ export function convByWinograd(
         const rows = Math.ceil((t1 - t0) / ROW);
         calls.push(
           ...input(v, vPlane, t0, t1),
-          ...products(v, vPlane, m, mPlane, rows, [0, co]),
+          products(v, vPlane, m, mPlane, rows, [0, co]),
           output(m, mPlane, t0, t1),
         );
       }
@@ -150,7 +136,10 @@ export function convByWinograd(
  *    and 16 products summed over the chunk's tiles into dU (`filterGradDirect` on 1x1 taps).
  * 3. `winogradFilterGrad`: dW = G^T dU G.
  *
- * The threads split the input channels (each transforms the chunk's dy for all outputs), so
+ * Where dU is small (up to `tuning.winogradFilterGroupBytes`: 64 channels), the tiles fall in
+ * TILE_GROUPS fixed groups, each summed into its own dU, the threads taking whole groups, and
+ * the group sums are then added in order. Where it is large, the threads split the input
+ * channels, each transforming the whole of dy (a small part of the work there). Either way
  * every sum runs over the same tiles in the same order on any thread count; the chunk's size
  * depends on the channels only. 2.25x fewer multiply-adds than the direct filter gradient.
  */
@@ -173,52 +162,63 @@ export function filterByWinograd(
   const [vPlane, dPlane] = [chunk * ci * 4 + PLANE_SKEW, chunk * co * 4 + PLANE_SKEW];
   const scratch = ptr(scope.alloc([threads, (16 * (vPlane + dPlane)) / 4]));
   const dyGeometry = [4 * co, tilesH * tilesW, tilesW, oh, ow, 4 * ow * co, dPlane];
-  const shares = splitRange(ci, threads, 4);
-  run(
-    shares.map((channels, share) => {
-      const v = scratch + share * 16 * (vPlane + dPlane);
-      const d = v + 16 * vPlane;
-      const calls: KernelCall[] = [];
-      for (let t0 = 0; t0 < tiles; t0 += chunk) {
-        const t1 = Math.min(tiles, t0 + chunk);
-        const m = t1 - t0;
-        calls.push(
-          inputCall(padded, tiling, ci, v, vPlane, [t0, t1], channels),
-          { name: 'winogradDy', args: [ptr(dy), d - t0 * co * 4, ...dyGeometry, t0, t1] },
-          // dU[k] += sum over the chunk's tiles of V[k][t, c] * DY[k][t, o]: the tiles as one
-          // image row of m pixels, a 1x1 filter.
-          ...Array.from({ length: 16 }, (_, k) => ({
-            name: 'filterGradDirect',
-            args: [
-              v + k * vPlane,
-              d + k * dPlane,
-              du + k * ci * co * 4,
-              1,
-              1,
-              m,
-              ci,
-              1,
-              m,
-              co,
-              1,
-              1,
-              1,
-              1,
-              1,
-              1,
-              0,
-              0,
-              ...channels,
-            ],
-          })),
-        );
-      }
-      return calls;
-    }),
-  );
+  /** Tiles [s0, s1) of input channels [c0, c1), in chunks, added into sums at `target`. */
+  const sumsOver = (
+    share: number,
+    [s0, s1]: number[],
+    channels: [number, number],
+    target: number,
+  ) => {
+    const v = scratch + share * 16 * (vPlane + dPlane);
+    const d = v + 16 * vPlane;
+    const calls: KernelCall[] = [];
+    for (let t0 = s0; t0 < s1; t0 += chunk) {
+      const t1 = Math.min(s1, t0 + chunk);
+      const m = t1 - t0;
+      calls.push(
+        inputCall(padded, tiling, ci, v, vPlane, [t0, t1], channels),
+        { name: 'winogradDy', args: [ptr(dy), d - t0 * co * 4, ...dyGeometry, t0, t1] },
+        // sums[k] += sum over the chunk's tiles of V[k][t, c] * DY[k][t, o]: the tiles as
+        // one image row of m pixels, a 1x1 filter.
+        ...Array.from({ length: 16 }, (_, k) => ({
+          name: 'filterGradDirect',
+          // x, dy, sums; n, h, w, C; oh, ow, K; kh, kw, strides, dilations, pads; channels
+          args: [
+            ...[v + k * vPlane, d + k * dPlane, target + k * ci * co * 4],
+            ...[1, 1, m, ci, 1, m, co, 1, 1, 1, 1, 1, 1, 0, 0],
+            ...channels,
+          ],
+        })),
+      );
+    }
+    return calls;
+  };
+  const floats = 16 * ci * co;
+  if (floats * 4 <= tuning.winogradFilterGroupBytes) {
+    // Split by channels instead, each thread transformed all of dy for a few products: on 2
+    // threads ResNet-20's 32 -> 32 layer took 6.9 ms that way and 5.4 by groups, its 64 -> 64
+    // 4.9 and 4.3 (the direct filter gradient: 6.6 and 6.9).
+    const groups = splitRange(tiles, TILE_GROUPS);
+    const partials = ptr(scope.alloc([groups.length, floats], 'float32', true));
+    run(
+      splitRange(groups.length, threads).map(([g0, g1], share) =>
+        groups
+          .slice(g0, g1)
+          .flatMap((range, g) => sumsOver(share, range, [0, ci], partials + (g0 + g) * floats * 4)),
+      ),
+    );
+    run([[{ name: 'sumPattern', args: [partials, du, groups.length * floats, floats] }]]);
+  } else {
+    // Large sums: the threads split the input channels, each transforming all of dy.
+    run(
+      splitRange(ci, threads, 4).map((channels, share) =>
+        sumsOver(share, [0, tiles], channels, du),
+      ),
+    );
+  }
   const dw = scope.alloc([3, 3, ci, co]);
   run(
-    shares.map(([c0, c1]) => [
+    splitRange(ci, threads, 4).map(([c0, c1]) => [
       { name: 'winogradFilterGrad', args: [du, ptr(dw), ci, 4 * co, 4 * ci * co, c0, c1] },
     ]),
   );
@@ -234,7 +234,10 @@ function chunkTiles(ci: number, co: number, bytes = tuning.winogradChunkBytes): 
   return Math.max(ROW, fit);
 }
 
-/** Tiles a row of the matrix products: `convDirect` takes pixels in blocks of 4. */
+/** Groups of tiles whose filter-gradient sums add up apart (see `filterByWinograd`). */
+const TILE_GROUPS = 4;
+
+/** Tiles are counted in rows of ROW (`winogradProducts` takes them in blocks of 4). */
 const ROW = 8;
 
 /**
@@ -249,13 +252,15 @@ const PLANE_SKEW = 64;
 /**
  * Whether a convolution takes Winograd F(2x2, 3x3): 3x3, stride 1, no dilation, input channels
  * in fours and outputs in eights (the transforms' SIMD steps and `convDirect`'s output blocks),
- * and at least `tuning.winogradMinChannels` (32) of each. Below 32 the transforms (a pass over
- * 16 values a tile and channel each way) cost more than the products save. Measured against
- * the direct convolution, alternated in one process on 2 threads: CIFAR ResNet-20's 16 -> 16
- * layer at batch 128, 32x32, 9.4 vs 9.1 ms; 32 -> 32 at 16x16, 6.3 vs 7.1; 64 -> 64 at 8x8,
- * 5.0 vs 6.7; ResNet-18's at batch 1, 128 at 28x28, 1.9 vs 2.6; 256 at 14x14, 1.9 vs 2.7; 512
- * at 7x7, 2.4 vs 2.6; 64 at 56x56, at batch 8 14.3 vs 20.6, at batch 1 2.0 vs 2.7 run alone
- * (alternated with the direct one, even).
+ * and at least `tuning.winogradMinChannels` (16) of each (the transforms, a pass over 16
+ * values a tile and channel each way, weigh more the fewer products each value takes part in;
+ * under 16 was not measured, and 16 only just pays). Measured against the
+ * direct convolution on 2 threads, alternated in one process (each with its own copy of the
+ * filter: one buffer keeps one packing, and alternating repacks it every call), ms:
+ * CIFAR ResNet-20 at batch 128, 16 -> 16 at 32x32, 6.0-6.4 vs 7.4-7.5; 32 at 16x16, 4.5 vs
+ * 6.7; 64 at 8x8, 4.1 vs 6.5; ResNet-18 at batch 1, 64 at 56x56, 1.9 vs 2.6; 128 at 28x28,
+ * 1.8 vs 2.5; 256 at 14x14, 1.8 vs 2.6; 512 at 7x7, 2.2 vs 2.6; at batch 8, 64 at 56x56, 11.1
+ * vs 20.0.
  */
 export function winogradFits(info: tf.backend_util.Conv2DInfo): boolean {
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
