@@ -1011,6 +1011,34 @@ function filterGradPlanar(fma: boolean): FunctionDef {
 }
 
 /**
+ * One step of a block of 8 outputs by 1 to 4 pixels (`convDirect`, `winogradProducts`): the 8
+ * filter values at `w` (32 bytes) times each pixel's value at px[i] (broadcast) into
+ * acc[2*i], acc[2*i + 1], then every pointer on by one channel. `fma`: as gemmNT's.
+ */
+function blockStep(
+  fma: boolean,
+  w: number,
+  px: number[],
+  acc: number[],
+  [w0, w1, xs]: number[],
+): Code[] {
+  return [
+    [...op.get(w), ...op.load(), ...op.set(w0), ...op.get(w), ...op.load(16), ...op.set(w1)],
+    ...px.map((pi, i) => [
+      ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
+      ...[w0, w1].flatMap((wv, k) => {
+        const s = acc[2 * i + k];
+        return fma
+          ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
+          : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
+      }),
+    ]),
+    ...px.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
+    [...op.get(w), ...op.i32(32), ...op.add, ...op.set(w)],
+  ];
+}
+
+/**
  * Direct convolution (no im2col): see `SimdKernels.convDirect`.
  * Per block of 8 output channels (its filter as `packFilter` laid it out), output row and
  * block of 4 output pixels (the 1 to 3 past the last multiple of 4 as one narrower block:
@@ -1035,20 +1063,7 @@ function convDirect(fma: boolean): FunctionDef {
   const pixelBlock = (pixels: number): Code[] => {
     const pxs = px.slice(0, pixels);
     /** One (e, c) step: the block's 8 filter outputs times each pixel's x, then every pointer on. */
-    const step: Code[] = [
-      [...op.get(wptr), ...op.load(), ...op.set(w0), ...op.get(wptr), ...op.load(16), ...op.set(w1)],
-      ...pxs.map((pi, i) => [
-        ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
-        ...[w0, w1].flatMap((wv, k) => {
-          const s = acc[2 * i + k];
-          return fma
-            ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
-            : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
-        }),
-      ]),
-      ...pxs.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
-      [...op.get(wptr), ...op.i32(32), ...op.add, ...op.set(wptr)],
-    ];
+    const step = blockStep(fma, wptr, pxs, acc, [w0, w1, xs]);
     const run: Code[] = [
       // px[i] = xRow + e*eStep + i*pixStep; wptr = wbase + 32*(a*tapCols + e)*tapLen
       [...op.get(xRow), ...op.get(e), ...op.get(eStep), ...op.mul, ...op.add, ...op.set(px[0])],
@@ -1148,20 +1163,7 @@ function winogradProducts(fma: boolean): FunctionDef {
   const px = [23, 24, 25, 26]; // byte address of tile t + i's value at the current channel
   const acc = [27, 28, 29, 30, 31, 32, 33, 34]; // v128: acc[2*i + j], tile t + i, outputs ob + 4j ..
   const [w0, w1, xs] = [35, 36, 37];
-  const step: Code[] = [
-    [...op.get(w), ...op.load(), ...op.set(w0), ...op.get(w), ...op.load(16), ...op.set(w1)],
-    ...px.map((pi, i) => [
-      ...op.get(pi), ...op.loadSplat(), ...op.set(xs),
-      ...[w0, w1].flatMap((wv, j) => {
-        const s = acc[2 * i + j];
-        return fma
-          ? [...op.get(xs), ...op.get(wv), ...op.get(s), ...op.relaxedMadd, ...op.set(s)]
-          : [...op.get(s), ...op.get(xs), ...op.get(wv), ...op.fmul, ...op.fadd, ...op.set(s)];
-      }),
-    ]),
-    ...px.map((pi) => [...op.get(pi), ...op.i32(4), ...op.add, ...op.set(pi)]),
-    [...op.get(w), ...op.i32(32), ...op.add, ...op.set(w)],
-  ];
+  const step = blockStep(fma, w, px, acc, [w0, w1, xs]);
   const zero = [...op.f32Const(0), ...op.splat];
   const block: Code[] = [
     // px[i] = vk + (t + i)*pixStep; the channels end where tile t + 1's begin.
