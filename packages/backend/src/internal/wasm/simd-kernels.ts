@@ -36,6 +36,26 @@ import { type KernelCall, type KernelWorkers, startKernelWorkers } from './kerne
  * impossible (no SIMD, a changed Emscripten layout) `simdKernels` returns undefined and every
  * caller falls back to its JS loop.
  */
+/**
+ * A Winograd transform between an image [N, oh, ow, K] (rows `rowBytes` apart) and 16 planes
+ * of tiles (`planeBytes` apart, a tile's K values `kBytes` apart), tiles [t0, t1) of
+ * `tilesPerImage` a image in rows of `tilesW`: `winogradDy` reads the image, `winogradOutput`
+ * writes it.
+ */
+type TileTransform = (
+  from: number,
+  to: number,
+  kBytes: number,
+  tilesPerImage: number,
+  tilesW: number,
+  oh: number,
+  ow: number,
+  rowBytes: number,
+  planeBytes: number,
+  t0: number,
+  t1: number,
+) => void;
+
 export interface SimdKernels {
   /**
    * Writes every tap of the [0, fullOh) x [0, fullOw) windows of images [0, n): the window's
@@ -225,46 +245,22 @@ export interface SimdKernels {
     o1: number,
   ): void;
   /**
-   * Winograd F(2x2, 3x3) transform of dy for the filter gradient, tiles [t0, t1): A dY A^T of
-   * the tile's 2x2 of dy ([N, oh, ow, K], rows `rowBytes` apart; zeros outside oh x ow), value
-   * k at d + k*planeBytes + t*kBytes. 4 channels a step.
+   * Winograd F(2x2, 3x3) transform of dy (`from`) for the filter gradient, tiles [t0, t1):
+   * A dY A^T of the tile's 2x2 of dy ([N, oh, ow, K], rows `rowBytes` apart; zeros outside
+   * oh x ow), value k at to + k*planeBytes + t*kBytes. 4 channels a step.
    */
-  winogradDy(
-    dy: number,
-    d: number,
-    kBytes: number,
-    tilesPerImage: number,
-    tilesW: number,
-    oh: number,
-    ow: number,
-    rowBytes: number,
-    planeBytes: number,
-    t0: number,
-    t1: number,
-  ): void;
+  winogradDy: TileTransform;
   /**
    * The filter gradient from its 16 Winograd planes, input channels [c0, c1): dW[a, e, c, k] =
    * (G^T m G)[a][e] of the values k at m + k*planeBytes + (c*K + k)*4; dW HWIO [3, 3, C, K].
    */
   winogradFilterGrad(m: number, dw: number, c: number, kBytes: number, planeBytes: number, c0: number, c1: number): void;
   /**
-   * Winograd F(2x2, 3x3) output transform of tiles [t0, t1): A^T m A of the 16 products at
-   * m + k*planeBytes + t*kBytes, stored as the tile's 2x2 outputs of y ([N, oh, ow, K], rows
-   * `rowBytes` apart), those inside oh x ow. 4 channels a step.
+   * Winograd F(2x2, 3x3) output transform of tiles [t0, t1): A^T m A of the 16 products m at
+   * from + k*planeBytes + t*kBytes, stored as the tile's 2x2 outputs of y (`to`, [N, oh, ow,
+   * K], rows `rowBytes` apart), those inside oh x ow. 4 channels a step.
    */
-  winogradOutput(
-    m: number,
-    y: number,
-    kBytes: number,
-    tilesPerImage: number,
-    tilesW: number,
-    oh: number,
-    ow: number,
-    rowBytes: number,
-    planeBytes: number,
-    t0: number,
-    t1: number,
-  ): void;
+  winogradOutput: TileTransform;
   /**
    * Winograd F(2x2, 3x3) filter transform of input channels [c0, c1) of a [3, 3, C, K] filter
    * (K % 8 == 0): G g G^T, value k as `convDirect`'s packed [C, K] filter at u + k*planeBytes
